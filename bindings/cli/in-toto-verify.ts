@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * in-toto-verify with the reference's flags and exit codes (0 verified, 1 verification failed, 2 usage),
+ * plus `--json` (the verdict on stdout) and `--parameters NAME=VALUE ...` (layout parameter substitution).
+ * When verification fails it says in plain words what failed: which step, rule, file, digests and key.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { initEngine } from '../engine.js';
+import { InTotoError } from '../errors.js';
+import { nodeInspectionRunner } from '../inspect-node.js';
+import { loadPublicKey, type KeyType } from '../keys.js';
+import { verify, type Verdict } from '../verify.js';
+import { helpText, parseArgs, UsageError, type OptionSpec } from './args.js';
+
+const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'layout', short: 'l', kind: 'one', metavar: '<path>', help: 'path to the root layout to verify' },
+  { name: 'layout-keys', short: 'k', kind: 'many', metavar: '<path>', help: 'public key files the layout must be signed with (each must have signed)' },
+  { name: 'key-types', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the --layout-keys, by position ('rsa' PEM by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
+  { name: 'gpg', short: 'g', kind: 'many', metavar: '<id>', help: 'GPG key ids to verify the layout with (not supported yet)' },
+  { name: 'gpg-home', kind: 'one', metavar: '<path>', help: 'GPG home directory (not supported yet)' },
+  { name: 'link-dir', kind: 'one', metavar: '<path>', help: 'directory to load link files from (default: the current directory)' },
+  { name: 'parameters', kind: 'many', metavar: 'NAME=VALUE', help: 'values for {NAME} placeholders in the layout' },
+  { name: 'json', kind: 'flag', help: 'print the verdict as JSON on stdout' },
+  { name: 'verbose', short: 'v', kind: 'flag', help: 'show more output' },
+  { name: 'quiet', short: 'q', kind: 'flag', help: 'suppress all output' },
+  { name: 'version', kind: 'flag', help: "show program's version number and exit" },
+];
+
+const USAGE = 'in-toto-verify <named arguments> [options]';
+const DESCRIPTION =
+  'Verifies that the supply chain of the delivered product was carried out as the in-toto layout says:\n' +
+  'the layout is signed by the given keys and not expired, each step has enough links signed by its\n' +
+  'functionaries, and the artifacts flow between steps as the rules require. Inspections are run in the\n' +
+  'current directory. Exits 0 when verification passes, 1 when it fails, 2 on wrong arguments.';
+
+export function explain(verdict: Verdict, verbose: boolean): string {
+  const lines: string[] = [];
+  if (verdict.passed) lines.push('in-toto-verify: verification PASSED');
+  else lines.push(`in-toto-verify: verification FAILED (${verdict.failures.length} problem${verdict.failures.length === 1 ? '' : 's'})`);
+  for (const f of verdict.failures) {
+    lines.push(`  [${f.code}] ${f.message}`);
+    for (const d of f.digests ?? []) {
+      const show = (set: Record<string, string>) => Object.entries(set).map(([alg, hex]) => `${alg}:${hex}`).join(' ');
+      lines.push(`      ${d.artifact}`);
+      if (d.expected) lines.push(`        expected ${show(d.expected)} (${d.source})`);
+      else lines.push(`        not found in ${d.source}`);
+      lines.push(`        found    ${show(d.found)}`);
+    }
+  }
+  for (const w of verdict.warnings) lines.push(`  warning [${w.code}] ${w.message}`);
+  if (verbose) {
+    for (const t of verdict.trace) {
+      const at = t.layout.length > 0 ? `[${t.layout.join(' > ')}] ` : '';
+      lines.push(`  trace ${at}${t.kind} '${t.item}' ${t.side} rule ${t.ruleIndex + 1} '${t.rule}' consumed ${t.consumed.length === 0 ? 'nothing' : t.consumed.join(', ')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(helpText(USAGE, DESCRIPTION, OPTIONS));
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs(argv, OPTIONS);
+    if (parsed.rest.length > 0) throw new UsageError(`unrecognized arguments: ${parsed.rest.join(' ')}`);
+    if (!parsed.values.has('version') && !parsed.values.has('layout')) throw new UsageError('the following arguments are required: -l/--layout');
+    if (!parsed.values.has('version') && !parsed.values.has('layout-keys') && !parsed.values.has('gpg')) {
+      throw new UsageError("wrong arguments: specify at least one of '--layout-keys path [path ...]' or '--gpg id [id ...]'");
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: ${error.message}\n`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.has('version')) {
+    process.stdout.write('in-toto-verify (in-toto-wasm) 0.1.0\n');
+    return 0;
+  }
+  const quiet = values.has('quiet');
+  const say = (text: string) => {
+    if (!quiet) process.stderr.write(text);
+  };
+  try {
+    if (values.has('gpg')) throw new InTotoError('UNSUPPORTED', 'GPG keys are not supported yet');
+    const keyPaths = values.get('layout-keys') ?? [];
+    const keyTypes = (values.get('key-types') ?? keyPaths.map(() => 'rsa')) as KeyType[];
+    if (keyTypes.length !== keyPaths.length) {
+      process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: the number of --key-types (${keyTypes.length}) must match the number of --layout-keys (${keyPaths.length})\n`);
+      return 2;
+    }
+    const parameters: Record<string, string> = {};
+    for (const pair of values.get('parameters') ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) {
+        process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: --parameters takes NAME=VALUE, got '${pair}'\n`);
+        return 2;
+      }
+      parameters[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    await initEngine();
+    const layoutKeys = await Promise.all(
+      keyPaths.map(async (path, i) => {
+        try {
+          return loadPublicKey(await readFile(path), { keyType: keyTypes[i] });
+        } catch (error) {
+          if (error instanceof InTotoError) throw new InTotoError(error.code, `layout key ${path}: ${error.message}`, { path }, { cause: error });
+          throw new InTotoError('KEY', `cannot read layout key ${path}: ${(error as Error).message}`, { path }, { cause: error });
+        }
+      }),
+    );
+    const layoutPath = values.get('layout')![0]!;
+    let layoutBytes: Uint8Array;
+    try {
+      layoutBytes = await readFile(layoutPath);
+    } catch (error) {
+      throw new InTotoError('FORMAT', `cannot read layout ${layoutPath}: ${(error as Error).message}`, { path: layoutPath });
+    }
+    const verdict = await verify({
+      layout: layoutBytes,
+      layoutKeys,
+      links: { directory: resolve(values.get('link-dir')?.[0] ?? '.') },
+      inspections: { run: nodeInspectionRunner({ cwd: process.cwd() }) },
+      ...(values.has('parameters') ? { parameters } : {}),
+    });
+    if (values.has('json')) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
+    if (!verdict.passed || verdict.warnings.length > 0 || values.has('verbose')) say(explain(verdict, values.has('verbose')));
+    return verdict.passed ? 0 : 1;
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    if (values.has('json')) {
+      process.stdout.write(JSON.stringify({ passed: false, failures: [{ code: error.code, message: error.message, layout: [] }], warnings: [], trace: [] }, null, 2) + '\n');
+    }
+    say(`in-toto-verify: verification FAILED\n  [${error.code}] ${error.message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`in-toto-verify: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,555 @@
+/**
+ * Supply chain verification, in the reference's order (in-toto 1.3.1 `verifylib.in_toto_verify`):
+ *
+ *   1. read the layout (format errors first, before any signature, as the reference loads it)
+ *   2. layout signatures: every trusted key must have signed
+ *   3. expiry against the caller's clock
+ *   4. parameter substitution
+ *   5. load each step's links (`<step>.<keyid8>.link`, authorized keys only)
+ *   6. link signatures by the step's authorized keys; thresholds over distinct keys
+ *   7. sublayouts, recursively, each becoming a summary link
+ *   8. command alignment (warnings only)
+ *   9. agreement of a step's counted links when its threshold is above 1
+ *  10. step artifact rules (the hash chain between steps)
+ *  11. inspections: run (or pre-recorded, or explicitly skipped), then their artifact rules
+ *
+ * Unlike the reference, which stops at the first exception, this collects every failure it can still
+ * establish. It stops only where going on would mean reading unauthenticated data: a layout that fails
+ * to parse or whose signatures do not hold.
+ */
+import { parseJson } from './engine.js';
+import { readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
+import { InTotoError, type ErrorCode } from './errors.js';
+import { computeKeyid, computeNewKeyid, publicKeyFromDict, type PublicKey } from './keys.js';
+import { linkFileName, subLoader, sublayoutDirName, toLoader, type LinkLoader, type LinkSource } from './link-source.js';
+import {
+  linkToJSON, parseLayout, parseLink, substituteParameters,
+  type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
+} from './models.js';
+import { evaluateRules, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
+import { ruleToString, type ArtifactRule } from './rules.js';
+
+/** Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). */
+export type InspectionRunner = (inspection: Inspection) => Promise<LinkJSON | Uint8Array>;
+
+/**
+ * What to do with the layout's inspections:
+ * - `{ run }`: run them (on Node, `nodeInspectionRunner()` runs them as processes, as the reference does);
+ * - `{ links }`: use pre-recorded inspection links, named `<inspection>.link` (browsers, Workers);
+ * - `'skip'`: explicitly do not check them; the verdict then carries an `INSPECTIONS_SKIPPED` warning.
+ * Without a policy, a layout with inspections fails verification (nothing is silently skipped).
+ */
+export type InspectionPolicy = { run: InspectionRunner } | { links: LinkSource } | 'skip';
+
+export interface VerifyOptions {
+  /** The layout file's bytes (Metablock or DSSE), or an envelope already read. */
+  layout: Uint8Array | string | Envelope;
+  /** The project owner's keys: each must have a valid signature on the layout. */
+  layoutKeys: readonly PublicKey[];
+  /** Where the links are: a map of relative paths to bytes, a loader, or `{ directory }` on Node/Deno. */
+  links: LinkSource;
+  /** The verifier's clock (default: now). */
+  now?: Date;
+  /** Values for `{NAME}` placeholders in the root layout's rules, expected commands and inspections. */
+  parameters?: Readonly<Record<string, string>>;
+  inspections?: InspectionPolicy;
+  /** How deep sublayouts may nest (default 8). */
+  maxSublayoutDepth?: number;
+}
+
+export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'LINK_IGNORED';
+
+/** One failure, with everything a person needs to see why. */
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Steps of the enclosing layouts leading to the sublayout this concerns; empty for the root layout. */
+  readonly layout: readonly string[];
+  readonly step?: string;
+  readonly kind?: 'step' | 'inspection';
+  readonly side?: 'materials' | 'products';
+  readonly ruleIndex?: number;
+  /** The rule as written, e.g. `MATCH foo.tar.gz WITH PRODUCTS FROM build`. */
+  readonly rule?: string;
+  readonly artifacts?: readonly string[];
+  readonly keyid?: string;
+  /** The link or layout file concerned. */
+  readonly file?: string;
+  /** For artifacts whose digests a MATCH rule compared: what the other step recorded against what this one did. */
+  readonly digests?: readonly DigestMismatch[];
+}
+
+export interface DigestMismatch {
+  readonly artifact: string;
+  /** Where the expected digests come from, e.g. `products of step build` (absent: no such artifact there). */
+  readonly source: string;
+  readonly expected?: DigestSet;
+  readonly found: DigestSet;
+}
+
+export interface VerdictWarning {
+  readonly code: WarningCode;
+  readonly message: string;
+  readonly layout: readonly string[];
+  readonly step?: string;
+}
+
+export interface Verdict {
+  readonly passed: boolean;
+  readonly failures: readonly Failure[];
+  readonly warnings: readonly VerdictWarning[];
+  /** Which rule consumed which artifacts, per step or inspection and side. */
+  readonly trace: readonly (RuleTraceEntry & { readonly layout: readonly string[] })[];
+  /** The summary link of the verified chain (first step's materials, last step's products), when it passed. */
+  readonly summary?: LinkJSON;
+}
+
+/** A link that counted for a step: its model, and the bytes the rule engine reads its artifacts from. */
+interface CountedLink {
+  readonly keyid: string;
+  readonly link: Link;
+  readonly bytes: Uint8Array;
+  readonly select: 'signed' | 'whole';
+  readonly file: string;
+}
+
+class Collector {
+  readonly failures: Failure[] = [];
+  readonly warnings: VerdictWarning[] = [];
+  readonly trace: (RuleTraceEntry & { layout: readonly string[] })[] = [];
+}
+
+const DEFAULT_MAX_SUBLAYOUT_DEPTH = 8;
+const utf8 = new TextEncoder();
+
+/** Verifies a supply chain. Never throws for bad metadata: every problem is a failure in the verdict. */
+export async function verify(options: VerifyOptions): Promise<Verdict> {
+  const out = new Collector();
+  const ctx: Context = {
+    out,
+    now: options.now ?? new Date(),
+    inspections: options.inspections,
+    maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
+  };
+  let summary: Link | undefined;
+  try {
+    const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
+    summary = await verifyLayout(ctx, envelope, options.layoutKeys, toLoader(options.links), [], options.parameters, '');
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    out.failures.push(failureFrom(error, []));
+  }
+  const passed = out.failures.length === 0;
+  return {
+    passed,
+    failures: out.failures,
+    warnings: out.warnings,
+    trace: out.trace,
+    ...(passed && summary ? { summary: linkToJSON(summary) } : {}),
+  };
+}
+
+interface Context {
+  readonly out: Collector;
+  readonly now: Date;
+  readonly inspections: InspectionPolicy | undefined;
+  readonly maxDepth: number;
+}
+
+function failureFrom(error: InTotoError, layout: readonly string[], extra: Partial<Failure> = {}): Failure {
+  return {
+    code: error.code,
+    message: error.message,
+    layout,
+    ...(error.step !== undefined ? { step: error.step } : {}),
+    ...(error.keyid !== undefined ? { keyid: error.keyid } : {}),
+    ...(error.path !== undefined ? { file: error.path } : {}),
+    ...extra,
+  };
+}
+
+/** Where a message says it is: "sublayout of step 'package': " for nested layouts. */
+function where(layout: readonly string[]): string {
+  return layout.length === 0 ? '' : `in the sublayout of step ${layout.map((s) => `'${s}'`).join(' > ')}: `;
+}
+
+/**
+ * Verifies one layout and its links; returns its summary link, or undefined when it failed so badly that
+ * no summary exists (unparsable, unsigned). `path` names the enclosing sublayout steps.
+ */
+async function verifyLayout(
+  ctx: Context,
+  envelope: Envelope,
+  keys: readonly PublicKey[],
+  loader: LinkLoader,
+  path: readonly string[],
+  parameters: Readonly<Record<string, string>> | undefined,
+  summaryName: string,
+): Promise<Link | undefined> {
+  const fail = (code: ErrorCode, message: string, extra: Partial<Failure> = {}) =>
+    ctx.out.failures.push({ code, message: where(path) + message, layout: path, ...extra });
+
+  // 1. Format, before any signature (the reference validates when it loads).
+  if (envelope.signed._type !== 'layout') {
+    fail('FORMAT', `expected a layout, found metadata of type ${JSON.stringify(envelope.signed._type)}`);
+    return undefined;
+  }
+  let layout = parseLayout(envelope.signed);
+
+  // 2. Every trusted key must have signed.
+  if (keys.length === 0) {
+    fail('SIGNATURE', 'no key to verify the layout with was given');
+    return undefined;
+  }
+  let signed = true;
+  for (const key of keys) {
+    try {
+      await verifySignatureBy(envelope, key);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      fail(error.code, `layout: ${error.message}`, { keyid: key.keyid });
+      signed = false;
+    }
+  }
+  if (!signed) return undefined;
+
+  // 3. Expiry: the reference fails when `expires` is before now.
+  const expires = Date.parse(layout.expires);
+  if (!(expires >= ctx.now.getTime())) {
+    fail('LAYOUT_EXPIRED', `the layout expired at ${layout.expires} (verification time ${ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z')})`);
+  }
+
+  // 4. Parameters (the reference substitutes in the root layout only).
+  if (parameters !== undefined) layout = substituteParameters(layout, parameters);
+
+  // The layout's own keys: an id must be the id of the key it maps to, or a signature check could use a
+  // key the owner did not mean.
+  const layoutKeys = readLayoutKeys(layout, fail);
+
+  // 5-9. Links, per step.
+  const chosen = new Map<string, CountedLink>();
+  for (const step of layout.steps) {
+    const counted = await verifyStepLinks(ctx, step, layoutKeys, loader, path, fail);
+    if (counted.length === 0) continue;
+    checkAgreement(step, counted, fail);
+    chosen.set(step.name, counted[0]!);
+  }
+
+  // 10. Step rules: MATCH can only see steps.
+  const stepItems: RuleItem[] = layout.steps.flatMap((step) => {
+    const link = chosen.get(step.name);
+    return link ? [ruleItem(step.name, 'step', step, link)] : [];
+  });
+  applyRules(ctx, stepItems, chosen, path);
+
+  // 11. Inspections.
+  await runInspections(ctx, layout, chosen, path, fail);
+
+  // The summary: materials of the first step, products of the last (get_summary_link).
+  const first = layout.steps.length > 0 ? chosen.get(layout.steps[0]!.name) : undefined;
+  const last = layout.steps.length > 0 ? chosen.get(layout.steps[layout.steps.length - 1]!.name) : undefined;
+  return {
+    type: 'link',
+    name: summaryName,
+    materials: first?.link.materials ?? new Map(),
+    products: last?.link.products ?? new Map(),
+    byproducts: {},
+    command: [],
+    environment: {},
+    extra: {},
+  };
+}
+
+function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): Map<string, PublicKey> {
+  const keys = new Map<string, PublicKey>();
+  for (const [keyid, dict] of Object.entries(layout.keys)) {
+    try {
+      const key = publicKeyFromDict(dict);
+      if (computeKeyid(key) !== keyid && computeNewKeyid(key) !== keyid) {
+        fail('KEY', `layout key ${keyid} is a different key (its id is ${computeKeyid(key)})`, { keyid });
+        continue;
+      }
+      keys.set(keyid, { ...key, keyid });
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      fail(error.code, `layout key ${keyid}: ${error.message}`, { keyid });
+    }
+  }
+  return keys;
+}
+
+/** Loads, checks and counts one step's links. Returns the counted ones, in the order of the step's pubkeys. */
+async function verifyStepLinks(
+  ctx: Context,
+  step: Step,
+  layoutKeys: ReadonlyMap<string, PublicKey>,
+  loader: LinkLoader,
+  path: readonly string[],
+  fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
+): Promise<CountedLink[]> {
+  const counted: CountedLink[] = [];
+  const missing: string[] = [];
+  const rejected: string[] = [];
+  for (const keyid of new Set(step.pubkeys)) {
+    const file = linkFileName(step.name, keyid);
+    const at = { step: step.name, keyid, file };
+    const bytes = await loader(file);
+    if (bytes === undefined) {
+      missing.push(file);
+      continue;
+    }
+    const key = layoutKeys.get(keyid);
+    if (!key) {
+      fail('KEY', `step '${step.name}': authorized key ${keyid} is not in the layout's keys`, at);
+      rejected.push(file);
+      continue;
+    }
+    try {
+      const envelope = readEnvelope(bytes);
+      await verifySignatureBy(envelope, key);
+      const type = envelope.signed._type;
+      let link: Link | undefined;
+      if (type === 'layout') {
+        link = await verifySublayout(ctx, step, keyid, key, envelope, loader, path);
+        if (!link) {
+          rejected.push(file);
+          continue;
+        }
+      } else {
+        link = parseLink(envelope.signed);
+        // The reference does not compare a link's name with the step; we do: a link signed for one step
+        // must not be replayed as evidence for another.
+        if (link.name !== step.name) {
+          fail('FORMAT', `step '${step.name}': link ${file} is for step '${link.name}'`, at);
+          rejected.push(file);
+          continue;
+        }
+        warnCommand(ctx, step, link, path);
+      }
+      const linkBytes = type === 'layout' ? summaryBytes(link) : envelope.kind === 'metablock' ? bytes : envelope.payload;
+      counted.push({ keyid, link, bytes: linkBytes, select: envelope.kind === 'metablock' && type !== 'layout' ? 'signed' : 'whole', file });
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
+      rejected.push(file);
+    }
+  }
+  if (counted.length < step.threshold) {
+    const why = [
+      missing.length > 0 ? `missing: ${missing.join(', ')}` : '',
+      rejected.length > 0 ? `rejected: ${rejected.join(', ')}` : '',
+    ].filter(Boolean).join('; ');
+    fail(
+      // Too few files at all is the reference's LinkNotFoundError; enough files but too few valid, its ThresholdVerificationError.
+      counted.length + rejected.length < step.threshold ? 'LINK_MISSING' : 'THRESHOLD',
+      `step '${step.name}' needs links from ${step.threshold} authorized functionar${step.threshold === 1 ? 'y' : 'ies'}, found ${counted.length} valid (${why})`,
+      { step: step.name },
+    );
+  }
+  return counted;
+}
+
+async function verifySublayout(
+  ctx: Context,
+  step: Step,
+  keyid: string,
+  key: PublicKey,
+  envelope: Envelope,
+  loader: LinkLoader,
+  path: readonly string[],
+): Promise<Link | undefined> {
+  const inner = [...path, step.name];
+  if (inner.length > ctx.maxDepth) {
+    ctx.out.failures.push({
+      code: 'LIMIT',
+      message: `${where(path)}step '${step.name}': sublayouts nest deeper than the limit of ${ctx.maxDepth}`,
+      layout: path,
+      step: step.name,
+    });
+    return undefined;
+  }
+  // The sublayout is verified with the functionary's key, its links in `<step>.<keyid8>/`; whatever fails
+  // inside is reported with the sublayout's path, and its summary still takes part in the outer rules.
+  return verifyLayout(ctx, envelope, [key], subLoader(loader, sublayoutDirName(step.name, keyid)), inner, undefined, step.name);
+}
+
+function summaryBytes(link: Link): Uint8Array {
+  return utf8.encode(JSON.stringify(linkToJSON(link)));
+}
+
+function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {
+  const expected = step.expectedCommand;
+  const same = expected.length === link.command.length && expected.every((arg, i) => arg === link.command[i]);
+  if (!same) {
+    ctx.out.warnings.push({
+      code: 'COMMAND_MISMATCH',
+      message: `${where(path)}step '${step.name}': ran ${JSON.stringify(link.command)}, the layout expects ${JSON.stringify(expected)}`,
+      layout: path,
+      step: step.name,
+    });
+  }
+}
+
+function sameArtifacts(a: Artifacts, b: Artifacts): boolean {
+  if (a.size !== b.size) return false;
+  for (const [path, digests] of a) {
+    const other = b.get(path);
+    if (!other) return false;
+    const names = Object.keys(digests);
+    if (names.length !== Object.keys(other).length || names.some((n) => other[n] !== digests[n])) return false;
+  }
+  return true;
+}
+
+/** With threshold > 1, every counted link must report the same materials and products (verify_threshold_constraints). */
+function checkAgreement(step: Step, counted: readonly CountedLink[], fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): void {
+  if (step.threshold <= 1) return;
+  const [first, ...rest] = counted;
+  for (const other of rest) {
+    const sides = (['materials', 'products'] as const).filter((side) => !sameArtifacts(first!.link[side], other.link[side]));
+    if (sides.length > 0) {
+      fail('LINKS_DISAGREE', `step '${step.name}': links ${first!.file} and ${other.file} report different ${sides.join(' and ')}`, {
+        step: step.name,
+        artifacts: sides.flatMap((side) => differingPaths(first!.link[side], other.link[side])),
+      });
+    }
+  }
+}
+
+function differingPaths(a: Artifacts, b: Artifacts): string[] {
+  const paths = new Set([...a.keys(), ...b.keys()]);
+  return [...paths].filter((p) => !sameArtifacts(new Map(a.has(p) ? [[p, a.get(p)!]] : []), new Map(b.has(p) ? [[p, b.get(p)!]] : []))).sort();
+}
+
+function ruleItem(name: string, kind: 'step' | 'inspection', item: Step | Inspection, link: CountedLink): RuleItem {
+  return { name, kind, materials: item.expectedMaterials, products: item.expectedProducts, bytes: link.bytes, select: link.select };
+}
+
+/** Runs the rule engine over `items` and turns its findings into failures that explain themselves. */
+function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap<string, CountedLink>, path: readonly string[]): void {
+  if (items.length === 0) return;
+  const result = evaluateRules(items, [...links].map(([name, link]) => ({ name, bytes: link.bytes, select: link.select })));
+  for (const entry of result.trace) ctx.out.trace.push({ ...entry, layout: path });
+  for (const finding of result.failures) {
+    const owner = items.find((i) => i.name === finding.item)!;
+    const rules = finding.side === 'materials' ? owner.materials : owner.products;
+    const rule = rules[finding.ruleIndex];
+    const digests = rule ? explainDigests(finding.item, finding.side, finding.artifacts, rules, finding.ruleIndex, links) : [];
+    const ruleText = rule ? ruleToString(rule) : `#${finding.ruleIndex}`;
+    const list = finding.artifacts.length > 0 ? `: ${finding.artifacts.join(', ')}` : '';
+    const detail = digests.length > 0 ? ` (${digests.map(describeMismatch).join('; ')})` : '';
+    ctx.out.failures.push({
+      code: finding.code,
+      message: `${where(path)}${owner.kind} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}`,
+      layout: path,
+      step: finding.item,
+      kind: owner.kind,
+      side: finding.side,
+      ruleIndex: finding.ruleIndex,
+      rule: ruleText,
+      artifacts: finding.artifacts,
+      ...(digests.length > 0 ? { digests } : {}),
+    });
+  }
+}
+
+/**
+ * For artifacts a DISALLOW or REQUIRE rule caught, finds the earlier MATCH rules that should have consumed
+ * them and says why they did not: the other step did not record the artifact, or recorded other digests.
+ */
+function explainDigests(
+  itemName: string,
+  side: 'materials' | 'products',
+  artifacts: readonly string[],
+  rules: readonly ArtifactRule[],
+  ruleIndex: number,
+  links: ReadonlyMap<string, CountedLink>,
+): DigestMismatch[] {
+  const own = links.get(itemName)?.link[side];
+  if (!own) return [];
+  const out: DigestMismatch[] = [];
+  for (const artifact of artifacts) {
+    const found = own.get(artifact);
+    if (!found) continue;
+    for (const rule of rules.slice(0, ruleIndex)) {
+      if (rule.type !== 'MATCH') continue;
+      const src = rule.srcPrefix ? rule.srcPrefix.replace(/\/?$/, '/') : '';
+      if (!artifact.startsWith(src)) continue;
+      const dst = (rule.dstPrefix ? rule.dstPrefix.replace(/\/?$/, '/') : '') + artifact.slice(src.length);
+      const other = links.get(rule.step)?.link[rule.dstType === 'MATERIALS' ? 'materials' : 'products'];
+      const source = `${rule.dstType.toLowerCase()} of '${rule.step}'`;
+      if (!other) continue;
+      const expected = other.get(dst);
+      if (!expected || !sameArtifacts(new Map([[dst, expected]]), new Map([[dst, found]]))) {
+        out.push({ artifact, source: expected ? source : `${source} (not recorded there as ${dst})`, ...(expected ? { expected } : {}), found });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function describeMismatch(m: DigestMismatch): string {
+  const show = (d: DigestSet) => Object.entries(d).map(([alg, hex]) => `${alg}:${hex.slice(0, 16)}…`).join(',');
+  return m.expected
+    ? `${m.artifact}: expected ${show(m.expected)} from ${m.source}, found ${show(m.found)}`
+    : `${m.artifact}: found ${show(m.found)}, but it is not in ${m.source}`;
+}
+
+async function runInspections(
+  ctx: Context,
+  layout: Layout,
+  stepLinks: ReadonlyMap<string, CountedLink>,
+  path: readonly string[],
+  fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
+): Promise<void> {
+  if (layout.inspect.length === 0) return;
+  const policy = ctx.inspections;
+  if (policy === 'skip') {
+    ctx.out.warnings.push({
+      code: 'INSPECTIONS_SKIPPED',
+      message: `${where(path)}inspections were not checked, as asked: ${layout.inspect.map((i) => `'${i.name}'`).join(', ')}`,
+      layout: path,
+    });
+    return;
+  }
+  if (policy === undefined) {
+    fail('INSPECTION', `the layout has inspections (${layout.inspect.map((i) => `'${i.name}'`).join(', ')}) but no way to run them was given: pass inspections: { run } (Node: nodeInspectionRunner()), { links } with pre-recorded links, or 'skip'`);
+    return;
+  }
+  const links = new Map(stepLinks);
+  const items: RuleItem[] = [];
+  for (const inspection of layout.inspect) {
+    try {
+      let bytes: Uint8Array;
+      let select: 'signed' | 'whole' = 'whole';
+      if ('run' in policy) {
+        const result = await policy.run(inspection);
+        bytes = result instanceof Uint8Array ? result : utf8.encode(JSON.stringify(result));
+        if (result instanceof Uint8Array) select = 'signed';
+      } else {
+        const file = `${inspection.name}.link`;
+        const found = await toLoader(policy.links)(file);
+        if (!found) {
+          fail('INSPECTION', `inspection '${inspection.name}': no pre-recorded link ${file}`, { step: inspection.name, kind: 'inspection', file });
+          continue;
+        }
+        bytes = found;
+        select = 'signed';
+      }
+      const value = select === 'signed' ? readEnvelope(bytes).signed : (parseJson(bytes) as Record<string, unknown>);
+      const link = parseLink(value);
+      const returnValue = link.byproducts['return-value'];
+      if (returnValue !== 0 && returnValue !== undefined) {
+        fail('INSPECTION', `inspection '${inspection.name}': command ${JSON.stringify(inspection.run)} exited with ${JSON.stringify(returnValue)}`, { step: inspection.name, kind: 'inspection' });
+      }
+      const counted: CountedLink = { keyid: '', link, bytes, select, file: `${inspection.name}.link` };
+      links.set(inspection.name, counted);
+      items.push(ruleItem(inspection.name, 'inspection', inspection, counted));
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      fail(error.code, `inspection '${inspection.name}': ${error.message}`, { step: inspection.name, kind: 'inspection' });
+    }
+  }
+  applyRules(ctx, items, links, path);
+}
