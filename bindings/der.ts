@@ -53,13 +53,6 @@ export class DerReader {
     return this.#bytes.subarray(start, end);
   }
 
-  /** Reads one element and returns its whole encoding (tag, length and contents). */
-  readRaw(tag: number, what: string): Uint8Array {
-    const from = this.#pos;
-    const [, end] = this.#readTlv(tag, what);
-    return this.#bytes.subarray(from, end);
-  }
-
   sequence(what: string): DerReader {
     const [start, end] = this.#readTlv(TAG.SEQUENCE, what);
     return new DerReader(this.#bytes, start, end);
@@ -165,9 +158,10 @@ const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
 
 export function derTlv(tag: number, contents: Uint8Array): Uint8Array {
   const n = contents.length;
+  if (n >= 0x1000000) throw new RangeError('DER contents too long');
+  // §10.1: the short form below 128, else the fewest length octets.
   const length =
     n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  if (n >= 0x1000000) throw new RangeError('DER contents too long');
   const out = new Uint8Array(1 + length.length + n);
   out[0] = tag;
   out.set(length, 1);
@@ -175,7 +169,7 @@ export function derTlv(tag: number, contents: Uint8Array): Uint8Array {
   return out;
 }
 
-export function derConcat(...parts: Uint8Array[]): Uint8Array {
+function derConcat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -20,7 +20,7 @@
 import { parseJson } from './engine.js';
 import { readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
 import { InTotoError, type ErrorCode } from './errors.js';
-import { computeKeyid, computeNewKeyid, publicKeyFromDict, type PublicKey } from './keys.js';
+import { computeKeyid, keyidCandidates, publicKeyFromDict, type PublicKey } from './keys.js';
 import { linkFileName, subLoader, sublayoutDirName, toLoader, type LinkLoader, type LinkSource } from './link-source.js';
 import {
   linkToJSON, parseLayout, parseLink, substituteParameters,
@@ -265,7 +265,7 @@ function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string,
   for (const [keyid, dict] of Object.entries(layout.keys)) {
     try {
       const key = publicKeyFromDict(dict);
-      if (computeKeyid(key) !== keyid && computeNewKeyid(key) !== keyid) {
+      if (!keyidCandidates(key).includes(keyid)) {
         fail('KEY', `layout key ${keyid} is a different key (its id is ${computeKeyid(key)})`, { keyid });
         continue;
       }

@@ -1,0 +1,32 @@
+/**
+ * One interface over the crypto each runtime offers (node:crypto, WebCrypto, @noble/ed25519). Backends
+ * deal in raw signature bytes; hex and base64 belong to the envelope formats.
+ */
+import type { KeyType, PrivateKey, PublicKey, Scheme } from '../keys.js';
+
+export type BackendName = 'node' | 'webcrypto' | 'noble';
+
+export interface GenerateOptions {
+  /** For ECDSA: `ecdsa-sha2-nistp256` (the default, as in-toto-keygen) or `ecdsa-sha2-nistp384`. */
+  scheme?: Scheme;
+  /** For RSA: the modulus size, 3072 by default (securesystemslib's default). */
+  bits?: number;
+}
+
+export interface CryptoBackend {
+  readonly name: BackendName;
+  /**
+   * Whether `signature` is `key`'s signature over `data` under the key's scheme. Signature bytes that do
+   * not verify, however malformed, give `false`; a key the backend cannot use is an `InTotoError`
+   * (`KEY`, or `UNSUPPORTED` for a key type the backend lacks).
+   */
+  verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** Signs `data` with the key's scheme, in the reference's signature encoding (ECDSA: DER). */
+  sign(key: PrivateKey, data: Uint8Array): Promise<Uint8Array>;
+  generateKeyPair(keytype: KeyType, opts?: GenerateOptions): Promise<PrivateKey>;
+  /**
+   * Decrypts a password-protected PEM private key (`ENCRYPTED PRIVATE KEY`, or OpenSSL's legacy
+   * `Proc-Type: 4,ENCRYPTED`) to unencrypted PKCS#8 DER. `UNSUPPORTED` where the runtime cannot.
+   */
+  decryptPrivateKey(pem: string, password: string): Promise<Uint8Array>;
+}

@@ -1,0 +1,30 @@
+// The package's public API. Only re-exports, each by name: what is not listed here is internal.
+
+export { InTotoError, type ErrorCode, type ErrorDetail } from './errors.js';
+export {
+  canonicalize, parseJson, initEngine, getEngine, createEngine, Engine,
+  type EngineLimits, type EngineSource, type Select,
+} from './engine.js';
+export {
+  loadPublicKey, loadPrivateKey, publicKeyFromDict, keyToDict, keyToPublicFile, keyToPrivateFile,
+  computeKeyid, computeNewKeyid, keyidCandidates,
+  type KeyType, type Scheme, type PublicKey, type PrivateKey, type KeyDict, type LoadOptions, type LoadPrivateOptions,
+} from './keys.js';
+export { verify as verifySignature, sign as signBytes, generateKeyPair, getBackend, BACKENDS, type BackendName, type CryptoBackend } from './crypto/index.js';
+export {
+  readEnvelope, verifyEnvelope, verifySignatureBy, createMetablock, createDsse, signEnvelope, serializeEnvelope, IN_TOTO_PAYLOAD_TYPE,
+  type Envelope, type Metablock, type DsseEnvelope, type SignatureEntry,
+} from './envelope.js';
+export { pae, toHex, fromHex, toBase64, fromBase64 } from './encoding.js';
+export { dumpReferenceJson } from './reference-json.js';
+export {
+  parseLayout, parseLink, parseSigned, layoutToJSON, linkToJSON, substituteParameters, listUnknownFields,
+  type Layout, type Step, type Inspection, type Link, type Artifacts, type DigestSet,
+  type LayoutJSON, type StepJSON, type InspectionJSON, type LinkJSON,
+} from './models.js';
+export { parseRule, ruleToString, type ArtifactRule, type MatchRule, type GenericRule, type RequireRule } from './rules.js';
+export { linkFileName, sublayoutDirName, type LinkSource, type LinkLoader } from './link-source.js';
+export {
+  verify, type VerifyOptions, type Verdict, type Failure, type VerdictWarning, type DigestMismatch,
+  type InspectionPolicy, type InspectionRunner,
+} from './verify.js';
