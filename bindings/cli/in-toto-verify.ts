@@ -92,8 +92,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const keyPaths = values.get('layout-keys') ?? [];
     const keyTypes = (values.get('key-types') ?? keyPaths.map(() => 'rsa')) as KeyType[];
     if (keyTypes.length !== keyPaths.length) {
-      process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: the number of --key-types (${keyTypes.length}) must match the number of --layout-keys (${keyPaths.length})\n`);
-      return 2;
+      // The reference notices this only when it loads the keys, and fails verification (exit 1).
+      throw new InTotoError('KEY', `the number of --key-types (${keyTypes.length}) must match the number of --layout-keys (${keyPaths.length})`);
     }
     const parameters: Record<string, string> = {};
     for (const pair of values.get('parameters') ?? []) {

@@ -1,0 +1,115 @@
+/**
+ * Our in-toto-verify as a drop-in for the reference's: same flags, same exit codes (0 pass, 1 fail, 2 usage),
+ * and a failure explained in plain words. Runs the built CLI (`dist/`, made by `npm run build`).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertReferenceInstalled, makeTempDir } from './helpers/reference.js';
+import { copyInto, makeKeySet, referenceRun, referenceVerify, write, writeLayout, type KeyFile } from './helpers/scenario.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli/in-toto-verify.js', import.meta.url));
+
+function ours(cwd: string, args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const keyArgs = (keys: KeyFile[]) => ['--layout-keys', ...keys.map((k) => `${k.path}.pub`), '--key-types', ...keys.map((k) => k.type)];
+
+describe('in-toto-verify (ours) as a drop-in', () => {
+  let keys: ReturnType<typeof makeKeySet>;
+  let dir: string;
+
+  beforeAll(() => {
+    assertReferenceInstalled();
+    keys = makeKeySet();
+    dir = makeTempDir('in-toto-cli-');
+    writeLayout(join(dir, 'root.layout'), {
+      steps: [
+        { name: 'build', pubkeys: [keys.alice], expected_command: ['make'], expected_products: [['CREATE', 'app.bin'], ['DISALLOW', '*']] },
+        { name: 'test', pubkeys: [keys.bob], expected_materials: [['MATCH', 'app.bin', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['DISALLOW', '*']] },
+      ],
+      signers: [keys.owner],
+    });
+    write(dir, 'app.bin', 'binary v1');
+    referenceRun(dir, 'build', keys.alice, { products: ['app.bin'], command: ['true'] });
+    referenceRun(dir, 'test', keys.bob, { materials: ['app.bin'] });
+  });
+
+  it('passes a good chain with exit 0, like the reference', () => {
+    expect(referenceVerify(dir, 'root.layout', [keys.owner]).status).toBe(0);
+    const result = ours(dir, ['--layout', 'root.layout', ...keyArgs([keys.owner])]);
+    expect(result.status).toBe(0);
+    // The command differs from the layout's expected one: a warning, not a failure (as in the reference).
+    expect(result.stderr).toContain('COMMAND_MISMATCH');
+  });
+
+  it('accepts the short flags and --link-dir', () => {
+    const other = makeTempDir('in-toto-cli-linkdir-');
+    for (const f of ['root.layout', `build.${keys.alice.keyid.slice(0, 8)}.link`, `test.${keys.bob.keyid.slice(0, 8)}.link`]) copyInto(join(dir, f), join(other, 'links', f));
+    const result = ours(other, ['-l', 'links/root.layout', '-k', `${keys.owner.path}.pub`, '-t', 'ed25519', '--link-dir', 'links', '-q']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe('');
+  });
+
+  it('explains a tampered artifact: step, rule, file, expected and found digests; exit 1 like the reference', () => {
+    const tampered = makeTempDir('in-toto-cli-tampered-');
+    copyInto(dir, tampered);
+    // The tester's link says it saw other bytes than the builder produced.
+    write(tampered, 'app.bin', 'binary v2 (evil)');
+    referenceRun(tampered, 'test', keys.bob, { materials: ['app.bin'] });
+    expect(referenceVerify(tampered, 'root.layout', [keys.owner]).status).toBe(1);
+    const result = ours(tampered, ['--layout', 'root.layout', ...keyArgs([keys.owner])]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('FAILED');
+    expect(result.stderr).toContain("step 'test'");
+    expect(result.stderr).toContain('DISALLOW');
+    expect(result.stderr).toContain('app.bin');
+    const build = JSON.parse(readFileSync(join(tampered, `build.${keys.alice.keyid.slice(0, 8)}.link`), 'utf8'));
+    const test = JSON.parse(readFileSync(join(tampered, `test.${keys.bob.keyid.slice(0, 8)}.link`), 'utf8'));
+    expect(result.stderr).toContain(`expected sha256:${build.signed.products['app.bin'].sha256}`);
+    expect(result.stderr).toContain(`found    sha256:${test.signed.materials['app.bin'].sha256}`);
+  });
+
+  it('prints the verdict as JSON with --json', () => {
+    const result = ours(dir, ['--layout', 'root.layout', ...keyArgs([keys.owner]), '--json', '-q']);
+    expect(result.status).toBe(0);
+    const verdict = JSON.parse(result.stdout);
+    expect(verdict).toMatchObject({ passed: true, failures: [] });
+    expect(verdict.summary.products).toHaveProperty(['app.bin']);
+    expect(verdict.trace.length).toBeGreaterThan(0);
+  });
+
+  it('names the key when the layout is verified with the wrong one', () => {
+    const result = ours(dir, ['--layout', 'root.layout', ...keyArgs([keys.erin])]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(keys.erin.keyid);
+  });
+
+  it.each([
+    ['no arguments', []],
+    ['no keys', ['--layout', 'root.layout']],
+    ['an unknown flag', ['--layout', 'root.layout', '--bogus']],
+    ['a key type outside the choices', ['--layout', 'root.layout', '-k', 'x.pub', '-t', 'dsa']],
+    ['more key types than keys', ['--layout', 'root.layout', '-k', 'x.pub', '-t', 'rsa', 'rsa']],
+  ])('exits as the reference does for %s', (_name, args) => {
+    const theirs = spawnSync('/usr/bin/in-toto-verify', args, { cwd: dir, encoding: 'utf8' });
+    const result = ours(dir, args);
+    // argparse errors are 2; the key-type count is only checked once keys load, and fails with 1.
+    expect(result.status).toBe(_name === 'more key types than keys' ? 1 : 2);
+    expect(result.status).toBe(theirs.status);
+  });
+
+  it('exits 1 naming the file when a key or the layout cannot be read', () => {
+    const missingKey = ours(dir, ['--layout', 'root.layout', '-k', 'nope.pub', '-t', 'ed25519']);
+    expect(missingKey.status).toBe(1);
+    expect(missingKey.stderr).toContain('nope.pub');
+    writeFileSync(join(dir, 'broken.layout'), '{"signed": {');
+    const broken = ours(dir, ['--layout', 'broken.layout', ...keyArgs([keys.owner])]);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/JSON/);
+  });
+});
