@@ -32,3 +32,11 @@ export const E_MISSING_MEMBER: i32 = 13;
 export const E_TOO_LARGE: i32 = 14;
 /** An argument outside its documented range (a host bug, not bad input). */
 export const E_BAD_ARGUMENT: i32 = 15;
+/** A link's `materials` or `products` is not an object mapping paths to hash dicts (objects of hex strings). */
+export const E_ARTIFACTS: i32 = 16;
+/** `link_store` before `set_seed`: artifact tables are keyed by a secret the host must supply first. */
+export const E_NO_SEED: i32 = 17;
+/** A slot number that holds no stored link. */
+export const E_NO_SLOT: i32 = 18;
+/** A rules program that is valid JSON but not of the documented shape, or a malformed artifact rule. */
+export const E_PROGRAM: i32 = 19;

@@ -83,3 +83,86 @@ export function release(): void {
   releaseLarge(KEEP_BYTES);
   output.shrink(KEEP_BYTES);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Artifact tables and rules (docs/ABI.md, "Artifact rules"). A link crosses once, as a document in the
+// input region; the engine keeps only its artifact tables, in a numbered slot, until the host frees it.
+//
+//   set_seed(a, b, c, d)          the 128-bit key of the tables' hash (required before link_store)
+//   slot = link_store(len, s)     parse input[0, len) and keep its artifact tables (s as for canonicalize)
+//   link_free(slot), links_reset()
+//   slot = link_compose(a, b)     a new link with a's materials and b's products (a summary link)
+//   links_equal(a, b)             1 when both record equal materials and equal products
+//   rules_apply(len, flags)       run the JSON rules program in input[0, len); the result JSON is the output
+//   glob_match(plen, len)         fnmatch(input[plen, plen + len), pattern input[0, plen))
+
+import { storeLink, freeLink, resetLinks, composeLink, linksEqual, setSeed, probes, resetProbes } from './artifacts';
+import { applyRules, resultLength, TRACE } from './rules';
+import { compileGlob, globMatch, globSteps, resetGlobSteps, isUtf8 } from './glob';
+import { E_INVALID_UTF8 } from './errors';
+import { input as inputRegion } from './json';
+
+/** Whether the input region reserved by the last `input_ptr` holds `len` bytes (a host bug otherwise). */
+function inputHolds(len: u64): bool {
+  return len + 8 <= <u64>inputRegion.cap;
+}
+
+export function set_seed(a: u32, b: u32, c: u32, d: u32): i32 {
+  setSeed(a, b, c, d);
+  return OK;
+}
+
+/** Returns the new slot (>= 0), or a negated error code. The output region is clobbered (length 0). */
+export function link_store(len: u32, select: u32): i32 {
+  outputLen = 0;
+  resetProbes();
+  if (len > maxInput) return -E_TOO_LARGE;
+  if (select > 1 || !inputHolds(len)) return -E_BAD_ARGUMENT;
+  return storeLink(len, select);
+}
+
+export function link_free(slot: u32): i32 {
+  return freeLink(slot);
+}
+
+export function links_reset(): void {
+  resetLinks();
+}
+
+export function link_compose(materialsFrom: u32, productsFrom: u32): i32 {
+  return composeLink(materialsFrom, productsFrom);
+}
+
+export function links_equal(a: u32, b: u32): i32 {
+  return linksEqual(a, b);
+}
+
+export function rules_apply(len: u32, flags: u32): i32 {
+  outputLen = 0;
+  resetProbes();
+  resetGlobSteps();
+  if (len > maxInput) return E_TOO_LARGE;
+  if ((flags & ~TRACE) != 0 || !inputHolds(len)) return E_BAD_ARGUMENT;
+  const code = applyRules(len, flags);
+  if (code == OK) outputLen = resultLength();
+  return code;
+}
+
+/** 1 when the path matches the pattern, 0 when not, or -E_INVALID_UTF8 / -E_BAD_ARGUMENT. */
+export function glob_match(patternLen: u32, pathLen: u32): i32 {
+  resetGlobSteps();
+  if (!inputHolds(<u64>patternLen + <u64>pathLen)) return -E_BAD_ARGUMENT;
+  const p = inputRegion.ptr;
+  if (!isUtf8(p, patternLen) || !isUtf8(p + patternLen, pathLen)) return -E_INVALID_UTF8;
+  compileGlob(p, patternLen);
+  return globMatch(p + patternLen, pathLen) ? 1 : 0;
+}
+
+/** Diagnostics: glob steps and hash-table probes of the last glob_match / rules_apply / link_store call. */
+export function glob_steps(): u32 {
+  return globSteps > 0xffffffff ? 0xffffffff : <u32>globSteps;
+}
+
+export function probe_count(): u32 {
+  return probes > 0xffffffff ? 0xffffffff : <u32>probes;
+}

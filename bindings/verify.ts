@@ -17,7 +17,6 @@
  * establish. It stops only where going on would mean reading unauthenticated data: a layout that fails
  * to parse or whose signatures do not hold.
  */
-import { parseJson } from './engine.js';
 import { readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
 import { InTotoError, type ErrorCode } from './errors.js';
 import { computeKeyid, keyidCandidates, publicKeyFromDict, type PublicKey } from './keys.js';
@@ -26,8 +25,8 @@ import {
   linkToJSON, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
 } from './models.js';
-import { evaluateRules, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
-import { ruleToString, type ArtifactRule } from './rules.js';
+import { RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
+import type { ArtifactRule } from './rules.js';
 
 /** Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). */
 export type InspectionRunner = (inspection: Inspection) => Promise<LinkJSON | Uint8Array>;
@@ -104,13 +103,18 @@ export interface Verdict {
   readonly summary?: LinkJSON;
 }
 
-/** A link that counted for a step: its model, and the bytes the rule engine reads its artifacts from. */
+/** A link that counted for a step: its model, and its artifact tables in the rule engine. */
 interface CountedLink {
   readonly keyid: string;
   readonly link: Link;
-  readonly bytes: Uint8Array;
-  readonly select: 'signed' | 'whole';
+  readonly handle: LinkHandle;
   readonly file: string;
+}
+
+/** A verified (sub)layout's summary: first step's materials, last step's products (get_summary_link). */
+interface Summary {
+  readonly link: Link;
+  readonly handle: LinkHandle;
 }
 
 class Collector {
@@ -120,24 +124,28 @@ class Collector {
 }
 
 const DEFAULT_MAX_SUBLAYOUT_DEPTH = 8;
-const utf8 = new TextEncoder();
+const EMPTY_LINK = '{"materials":{},"products":{}}';
 
 /** Verifies a supply chain. Never throws for bad metadata: every problem is a failure in the verdict. */
 export async function verify(options: VerifyOptions): Promise<Verdict> {
   const out = new Collector();
+  const rules = new RuleEngine();
   const ctx: Context = {
     out,
+    rules,
     now: options.now ?? new Date(),
     inspections: options.inspections,
     maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
   };
-  let summary: Link | undefined;
+  let summary: Summary | undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
     summary = await verifyLayout(ctx, envelope, options.layoutKeys, toLoader(options.links), [], options.parameters, '');
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     out.failures.push(failureFrom(error, []));
+  } finally {
+    rules.close();
   }
   const passed = out.failures.length === 0;
   return {
@@ -145,12 +153,14 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     failures: out.failures,
     warnings: out.warnings,
     trace: out.trace,
-    ...(passed && summary ? { summary: linkToJSON(summary) } : {}),
+    ...(passed && summary ? { summary: linkToJSON(summary.link) } : {}),
   };
 }
 
 interface Context {
   readonly out: Collector;
+  /** Holds every counted link's artifact tables for the whole verification (sublayouts included). */
+  readonly rules: RuleEngine;
   readonly now: Date;
   readonly inspections: InspectionPolicy | undefined;
   readonly maxDepth: number;
@@ -185,7 +195,7 @@ async function verifyLayout(
   path: readonly string[],
   parameters: Readonly<Record<string, string>> | undefined,
   summaryName: string,
-): Promise<Link | undefined> {
+): Promise<Summary | undefined> {
   const fail = (code: ErrorCode, message: string, extra: Partial<Failure> = {}) =>
     ctx.out.failures.push({ code, message: where(path) + message, layout: path, ...extra });
 
@@ -231,15 +241,12 @@ async function verifyLayout(
   for (const step of layout.steps) {
     const counted = await verifyStepLinks(ctx, step, layoutKeys, loader, path, fail);
     if (counted.length === 0) continue;
-    checkAgreement(step, counted, fail);
+    checkAgreement(ctx, step, counted, fail);
     chosen.set(step.name, counted[0]!);
   }
 
   // 10. Step rules: MATCH can only see steps.
-  const stepItems: RuleItem[] = layout.steps.flatMap((step) => {
-    const link = chosen.get(step.name);
-    return link ? [ruleItem(step.name, 'step', step, link)] : [];
-  });
+  const stepItems: RuleItem[] = layout.steps.filter((step) => chosen.has(step.name)).map((step) => ruleItem('step', step));
   applyRules(ctx, stepItems, chosen, path);
 
   // 11. Inspections.
@@ -248,15 +255,19 @@ async function verifyLayout(
   // The summary: materials of the first step, products of the last (get_summary_link).
   const first = layout.steps.length > 0 ? chosen.get(layout.steps[0]!.name) : undefined;
   const last = layout.steps.length > 0 ? chosen.get(layout.steps[layout.steps.length - 1]!.name) : undefined;
+  const empty = !first || !last ? ctx.rules.load(EMPTY_LINK, 'whole') : undefined;
   return {
-    type: 'link',
-    name: summaryName,
-    materials: first?.link.materials ?? new Map(),
-    products: last?.link.products ?? new Map(),
-    byproducts: {},
-    command: [],
-    environment: {},
-    extra: {},
+    link: {
+      type: 'link',
+      name: summaryName,
+      materials: first?.link.materials ?? new Map(),
+      products: last?.link.products ?? new Map(),
+      byproducts: {},
+      command: [],
+      environment: {},
+      extra: {},
+    },
+    handle: ctx.rules.compose((first ?? { handle: empty! }).handle, (last ?? { handle: empty! }).handle),
   };
 }
 
@@ -308,26 +319,26 @@ async function verifyStepLinks(
       const envelope = readEnvelope(bytes);
       await verifySignatureBy(envelope, key);
       const type = envelope.signed._type;
-      let link: Link | undefined;
       if (type === 'layout') {
-        link = await verifySublayout(ctx, step, keyid, key, envelope, loader, path);
-        if (!link) {
+        const summary = await verifySublayout(ctx, step, keyid, key, envelope, loader, path);
+        if (!summary) {
           rejected.push(file);
           continue;
         }
-      } else {
-        link = parseLink(envelope.signed);
-        // The reference does not compare a link's name with the step; we do: a link signed for one step
-        // must not be replayed as evidence for another.
-        if (link.name !== step.name) {
-          fail('FORMAT', `step '${step.name}': link ${file} is for step '${link.name}'`, at);
-          rejected.push(file);
-          continue;
-        }
-        warnCommand(ctx, step, link, path);
+        counted.push({ keyid, link: summary.link, handle: summary.handle, file });
+        continue;
       }
-      const linkBytes = type === 'layout' ? summaryBytes(link) : envelope.kind === 'metablock' ? bytes : envelope.payload;
-      counted.push({ keyid, link, bytes: linkBytes, select: envelope.kind === 'metablock' && type !== 'layout' ? 'signed' : 'whole', file });
+      const link = parseLink(envelope.signed);
+      // The reference does not compare a link's name with the step; we do: a link signed for one step
+      // must not be replayed as evidence for another.
+      if (link.name !== step.name) {
+        fail('FORMAT', `step '${step.name}': link ${file} is for step '${link.name}'`, at);
+        rejected.push(file);
+        continue;
+      }
+      warnCommand(ctx, step, link, path);
+      const handle = envelope.kind === 'metablock' ? ctx.rules.load(bytes, 'signed') : ctx.rules.load(envelope.payload, 'whole');
+      counted.push({ keyid, link, handle, file });
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
@@ -357,7 +368,7 @@ async function verifySublayout(
   envelope: Envelope,
   loader: LinkLoader,
   path: readonly string[],
-): Promise<Link | undefined> {
+): Promise<Summary | undefined> {
   const inner = [...path, step.name];
   if (inner.length > ctx.maxDepth) {
     ctx.out.failures.push({
@@ -371,10 +382,6 @@ async function verifySublayout(
   // The sublayout is verified with the functionary's key, its links in `<step>.<keyid8>/`; whatever fails
   // inside is reported with the sublayout's path, and its summary still takes part in the outer rules.
   return verifyLayout(ctx, envelope, [key], subLoader(loader, sublayoutDirName(step.name, keyid)), inner, undefined, step.name);
-}
-
-function summaryBytes(link: Link): Uint8Array {
-  return utf8.encode(JSON.stringify(linkToJSON(link)));
 }
 
 function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {
@@ -402,10 +409,11 @@ function sameArtifacts(a: Artifacts, b: Artifacts): boolean {
 }
 
 /** With threshold > 1, every counted link must report the same materials and products (verify_threshold_constraints). */
-function checkAgreement(step: Step, counted: readonly CountedLink[], fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): void {
+function checkAgreement(ctx: Context, step: Step, counted: readonly CountedLink[], fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): void {
   if (step.threshold <= 1) return;
   const [first, ...rest] = counted;
   for (const other of rest) {
+    if (ctx.rules.equal(first!.handle, other.handle)) continue;
     const sides = (['materials', 'products'] as const).filter((side) => !sameArtifacts(first!.link[side], other.link[side]));
     if (sides.length > 0) {
       fail('LINKS_DISAGREE', `step '${step.name}': links ${first!.file} and ${other.file} report different ${sides.join(' and ')}`, {
@@ -421,29 +429,28 @@ function differingPaths(a: Artifacts, b: Artifacts): string[] {
   return [...paths].filter((p) => !sameArtifacts(new Map(a.has(p) ? [[p, a.get(p)!]] : []), new Map(b.has(p) ? [[p, b.get(p)!]] : []))).sort();
 }
 
-function ruleItem(name: string, kind: 'step' | 'inspection', item: Step | Inspection, link: CountedLink): RuleItem {
-  return { name, kind, materials: item.expectedMaterials, products: item.expectedProducts, bytes: link.bytes, select: link.select };
+function ruleItem(kind: 'step' | 'inspection', item: Step | Inspection): RuleItem {
+  return { name: item.name, kind, materials: item.expectedMaterials, products: item.expectedProducts };
 }
 
 /** Runs the rule engine over `items` and turns its findings into failures that explain themselves. */
 function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap<string, CountedLink>, path: readonly string[]): void {
   if (items.length === 0) return;
-  const result = evaluateRules(items, [...links].map(([name, link]) => ({ name, bytes: link.bytes, select: link.select })));
+  const result = ctx.rules.apply(items, new Map([...links].map(([name, link]) => [name, link.handle] as const)), { trace: true });
   for (const entry of result.trace) ctx.out.trace.push({ ...entry, layout: path });
   for (const finding of result.failures) {
-    const owner = items.find((i) => i.name === finding.item)!;
+    const owner = items[finding.itemIndex]!;
     const rules = finding.side === 'materials' ? owner.materials : owner.products;
-    const rule = rules[finding.ruleIndex];
-    const digests = rule ? explainDigests(finding.item, finding.side, finding.artifacts, rules, finding.ruleIndex, links) : [];
-    const ruleText = rule ? ruleToString(rule) : `#${finding.ruleIndex}`;
+    const digests = explainDigests(finding.item, finding.side, finding.artifacts, rules, finding.ruleIndex, links);
+    const ruleText = finding.ruleText;
     const list = finding.artifacts.length > 0 ? `: ${finding.artifacts.join(', ')}` : '';
     const detail = digests.length > 0 ? ` (${digests.map(describeMismatch).join('; ')})` : '';
     ctx.out.failures.push({
       code: finding.code,
-      message: `${where(path)}${owner.kind} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}`,
+      message: `${where(path)}${owner.kind ?? 'step'} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}`,
       layout: path,
       step: finding.item,
-      kind: owner.kind,
+      kind: owner.kind ?? 'step',
       side: finding.side,
       ruleIndex: finding.ruleIndex,
       rule: ruleText,
@@ -521,31 +528,29 @@ async function runInspections(
   const items: RuleItem[] = [];
   for (const inspection of layout.inspect) {
     try {
-      let bytes: Uint8Array;
-      let select: 'signed' | 'whole' = 'whole';
-      if ('run' in policy) {
-        const result = await policy.run(inspection);
-        bytes = result instanceof Uint8Array ? result : utf8.encode(JSON.stringify(result));
-        if (result instanceof Uint8Array) select = 'signed';
-      } else {
-        const file = `${inspection.name}.link`;
-        const found = await toLoader(policy.links)(file);
-        if (!found) {
-          fail('INSPECTION', `inspection '${inspection.name}': no pre-recorded link ${file}`, { step: inspection.name, kind: 'inspection', file });
-          continue;
-        }
-        bytes = found;
-        select = 'signed';
+      // The inspection's link: from the runner (a plain link, or file bytes) or pre-recorded as `<name>.link`.
+      let value: unknown;
+      let load: () => LinkHandle;
+      const found = 'run' in policy ? await policy.run(inspection) : await toLoader(policy.links)(`${inspection.name}.link`);
+      if (found === undefined) {
+        fail('INSPECTION', `inspection '${inspection.name}': no pre-recorded link ${inspection.name}.link`, { step: inspection.name, kind: 'inspection', file: `${inspection.name}.link` });
+        continue;
       }
-      const value = select === 'signed' ? readEnvelope(bytes).signed : (parseJson(bytes) as Record<string, unknown>);
+      if (found instanceof Uint8Array) {
+        const envelope = readEnvelope(found);
+        value = envelope.signed;
+        load = () => (envelope.kind === 'metablock' ? ctx.rules.load(found, 'signed') : ctx.rules.load(envelope.payload, 'whole'));
+      } else {
+        value = found;
+        load = () => ctx.rules.load(JSON.stringify(found), 'whole');
+      }
       const link = parseLink(value);
       const returnValue = link.byproducts['return-value'];
       if (returnValue !== 0 && returnValue !== undefined) {
         fail('INSPECTION', `inspection '${inspection.name}': command ${JSON.stringify(inspection.run)} exited with ${JSON.stringify(returnValue)}`, { step: inspection.name, kind: 'inspection' });
       }
-      const counted: CountedLink = { keyid: '', link, bytes, select, file: `${inspection.name}.link` };
-      links.set(inspection.name, counted);
-      items.push(ruleItem(inspection.name, 'inspection', inspection, counted));
+      links.set(inspection.name, { keyid: '', link, handle: load(), file: `${inspection.name}.link` });
+      items.push(ruleItem('inspection', inspection));
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       fail(error.code, `inspection '${inspection.name}': ${error.message}`, { step: inspection.name, kind: 'inspection' });

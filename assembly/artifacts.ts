@@ -1,0 +1,436 @@
+// Artifact tables: a link's `materials` and `products` (`path -> {algorithm: hex digest}`), kept after the
+// link's document is gone, in compact raw buffers (no managed object per artifact).
+//
+// Each side of a link is one `Side`: entries in code point order of their paths (the order canonical JSON
+// gives keys), each pointing at the path's bytes and at the canonical JSON bytes of its digest dict, so that
+// "same hashes" is one byte comparison with python's dict equality semantics (`{sha256}` differs from
+// `{sha256, sha512}`, and so do `"AB"` and `"ab"`). Lookup by path is open addressing keyed by SipHash-1-3
+// under a secret 128-bit key the host supplies: paths come from untrusted files, and with an unkeyed hash
+// an attacker could pick a million paths that share one bucket and make loading quadratic.
+
+import {
+  OK, E_NOT_AN_OBJECT, E_MISSING_MEMBER, E_ARTIFACTS, E_NO_SEED, E_NO_SLOT,
+} from './errors';
+import {
+  K_OBJECT, K_STRING, NATURAL, F_NEEDS_ESCAPE, parse, findMember, kindOf, word, skip, tape, orders, errorOffset,
+} from './json';
+import { compareBytes } from './sort';
+
+// ---------------------------------------------------------------------------------------------------------
+// SipHash-1-3 (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012; the variant python >= 3.11
+// and Rust use for their own hash tables).
+
+let k0: u64 = 0;
+let k1: u64 = 0;
+let seeded = false;
+
+/** Probe steps taken by table inserts and lookups since the last `resetProbes` (for the flooding test). */
+export let probes: u64 = 0;
+
+export function resetProbes(): void {
+  probes = 0;
+}
+
+/** SipHash-1-3 of `len` bytes at `ptr` under the key set by `setSeed`. */
+export function sipHash(ptr: usize, len: u32): u64 {
+  let v0: u64 = k0 ^ 0x736f6d6570736575;
+  let v1: u64 = k1 ^ 0x646f72616e646f6d;
+  let v2: u64 = k0 ^ 0x6c7967656e657261;
+  let v3: u64 = k1 ^ 0x7465646279746573;
+  const full = len & ~7;
+  // The last block: the remaining bytes, little-endian, with the length's low byte on top.
+  let last: u64 = (<u64>len) << 56;
+  for (let i: u32 = full; i < len; i++) last |= (<u64>load<u8>(ptr + i)) << ((<u64>(i - full)) << 3);
+  // One compression round per 8-byte block, the last block included (c = 1).
+  for (let i: u32 = 0; i <= full; i += 8) {
+    const m = i < full ? load<u64>(ptr + i) : last;
+    v3 ^= m;
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+    v0 ^= m;
+  }
+  // Three finalization rounds (d = 3).
+  v2 ^= 0xff;
+  for (let r = 0; r < 3; r++) {
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  }
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One side of a link.
+
+const ENTRY_BYTES: usize = 16; // path offset, path length, digest offset, digest length (u32 each, into `bytes`)
+
+export class Side {
+  count: u32 = 0;
+  entries: usize = 0;
+  bytes: usize = 0;
+  bytesLen: u32 = 0;
+  /** (mask + 1) buckets of two u32: entry + 1 (0 = empty), and the hash's upper half to skip most compares. */
+  index: usize = 0;
+  mask: u32 = 0;
+  /** For each entry, 1 + the entry with the same path on the link's other side, or 0: built on first use. */
+  partner: usize = 0;
+
+  @inline pathPtr(i: u32): usize {
+    return this.bytes + <usize>load<u32>(this.entries + <usize>i * ENTRY_BYTES);
+  }
+  @inline pathLen(i: u32): u32 {
+    return load<u32>(this.entries + <usize>i * ENTRY_BYTES + 4);
+  }
+  @inline digestPtr(i: u32): usize {
+    return this.bytes + <usize>load<u32>(this.entries + <usize>i * ENTRY_BYTES + 8);
+  }
+  @inline digestLen(i: u32): u32 {
+    return load<u32>(this.entries + <usize>i * ENTRY_BYTES + 12);
+  }
+
+  /** The entry whose path is the `len` bytes at `ptr`, or -1. */
+  find(ptr: usize, len: u32): i32 {
+    if (this.count == 0) return -1;
+    const h = sipHash(ptr, len);
+    const tag = <u32>(h >> 32);
+    let b = <u32>h & this.mask;
+    while (true) {
+      probes++;
+      const at = this.index + (<usize>b << 3);
+      const e = load<u32>(at);
+      if (e == 0) return -1;
+      if (load<u32>(at + 4) == tag && compareBytes(<u32>this.pathPtr(e - 1), this.pathLen(e - 1), <u32>ptr, len) == 0) {
+        return <i32>(e - 1);
+      }
+      b = (b + 1) & this.mask;
+    }
+  }
+
+  /** Builds the index over the entries under the current key (also after a new key). */
+  buildIndex(): void {
+    let cap: u32 = 8;
+    while (cap < (this.count << 1)) cap <<= 1; // load factor at most 1/2: short probe runs
+    if (this.index == 0 || this.mask + 1 != cap) {
+      if (this.index != 0) heap.free(this.index);
+      this.index = heap.alloc(<usize>cap << 3);
+      this.mask = cap - 1;
+    }
+    memory.fill(this.index, 0, <usize>cap << 3);
+    for (let i: u32 = 0; i < this.count; i++) {
+      const h = sipHash(this.pathPtr(i), this.pathLen(i));
+      let b = <u32>h & this.mask;
+      while (true) {
+        probes++;
+        const at = this.index + (<usize>b << 3);
+        if (load<u32>(at) == 0) {
+          store<u32>(at, i + 1);
+          store<u32>(at + 4, <u32>(h >> 32));
+          break;
+        }
+        b = (b + 1) & this.mask;
+      }
+    }
+  }
+
+  /** Entry + 1 of the same path in `other` (the same link's other side), or 0. */
+  partnerOf(i: u32, other: Side): u32 {
+    if (this.partner == 0) {
+      this.partner = heap.alloc(<usize>max<u32>(this.count, 1) << 2);
+      for (let k: u32 = 0; k < this.count; k++) {
+        store<u32>(this.partner + (<usize>k << 2), <u32>(other.find(this.pathPtr(k), this.pathLen(k)) + 1));
+      }
+    }
+    return load<u32>(this.partner + (<usize>i << 2));
+  }
+
+  copyFrom(from: Side): void {
+    this.count = from.count;
+    this.bytesLen = from.bytesLen;
+    this.mask = from.mask;
+    this.entries = heap.alloc(max<usize>(<usize>from.count * ENTRY_BYTES, 8));
+    memory.copy(this.entries, from.entries, <usize>from.count * ENTRY_BYTES);
+    this.bytes = heap.alloc(max<usize>(from.bytesLen, 8));
+    memory.copy(this.bytes, from.bytes, from.bytesLen);
+    // The same key hashes the same paths to the same buckets: the index can be copied as it is.
+    this.index = heap.alloc(<usize>(from.mask + 1) << 3);
+    memory.copy(this.index, from.index, <usize>(from.mask + 1) << 3);
+  }
+
+  release(): void {
+    if (this.entries != 0) heap.free(this.entries);
+    if (this.bytes != 0) heap.free(this.bytes);
+    if (this.index != 0) heap.free(this.index);
+    if (this.partner != 0) heap.free(this.partner);
+    this.entries = this.bytes = this.index = this.partner = 0;
+    this.count = 0;
+  }
+}
+
+export class Link {
+  materials: Side = new Side();
+  products: Side = new Side();
+
+  release(): void {
+    this.materials.release();
+    this.products.release();
+  }
+}
+
+/** Stored links by slot number; a freed slot is null and is reused by the next `storeLink`. */
+const slots = new Array<Link | null>();
+
+export function linkAt(slot: u32): Link | null {
+  return slot < <u32>slots.length ? unchecked(slots[slot]) : null;
+}
+
+function place(link: Link): i32 {
+  for (let i = 0; i < slots.length; i++) {
+    if (unchecked(slots[i]) === null) {
+      unchecked((slots[i] = link));
+      return i;
+    }
+  }
+  slots.push(link);
+  return slots.length - 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Loading a side from the tape.
+
+/** in-toto's HASH_SCHEMA is securesystemslib's regex `[a-fA-F0-9]+$` used with `re.match`: `$` also matches
+ *  before one final newline, so the reference accepts `"ab\n"` (a different digest from `"ab"`). */
+function isHashValue(ptr: usize, len: u32): bool {
+  let n = len;
+  if (n >= 2 && load<u8>(ptr + n - 1) == 0x0a) n--;
+  if (n == 0) return false;
+  // Eight bytes at a time (a link holds hundreds of thousands of 64-character digests): every byte must be
+  // ASCII, and once lowercased (| 0x20, which leaves digits alone) in 0x30-0x39 or 0x61-0x66. Adding
+  // 0x80 - lo sets a byte's top bit exactly when the byte is >= lo, and no sum carries into the next byte.
+  let i: u32 = 0;
+  for (; i + 8 <= n; i += 8) {
+    const x = load<u64>(ptr + i);
+    if ((x & 0x8080808080808080) != 0) return false;
+    const y = x | 0x2020202020202020;
+    const digit = (y + 0x5050505050505050) & ~(y + 0x4646464646464646);
+    const letter = (y + 0x1f1f1f1f1f1f1f1f) & ~(y + 0x1919191919191919);
+    if (((digit | letter) & 0x8080808080808080) != 0x8080808080808080) return false;
+  }
+  for (; i < n; i++) {
+    const c = <u32>load<u8>(ptr + i) | 0x20;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** An upper bound of the canonical length of a validated hash dict: `{` `}` and per member `"k":"v",` with
+ *  every key and value byte possibly escaped (two bytes). */
+function dictBound(dict: u32): u64 {
+  const members = word(dict, 1);
+  let bound: u64 = 2;
+  let k = dict + 1;
+  for (let m: u32 = 0; m < members; m++) {
+    bound += 6 + ((<u64>word(k, 2) + <u64>word(k + 1, 2)) << 1);
+    k += 2;
+  }
+  return bound;
+}
+
+/**
+ * Writes the canonical JSON of a validated hash dict at `dst` and returns its length: what canonical.ts
+ * writes for it, without going through the output region (this runs once per artifact). Values are hex
+ * digits with at most a final newline, which canonical JSON writes raw; keys may need `"` and `\` escaped.
+ */
+function writeDigest(dict: u32, dst: usize): u32 {
+  const members = word(dict, 1);
+  const order = word(dict, 3);
+  let p = dst;
+  store<u8>(p++, 0x7b);
+  let walk = dict + 1;
+  for (let m: u32 = 0; m < members; m++) {
+    const key = order == NATURAL ? walk : orders.get(order + m);
+    if (m > 0) store<u8>(p++, 0x2c);
+    store<u8>(p++, 0x22);
+    const kPtr = word(key, 1);
+    const kLen = word(key, 2);
+    if ((tape.get(key << 2) & F_NEEDS_ESCAPE) == 0) {
+      memory.copy(p, kPtr, kLen);
+      p += kLen;
+    } else {
+      for (let i: u32 = 0; i < kLen; i++) {
+        const c = load<u8>(kPtr + i);
+        if (c == 0x22 || c == 0x5c) store<u8>(p++, 0x5c);
+        store<u8>(p++, c);
+      }
+    }
+    store<u32>(p, 0x223a22); // `":"` (and a zero byte overwritten next)
+    p += 3;
+    const value = key + 1;
+    memory.copy(p, word(value, 1), word(value, 2));
+    p += word(value, 2);
+    store<u8>(p++, 0x22);
+    walk += 2;
+  }
+  store<u8>(p++, 0x7d);
+  return <u32>(p - dst);
+}
+
+function failAt(code: i32, keyNode: u32): i32 {
+  // The parser's offset export reports where in the input the problem is: the artifact's (or field's) key.
+  errorOffset = word(keyNode, 3);
+  return code;
+}
+
+/** The key node of member i (in sorted order) of object `obj` whose member walk is at `key`. */
+@inline function memberKey(obj: u32, i: u32, key: u32): u32 {
+  const order = word(obj, 3);
+  return order == NATURAL ? key : orders.get(order + i);
+}
+
+/**
+ * Fills `side` from the object node `obj` (or leaves it empty when `obj` is 0: the member is absent, which
+ * the reference reads as `{}`). Every value must be a HASHDICT: an object of hex strings.
+ */
+function loadSide(side: Side, obj: u32): i32 {
+  if (obj == 0) {
+    side.buildIndex();
+    return OK;
+  }
+  if (kindOf(obj) != K_OBJECT) return failAt(E_ARTIFACTS, obj - 1);
+  const count = word(obj, 1);
+  // First pass: validate, and size the buffer exactly (canonical digest length bounded from the tape).
+  let bound: u64 = 0;
+  let walk = obj + 1;
+  for (let i: u32 = 0; i < count; i++) {
+    const value = walk + 1;
+    if (kindOf(value) != K_OBJECT) return failAt(E_ARTIFACTS, walk);
+    const members = word(value, 1);
+    let k = value + 1;
+    for (let m: u32 = 0; m < members; m++) {
+      const v = k + 1;
+      if (kindOf(v) != K_STRING || !isHashValue(word(v, 1), word(v, 2))) return failAt(E_ARTIFACTS, k);
+      k = v + 1;
+    }
+    bound += <u64>word(walk, 2) + dictBound(value);
+    walk = skip(value);
+  }
+  if (bound > 0x7fff0000) abort('artifact table larger than 2 GiB');
+  side.count = count;
+  side.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
+  side.bytes = heap.alloc(max<usize>(<usize>bound, 8));
+  let used: u32 = 0;
+  walk = obj + 1;
+  for (let i: u32 = 0; i < count; i++) {
+    const key = memberKey(obj, i, walk);
+    const value = key + 1;
+    const pathLen = word(key, 2);
+    memory.copy(side.bytes + used, word(key, 1), pathLen);
+    const entry = side.entries + <usize>i * ENTRY_BYTES;
+    store<u32>(entry, used);
+    store<u32>(entry + 4, pathLen);
+    used += pathLen;
+    const digestLen = writeDigest(value, side.bytes + used);
+    store<u32>(entry + 8, used);
+    store<u32>(entry + 12, digestLen);
+    used += digestLen;
+    walk = skip(walk + 1);
+  }
+  // Give back what the bound over-estimated (TLSF shrinks in place).
+  side.bytes = heap.realloc(side.bytes, max<usize>(used, 8));
+  side.bytesLen = used;
+  side.buildIndex();
+  return OK;
+}
+
+const MATERIALS = memory.data<u8>([0x6d, 0x61, 0x74, 0x65, 0x72, 0x69, 0x61, 0x6c, 0x73]);
+const PRODUCTS = memory.data<u8>([0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x73]);
+const SIGNED = memory.data<u8>([0x73, 0x69, 0x67, 0x6e, 0x65, 0x64]);
+
+/**
+ * Parses the document in the input region and stores its artifact tables. Returns the slot number (>= 0)
+ * or a negated error code.
+ */
+export function storeLink(len: u32, select: u32): i32 {
+  if (!seeded) return -E_NO_SEED;
+  const code = parse(len);
+  if (code != OK) return -code;
+  let root: u32 = 0;
+  if (kindOf(0) != K_OBJECT) return -E_NOT_AN_OBJECT;
+  if (select == 1) {
+    const found = findMember(0, SIGNED, 6);
+    if (found < 0) return -E_MISSING_MEMBER;
+    root = <u32>found;
+    if (kindOf(root) != K_OBJECT) return -failAt(E_NOT_AN_OBJECT, root - 1);
+  }
+  const m = findMember(root, MATERIALS, 9);
+  const p = findMember(root, PRODUCTS, 8);
+  const link = new Link();
+  let e = loadSide(link.materials, m < 0 ? 0 : <u32>m);
+  if (e == OK) e = loadSide(link.products, p < 0 ? 0 : <u32>p);
+  if (e != OK) {
+    link.release();
+    return -e;
+  }
+  return place(link);
+}
+
+export function freeLink(slot: u32): i32 {
+  const link = linkAt(slot);
+  if (link === null) return E_NO_SLOT;
+  link.release();
+  unchecked((slots[slot] = null));
+  return OK;
+}
+
+export function resetLinks(): void {
+  for (let i = 0; i < slots.length; i++) {
+    const link = unchecked(slots[i]);
+    if (link !== null) link.release();
+  }
+  slots.length = 0;
+}
+
+/** A new link with `a`'s materials and `b`'s products (a sublayout's summary link). */
+export function composeLink(a: u32, b: u32): i32 {
+  const from = linkAt(a);
+  const to = linkAt(b);
+  if (from === null || to === null) return -E_NO_SLOT;
+  const link = new Link();
+  link.materials.copyFrom(from.materials);
+  link.products.copyFrom(to.products);
+  return place(link);
+}
+
+function sidesEqual(a: Side, b: Side): bool {
+  if (a.count != b.count) return false;
+  // Both sides are sorted by path with no duplicates, so equal dicts have equal entries at equal positions.
+  for (let i: u32 = 0; i < a.count; i++) {
+    if (compareBytes(<u32>a.pathPtr(i), a.pathLen(i), <u32>b.pathPtr(i), b.pathLen(i)) != 0) return false;
+    if (compareBytes(<u32>a.digestPtr(i), a.digestLen(i), <u32>b.digestPtr(i), b.digestLen(i)) != 0) return false;
+  }
+  return true;
+}
+
+/** 1 when two links record equal materials and equal products (python's dict equality), 0 if not, or -code. */
+export function linksEqual(a: u32, b: u32): i32 {
+  const x = linkAt(a);
+  const y = linkAt(b);
+  if (x === null || y === null) return -E_NO_SLOT;
+  return sidesEqual(x.materials, y.materials) && sidesEqual(x.products, y.products) ? 1 : 0;
+}
+
+/** Sets the SipHash key and re-indexes every stored link under it. */
+export function setSeed(a: u32, b: u32, c: u32, d: u32): void {
+  k0 = (<u64>b << 32) | <u64>a;
+  k1 = (<u64>d << 32) | <u64>c;
+  seeded = true;
+  for (let i = 0; i < slots.length; i++) {
+    const link = unchecked(slots[i]);
+    if (link !== null) {
+      link.materials.buildIndex();
+      link.products.buildIndex();
+    }
+  }
+}
