@@ -25,7 +25,7 @@ import {
   linkToJSON, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
 } from './models.js';
-import { RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
+import { matchGlob, RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
 import type { ArtifactRule } from './rules.js';
 
 /** Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). */
@@ -442,7 +442,8 @@ function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap
     const owner = items[finding.itemIndex]!;
     const rules = finding.side === 'materials' ? owner.materials : owner.products;
     const digests = explainDigests(finding.item, finding.side, finding.artifacts, rules, finding.ruleIndex, links);
-    const ruleText = finding.ruleText;
+    // As the reference prints rules: the tokens joined by spaces.
+    const ruleText = finding.rule.tokens.join(' ');
     const list = finding.artifacts.length > 0 ? `: ${finding.artifacts.join(', ')}` : '';
     const detail = digests.length > 0 ? ` (${digests.map(describeMismatch).join('; ')})` : '';
     ctx.out.failures.push({
@@ -481,7 +482,7 @@ function explainDigests(
     for (const rule of rules.slice(0, ruleIndex)) {
       if (rule.type !== 'MATCH') continue;
       const src = rule.srcPrefix ? rule.srcPrefix.replace(/\/?$/, '/') : '';
-      if (!artifact.startsWith(src)) continue;
+      if (!artifact.startsWith(src) || !matchGlob(rule.pattern, artifact.slice(src.length))) continue;
       const dst = (rule.dstPrefix ? rule.dstPrefix.replace(/\/?$/, '/') : '') + artifact.slice(src.length);
       const other = links.get(rule.step)?.link[rule.dstType === 'MATERIALS' ? 'materials' : 'products'];
       const source = `${rule.dstType.toLowerCase()} of '${rule.step}'`;

@@ -5,7 +5,7 @@
 //   4. verified by our in-toto-verify and by the reference's: both pass
 //   5. the final product replaced by an attacker: both refuse, ours says exactly why
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,13 +63,20 @@ for (const file of ['foo.tar.gz', `write-code.${bob.keyid.slice(0, 8)}.link`, `p
   copyFileSync(join(dir, file), join(client, file));
 }
 
+// Each verifier gets its own copy of the client's directory: the inspection unpacks foo.tar.gz into it.
+function copyOf(from) {
+  const to = mkdtempSync(join(tmpdir(), 'in-toto-demo-verify-'));
+  cpSync(from, to, { recursive: true });
+  return to;
+}
+
 function verifyBoth(label) {
   say(`${label}: our in-toto-verify`);
-  const ours = spawnSync(process.execPath, [ourVerify, '--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', 'ed25519', '-v'], { cwd: client, encoding: 'utf8' });
+  const ours = spawnSync(process.execPath, [ourVerify, '--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', 'ed25519'], { cwd: copyOf(client), encoding: 'utf8' });
   process.stdout.write(ours.stderr + ours.stdout);
   console.log(`exit code ${ours.status}`);
   say(`${label}: the reference's in-toto-verify`);
-  const theirs = spawnSync('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', 'ed25519'], { cwd: client, encoding: 'utf8' });
+  const theirs = spawnSync('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', 'ed25519'], { cwd: copyOf(client), encoding: 'utf8' });
   process.stdout.write(theirs.stderr + theirs.stdout);
   console.log(`exit code ${theirs.status}`);
   return [ours.status, theirs.status];

@@ -54,7 +54,8 @@ export function explain(verdict: Verdict, verbose: boolean): string {
   if (verbose) {
     for (const t of verdict.trace) {
       const at = t.layout.length > 0 ? `[${t.layout.join(' > ')}] ` : '';
-      lines.push(`  trace ${at}${t.kind} '${t.item}' ${t.side} rule ${t.ruleIndex + 1} '${t.rule}' consumed ${t.consumed.length === 0 ? 'nothing' : t.consumed.join(', ')}`);
+      const rule = t.implicit ? 'the implicit ALLOW *' : `rule ${t.ruleIndex + 1}`;
+      lines.push(`  trace ${at}${t.kind ?? 'step'} '${t.item}' ${t.side} ${rule} consumed ${t.consumed.length === 0 ? 'nothing' : t.consumed.join(', ')}`);
     }
   }
   return lines.join('\n') + '\n';
