@@ -8,7 +8,7 @@
 import { getEngine, parseJson } from './engine.js';
 import { fromBase64, fromHex, pae, toBase64, toHex } from './encoding.js';
 import { InTotoError } from './errors.js';
-import { dumpReferenceJson } from './reference-json.js';
+import { dumpCompactJson, dumpReferenceJson } from './reference-json.js';
 import { sign, verify } from './crypto/index.js';
 import type { PrivateKey, PublicKey } from './keys.js';
 
@@ -138,9 +138,12 @@ export function createMetablock(signed: Record<string, unknown>): Metablock {
   return { kind: 'metablock', signed, signedBytes, signatures: [] };
 }
 
-/** An unsigned DSSE envelope whose payload is the canonical JSON of `signed`. */
+/**
+ * An unsigned DSSE envelope whose payload is `signed` as compact JSON with sorted keys. Not canonical JSON:
+ * its raw control characters (newlines in PEM keys) would make the payload invalid JSON for its readers.
+ */
 export function createDsse(signed: Record<string, unknown>): DsseEnvelope {
-  const payload = getEngine().canonicalize(JSON.stringify(signed));
+  const payload = dumpCompactJson(signed);
   return { kind: 'dsse', signed, payload, payloadType: IN_TOTO_PAYLOAD_TYPE, signedBytes: pae(IN_TOTO_PAYLOAD_TYPE, payload), signatures: [] };
 }
 

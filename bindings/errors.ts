@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'JSON' // bytes that are not the strict JSON we accept (see `offset`, `engineCode`)
   | 'FORMAT' // well-formed JSON that is not valid in-toto metadata (see `field`)
   | 'LIMIT' // a configured size, depth or count limit was exceeded
+  | 'IO' // a file that cannot be read or written, a command that cannot be started (see `path`, `cause`)
   // keys and signatures
   | 'KEY' // a key that cannot be read, or is of an unsupported type or scheme
   | 'KEY_PASSWORD' // an encrypted private key without the right password

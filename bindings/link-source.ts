@@ -46,7 +46,7 @@ function directoryLoader(directory: string): LinkLoader {
       // A link that is not there is simply not found (the reference's load_links_for_layout); any
       // other I/O failure is an error the caller must see.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new InTotoError('FORMAT', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
+      throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
     }
   };
 }

@@ -711,5 +711,5 @@ async function hashFiles(files: readonly FileEntry[], algorithms: readonly HashA
 
 function readError(file: FileEntry, error: Error): InTotoError {
   // ErrorCode has no I/O code; FORMAT with the path and the cause (its errno code) is what other readers use.
-  return new InTotoError('FORMAT', `cannot read artifact ${JSON.stringify(file.key)} (${file.fsPath}): ${error.message}`, { artifact: file.key, path: file.fsPath }, { cause: error });
+  return new InTotoError('IO', `cannot read artifact ${JSON.stringify(file.key)} (${file.fsPath}): ${error.message}`, { artifact: file.key, path: file.fsPath }, { cause: error });
 }

@@ -26,7 +26,8 @@ function pythonString(s: string): string {
   return '"' + s.replace(/[^ -~]|["\\]/g, (c) => SHORT_ESCAPES[c] ?? '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '"';
 }
 
-function write(value: unknown, indent: string): string {
+/** `indent` undefined: compact (`separators=(',', ':')`); else pretty with one more space per level. */
+function write(value: unknown, indent: string | undefined): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
@@ -35,16 +36,20 @@ function write(value: unknown, indent: string): string {
   }
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'string') return pythonString(value);
-  const inner = indent + ' ';
+  const inner = indent === undefined ? undefined : indent + ' ';
+  const open = inner === undefined ? '' : '\n' + inner;
+  const sep = inner === undefined ? ',' : ',\n' + inner;
+  const close = indent === undefined ? '' : '\n' + indent;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    return '[\n' + value.map((v) => inner + write(v, inner)).join(',\n') + '\n' + indent + ']';
+    return '[' + open + value.map((v) => write(v, inner)).join(sep) + close + ']';
   }
   if (typeof value === 'object') {
     const keys = Object.keys(value).sort(compareCodePoints);
     if (keys.length === 0) return '{}';
     const record = value as Record<string, unknown>;
-    return '{\n' + keys.map((k) => inner + pythonString(k) + ': ' + write(record[k], inner)).join(',\n') + '\n' + indent + '}';
+    const colon = inner === undefined ? ':' : ': ';
+    return '{' + open + keys.map((k) => pythonString(k) + colon + write(record[k], inner)).join(sep) + close + '}';
   }
   throw new TypeError(`cannot write a ${typeof value} as JSON`);
 }
@@ -52,4 +57,13 @@ function write(value: unknown, indent: string): string {
 /** The bytes the reference writes for a metadata file holding `value`. */
 export function dumpReferenceJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(write(value, ''));
+}
+
+/**
+ * Compact JSON with sorted keys and ASCII-only strings (`json.dumps(sort_keys=True, separators=(',', ':'))`):
+ * valid JSON for any parser, unlike canonical JSON, whose raw control characters (the newlines in PEM keys)
+ * strict JSON refuses. Used for DSSE payloads.
+ */
+export function dumpCompactJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(write(value, undefined));
 }

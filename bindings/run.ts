@@ -110,7 +110,7 @@ function run(argv: readonly string[], options: ExecuteOptions, timeoutSeconds: n
     child.once('error', (error: NodeJS.ErrnoException) => {
       cancelTimer();
       reject(
-        new InTotoError('FORMAT', `cannot run ${JSON.stringify(command)}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`, { field: 'argv[0]', path: command }, { cause: error }),
+        new InTotoError('IO', `cannot run ${JSON.stringify(command)}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`, { field: 'argv[0]', path: command }, { cause: error }),
       );
     });
     child.once('exit', (code, signal) => {
