@@ -6,7 +6,8 @@
  * pathspec 0.11's `gitwildmatch` patterns), so a link recorded here lists the same paths with the same digests
  * as the reference's. Where we deliberately differ, the comment at that spot says so and why.
  */
-import { constants as fsConstants, promises as fs, type Dirent, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, openSync, promises as fs, readSync, type Dirent, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InTotoError } from './errors.js';
@@ -553,8 +554,8 @@ const NODE_HASH_NAMES: Record<HashAlgorithm, string | null> = {
   'blake2b-256': null,
 };
 
-/** What a worker is started with. */
-interface WorkerSetup {
+/** What hashing is set up with, in this thread or a worker. */
+interface HashSetup {
   algorithms: { name: HashAlgorithm; node: string | null }[];
   normalizeLineEndings: boolean;
   chunkBytes: number;
@@ -569,76 +570,89 @@ interface WorkerReply {
   failure?: { index: number; message: string; code: string | undefined };
 }
 
+/** What hashing needs from its thread: node:fs's sync calls, node:crypto's createHash, @noble/hashes' blake2b. */
+interface HashDeps {
+  openSync(path: string, flags: string): number;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
+  closeSync(fd: number): void;
+  createHash(name: string): { update(data: Uint8Array): unknown; digest(encoding: 'hex'): string };
+  blake2b?: { create(opts: { dkLen: number }): { update(data: Uint8Array): unknown; digest(): Uint8Array } };
+}
+
 /**
- * The worker, as CommonJS for `new Worker(source, { eval: true })`: a worker cannot load this module's
- * TypeScript, and this keeps it self-contained. It answers each batch `{ start, paths }` with a WorkerReply.
+ * Returns a function hashing one file as securesystemslib does, line endings normalized if asked (CRLF -> LF,
+ * then lone CR -> LF; securesystemslib does it per 4 KiB chunk but reads on while a chunk ends in CR, which
+ * gives the result for the whole file; here a CR at the end of one chunk drops an LF at the start of the next).
  *
- * Line endings as securesystemslib: CRLF -> LF, then lone CR -> LF. It does so per 4 KiB chunk but reads on
- * while a chunk ends in CR, which gives the result for the whole file; here a CR at the end of one chunk
- * drops an LF at the start of the next.
+ * Self-contained on purpose: it is also serialized (Function.prototype.toString) into the worker threads, so
+ * it uses nothing but its arguments.
  */
-const WORKER_SOURCE = String.raw`
+function createFileHasher(setup: HashSetup, deps: HashDeps): (path: string) => DigestDict {
+  const buffer = new Uint8Array(setup.chunkBytes);
+  const normalized = new Uint8Array(setup.chunkBytes);
+  const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  const createHasher = (node: string | null) => {
+    if (node === null) {
+      const hash = deps.blake2b!.create({ dkLen: 32 });
+      return { update: (data: Uint8Array) => hash.update(data), hex: () => toHex(hash.digest()) };
+    }
+    const hash = deps.createHash(node);
+    return { update: (data: Uint8Array) => hash.update(data), hex: () => hash.digest('hex') };
+  };
+  const createNormalizer = () => {
+    let afterCR = false;
+    return (input: Uint8Array): Uint8Array => {
+      let i = afterCR && input[0] === 0x0a ? 1 : 0;
+      afterCR = false;
+      let o = 0;
+      while (i < input.length) {
+        const cr = input.indexOf(0x0d, i);
+        const end = cr === -1 ? input.length : cr;
+        normalized.set(input.subarray(i, end), o);
+        o += end - i;
+        if (cr === -1) break;
+        normalized[o++] = 0x0a;
+        i = cr + 1;
+        if (i === input.length) afterCR = true;
+        else if (input[i] === 0x0a) i++;
+      }
+      return normalized.subarray(0, o);
+    };
+  };
+  return (path) => {
+    const fd = deps.openSync(path, 'r');
+    try {
+      const hashers = setup.algorithms.map(({ node }) => createHasher(node));
+      const normalize = setup.normalizeLineEndings ? createNormalizer() : undefined;
+      for (;;) {
+        const bytesRead = deps.readSync(fd, buffer, 0, setup.chunkBytes, null);
+        if (bytesRead === 0) break;
+        const chunk = normalize ? normalize(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
+        for (const hasher of hashers) hasher.update(chunk);
+      }
+      const digests: DigestDict = {};
+      setup.algorithms.forEach(({ name }, i) => (digests[name] = hashers[i]!.hex()));
+      return digests;
+    } finally {
+      deps.closeSync(fd);
+    }
+  };
+}
+
+/**
+ * The worker, as CommonJS for `new Worker(source, { eval: true })` (a worker cannot load this module's
+ * TypeScript): createFileHasher's own source plus a message loop answering `{ start, paths }` batches.
+ */
+const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const { algorithms, normalizeLineEndings, chunkBytes, blake2Url } = workerData;
-const buffer = Buffer.allocUnsafe(chunkBytes);
-const normalized = new Uint8Array(chunkBytes);
-let blake2b;
-const ready = blake2Url === undefined ? Promise.resolve() : import(blake2Url).then((module) => { blake2b = module.blake2b; });
-
-function createHasher({ node }) {
-  if (node === null) {
-    const hash = blake2b.create({ dkLen: 32 });
-    return { update: (data) => hash.update(data), hex: () => Buffer.from(hash.digest()).toString('hex') };
-  }
-  const hash = createHash(node);
-  return { update: (data) => hash.update(data), hex: () => hash.digest('hex') };
-}
-
-function createNormalizer() {
-  let afterCR = false;
-  return (input) => {
-    let i = afterCR && input[0] === 0x0a ? 1 : 0;
-    afterCR = false;
-    let o = 0;
-    while (i < input.length) {
-      const cr = input.indexOf(0x0d, i);
-      const end = cr === -1 ? input.length : cr;
-      normalized.set(input.subarray(i, end), o);
-      o += end - i;
-      if (cr === -1) break;
-      normalized[o++] = 0x0a;
-      i = cr + 1;
-      if (i === input.length) afterCR = true;
-      else if (input[i] === 0x0a) i++;
-    }
-    return normalized.subarray(0, o);
-  };
-}
-
-function hashFile(path) {
-  const fd = openSync(path, 'r');
-  try {
-    const hashers = algorithms.map(createHasher);
-    const normalize = normalizeLineEndings ? createNormalizer() : undefined;
-    for (;;) {
-      const bytesRead = readSync(fd, buffer, 0, chunkBytes, null);
-      if (bytesRead === 0) break;
-      const chunk = normalize ? normalize(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
-      for (const hasher of hashers) hasher.update(chunk);
-    }
-    const digests = {};
-    algorithms.forEach(({ name }, i) => { digests[name] = hashers[i].hex(); });
-    return digests;
-  } finally {
-    closeSync(fd);
-  }
-}
-
+const createFileHasher = ${createFileHasher.toString()};
+const ready = (workerData.blake2Url === undefined ? Promise.resolve({}) : import(workerData.blake2Url))
+  .then(({ blake2b }) => createFileHasher(workerData, { openSync, readSync, closeSync, createHash, blake2b }));
 parentPort.on('message', async ({ start, paths }) => {
-  await ready;
+  const hashFile = await ready;
   const digests = [];
   for (const [i, path] of paths.entries()) {
     try {
@@ -652,6 +666,9 @@ parentPort.on('message', async ({ start, paths }) => {
 });
 `;
 
+/** Jobs this small are hashed in this thread: a worker's ~30 ms start would cost more than the hashing. */
+const SMALL_JOB_FILES = 64;
+
 /**
  * Hashes `files` in up to `threads` workers, results in input order. On a failure it sends out nothing new,
  * lets the batches in flight finish, and throws the failure of the lowest index: batches go out in order, so
@@ -659,12 +676,13 @@ parentPort.on('message', async ({ start, paths }) => {
  */
 async function hashFiles(files: readonly FileEntry[], algorithms: readonly HashAlgorithm[], normalizeLineEndings: boolean, threads: number): Promise<DigestDict[]> {
   if (files.length === 0) return [];
-  const setup: WorkerSetup = {
+  const setup: HashSetup = {
     algorithms: algorithms.map((name) => ({ name, node: NODE_HASH_NAMES[name] })),
     normalizeLineEndings,
     chunkBytes: READ_CHUNK_BYTES,
     blake2Url: algorithms.includes('blake2b-256') ? import.meta.resolve('@noble/hashes/blake2.js') : undefined,
   };
+  if (files.length <= SMALL_JOB_FILES || threads === 1) return hashInThisThread(files, setup);
   const count = Math.min(threads, Math.ceil(files.length / FILES_PER_WORKER));
   // execArgv: [] keeps flags meant for this process (--inspect, --cpu-prof, loaders) out of the workers.
   const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: setup, execArgv: [] }));
@@ -709,7 +727,18 @@ async function hashFiles(files: readonly FileEntry[], algorithms: readonly HashA
   return results;
 }
 
+async function hashInThisThread(files: readonly FileEntry[], setup: HashSetup): Promise<DigestDict[]> {
+  const blake2b = setup.blake2Url === undefined ? undefined : ((await import(setup.blake2Url)) as Pick<HashDeps, 'blake2b'>).blake2b;
+  const hashFile = createFileHasher(setup, { openSync, readSync, closeSync, createHash, blake2b });
+  return files.map((file) => {
+    try {
+      return hashFile(file.fsPath);
+    } catch (error) {
+      throw readError(file, error as Error);
+    }
+  });
+}
+
 function readError(file: FileEntry, error: Error): InTotoError {
-  // ErrorCode has no I/O code; FORMAT with the path and the cause (its errno code) is what other readers use.
   return new InTotoError('IO', `cannot read artifact ${JSON.stringify(file.key)} (${file.fsPath}): ${error.message}`, { artifact: file.key, path: file.fsPath }, { cause: error });
 }
