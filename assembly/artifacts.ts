@@ -15,6 +15,8 @@ import {
   K_OBJECT, K_STRING, NATURAL, F_NEEDS_ESCAPE, parse, findMember, kindOf, word, skip, tape, orders, errorOffset,
 } from './json';
 import { compareBytes } from './sort';
+import { Region } from './buffers';
+import { beginAt, cursor, putByte, writeStringBody } from './canonical';
 
 // ---------------------------------------------------------------------------------------------------------
 // SipHash-1-3 (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012; the variant python >= 3.11
@@ -364,6 +366,12 @@ export function storeLink(len: u32, select: u32): i32 {
     root = <u32>found;
     if (kindOf(root) != K_OBJECT) return -failAt(E_NOT_AN_OBJECT, root - 1);
   }
+  return storeParsed(root);
+}
+
+/** Stores the artifact tables of the already parsed link object `root`. Returns the slot or a negated code. */
+export function storeParsed(root: u32): i32 {
+  if (!seeded) return -E_NO_SEED;
   const m = findMember(root, MATERIALS, 9);
   const p = findMember(root, PRODUCTS, 8);
   const link = new Link();
@@ -374,6 +382,41 @@ export function storeLink(len: u32, select: u32): i32 {
     return -e;
   }
   return place(link);
+}
+
+/**
+ * Writes one side of a stored link (0 materials, 1 products) as a plain JSON object into `region`:
+ * `{"path": {digests}, ...}`, paths and digest dicts escaped so that any JSON parser reads them.
+ * Returns the byte count, or a negated error code.
+ */
+export function writeSideJson(slot: u32, which: u32, region: Region): i64 {
+  const link = linkAt(slot);
+  if (link === null) return -E_NO_SLOT;
+  const side = which == 0 ? link.materials : link.products;
+  // Worst case per entry: every path byte a control character (6 bytes each), the digest likewise, plus
+  // quotes, colon and comma.
+  let bound: usize = 2;
+  for (let i: u32 = 0; i < side.count; i++) bound += (<usize>side.pathLen(i) + <usize>side.digestLen(i)) * 6 + 4;
+  beginAt(region.ensure(bound));
+  putByte(0x7b);
+  for (let i: u32 = 0; i < side.count; i++) {
+    if (i > 0) putByte(0x2c);
+    putByte(0x22);
+    writeStringBody(side.pathPtr(i), side.pathLen(i), true);
+    putByte(0x22);
+    putByte(0x3a);
+    // The digest dict is canonical JSON: control bytes occur only inside its strings, where escaping them
+    // keeps the meaning and makes it plain JSON.
+    const d = side.digestPtr(i);
+    const n = side.digestLen(i);
+    for (let k: u32 = 0; k < n; k++) {
+      const c = load<u8>(d + k);
+      if (c < 0x20) writeStringBody(d + k, 1, true);
+      else putByte(c);
+    }
+  }
+  putByte(0x7d);
+  return <i64>(cursor() - region.ptr);
 }
 
 export function freeLink(slot: u32): i32 {

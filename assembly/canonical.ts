@@ -7,29 +7,81 @@
 // bytes as its source spelling took), so the writer sizes its buffer once and never checks again.
 
 import { Region } from './buffers';
-import { K_OBJECT, K_ARRAY, K_STRING, K_NUMBER, K_TRUE, K_FALSE, F_NEEDS_ESCAPE, NATURAL, tape, orders, kindOf, word, skip } from './json';
+import { K_OBJECT, K_ARRAY, K_STRING, K_NUMBER, K_TRUE, K_FALSE, F_NEEDS_ESCAPE, F_HAS_CONTROL, NATURAL, tape, orders, kindOf, word, skip } from './json';
 
 export const output = new Region();
 let out: usize = 0;
+
+// The plain-JSON mode: the same bytes, except that control characters in strings are escaped (canonical
+// JSON writes them raw, which strict JSON parsers refuse), and the members `materials` and `products` of
+// one object (`lean`) are written as `{}`: a link's small part, for a host that keeps its artifacts here.
+// Control characters get JSON's two-byte escapes where they exist (\b \t \n \f \r) and \u00XX otherwise,
+// the same or fewer bytes than any escape the input could have spelled them with, so the output still never
+// outgrows the input.
+let plain = false;
+let lean: u32 = 0xffffffff;
+const HEX_DIGITS = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
+const MATERIALS_KEY = memory.data<u8>([0x6d, 0x61, 0x74, 0x65, 0x72, 0x69, 0x61, 0x6c, 0x73]);
+const PRODUCTS_KEY = memory.data<u8>([0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x73]);
 
 @inline function put(c: u8): void {
   store<u8>(out, c);
   out++;
 }
 
+/** Writes control character c as JSON escapes it. */
+function putControl(c: u8): void {
+  put(0x5c);
+  if (c == 0x08) put(0x62);
+  else if (c == 0x09) put(0x74);
+  else if (c == 0x0a) put(0x6e);
+  else if (c == 0x0c) put(0x66);
+  else if (c == 0x0d) put(0x72);
+  else {
+    store<u32>(out, 0x30303075); // "u000"
+    out += 3;
+    put(c >= 0x10 ? 0x31 : 0x30);
+    put(load<u8>(HEX_DIGITS + (c & 0xf)));
+  }
+}
+
+/** Writes `len` bytes as the inside of a string: `"` and `\` escaped, control characters too in plain mode. */
+export function writeStringBody(ptr: usize, len: usize, escapeControls: bool): void {
+  for (let i: usize = 0; i < len; i++) {
+    const c = load<u8>(ptr + i);
+    if (c == 0x22 || c == 0x5c) {
+      put(0x5c);
+      put(c);
+    } else if (c < 0x20 && escapeControls) putControl(c);
+    else put(c);
+  }
+}
+
 function writeString(ptr: usize, len: usize, flags: u32): void {
   put(0x22);
-  if ((flags & F_NEEDS_ESCAPE) == 0) {
+  if ((flags & F_NEEDS_ESCAPE) == 0 && (!plain || (flags & F_HAS_CONTROL) == 0)) {
     memory.copy(out, ptr, len);
     out += len;
   } else {
-    for (let i: usize = 0; i < len; i++) {
-      const c = load<u8>(ptr + i);
-      if (c == 0x22 || c == 0x5c) put(0x5c);
-      put(c);
-    }
+    writeStringBody(ptr, len, plain);
   }
   put(0x22);
+}
+
+/** In plain mode, whether object member `key` of object `n` is one whose value is written as `{}`. */
+@inline function leanMember(n: u32, key: u32): bool {
+  if (n != lean) return false;
+  const len = word(key, 2);
+  return (len == 9 && memory.compare(word(key, 1), MATERIALS_KEY, 9) == 0) || (len == 8 && memory.compare(word(key, 1), PRODUCTS_KEY, 8) == 0);
+}
+
+/** Writes member `key` of object `n` (key, colon, value). */
+function writeMember(n: u32, key: u32): void {
+  writeKey(key);
+  if (plain && leanMember(n, key)) {
+    put(0x7b);
+    put(0x7d);
+  } else writeValue(key + 1);
 }
 
 @inline function writeKey(key: u32): void {
@@ -48,16 +100,13 @@ function writeValue(n: u32): void {
       let key = n + 1;
       for (let i: u32 = 0; i < count; i++) {
         if (i > 0) put(0x2c);
-        writeKey(key);
-        writeValue(key + 1);
+        writeMember(n, key);
         key = skip(key + 1);
       }
     } else {
       for (let i: u32 = 0; i < count; i++) {
         if (i > 0) put(0x2c);
-        const key = orders.get(order + i);
-        writeKey(key);
-        writeValue(key + 1);
+        writeMember(n, orders.get(order + i));
       }
     }
     put(0x7d);
@@ -97,6 +146,32 @@ function writeValue(n: u32): void {
 /** Writes node n canonically into `output`; `capacity` is the parsed input's length. Returns the byte count. */
 export function writeCanonical(n: u32, capacity: usize): usize {
   out = output.ensure(capacity);
+  plain = false;
   writeValue(n);
   return out - output.ptr;
+}
+
+/**
+ * Writes node n as plain JSON (canonical, but control characters escaped) into `region`, with the members
+ * `materials` and `products` of object node `leanObject` written as `{}` (0xffffffff: none). Returns the count.
+ */
+export function writePlain(n: u32, leanObject: u32, region: Region, capacity: usize): usize {
+  out = region.ensure(capacity);
+  plain = true;
+  lean = leanObject;
+  writeValue(n);
+  plain = false;
+  lean = 0xffffffff;
+  return out - region.ptr;
+}
+
+/** The write cursor, for writers outside this file that share its helpers (they call `beginAt` first). */
+export function beginAt(at: usize): void {
+  out = at;
+}
+export function cursor(): usize {
+  return out;
+}
+@inline export function putByte(c: u8): void {
+  put(c);
 }

@@ -10,7 +10,8 @@
 
 import { OK, E_NOT_AN_OBJECT, E_MISSING_MEMBER, E_TOO_LARGE, E_BAD_ARGUMENT } from './errors';
 import { input, parse, setMaxDepth, findMember, kindOf, K_OBJECT, releaseLarge, errorOffset } from './json';
-import { output, writeCanonical } from './canonical';
+import { output, writeCanonical, writePlain } from './canonical';
+import { Region } from './buffers';
 
 /** Bumped when the ABI changes incompatibly. */
 const ABI_VERSION: u32 = 1;
@@ -82,6 +83,7 @@ export function error_offset(): u32 {
 export function release(): void {
   releaseLarge(KEEP_BYTES);
   output.shrink(KEEP_BYTES);
+  aux.shrink(KEEP_BYTES);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ export function release(): void {
 //   rules_apply(len, flags)       run the JSON rules program in input[0, len); the result JSON is the output
 //   glob_match(plen, len)         fnmatch(input[plen, plen + len), pattern input[0, plen))
 
-import { storeLink, freeLink, resetLinks, composeLink, linksEqual, setSeed, probes, resetProbes } from './artifacts';
+import { storeLink, storeParsed, writeSideJson, freeLink, resetLinks, composeLink, linksEqual, setSeed, probes, resetProbes } from './artifacts';
 import { applyRules, resultLength, TRACE } from './rules';
 import { compileGlob, globMatch, globSteps, resetGlobSteps, isUtf8 } from './glob';
 import { E_INVALID_UTF8 } from './errors';
@@ -119,6 +121,60 @@ export function link_store(len: u32, select: u32): i32 {
   if (len > maxInput) return -E_TOO_LARGE;
   if (select > 1 || !inputHolds(len)) return -E_BAD_ARGUMENT;
   return storeLink(len, select);
+}
+
+/** The second output of `link_read`: the link document as plain JSON without its artifacts. */
+const aux = new Region();
+let auxLen: u32 = 0;
+
+/**
+ * Reads a link in one parse, for a host that keeps its artifacts here and parses only the small rest:
+ *   - its artifact tables into a new slot (the return value, or a negated error code);
+ *   - with flags & 1, the canonical bytes of the link object into the output region (a Metablock's signed
+ *     bytes, for its signatures);
+ *   - in the aux region, the whole document as plain JSON (canonical, control characters escaped) with the
+ *     link's `materials` and `products` written as `{}`.
+ * select 1: a Metablock, the link is its `signed`; select 0: the document is the link (a DSSE payload).
+ */
+export function link_read(len: u32, select: u32, flags: u32): i32 {
+  outputLen = 0;
+  auxLen = 0;
+  resetProbes();
+  if (len > maxInput) return -E_TOO_LARGE;
+  if (select > 1 || flags > 1 || !inputHolds(len)) return -E_BAD_ARGUMENT;
+  const code = parse(len);
+  if (code != OK) return -code;
+  if (kindOf(0) != K_OBJECT) return -E_NOT_AN_OBJECT;
+  let root: u32 = 0;
+  if (select == 1) {
+    const found = findMember(0, SIGNED, 6);
+    if (found < 0) return -E_MISSING_MEMBER;
+    root = <u32>found;
+    if (kindOf(root) != K_OBJECT) return -E_NOT_AN_OBJECT;
+  }
+  const slot = storeParsed(root);
+  if (slot < 0) return slot;
+  if ((flags & 1) != 0) outputLen = <u32>writeCanonical(root, len);
+  auxLen = <u32>writePlain(0, root, aux, len);
+  return slot;
+}
+
+export function aux_ptr(): usize {
+  return aux.ptr;
+}
+
+export function aux_len(): u32 {
+  return auxLen;
+}
+
+/** Writes side `which` (0 materials, 1 products) of a stored link as a plain JSON object into the output region. */
+export function link_side_json(slot: u32, which: u32): i32 {
+  outputLen = 0;
+  if (which > 1) return -E_BAD_ARGUMENT;
+  const n = writeSideJson(slot, which, output);
+  if (n < 0) return <i32>n;
+  outputLen = <u32>n;
+  return OK;
 }
 
 export function link_free(slot: u32): i32 {

@@ -29,6 +29,8 @@ export const K_FALSE: u32 = 6;
 export const K_NULL: u32 = 7;
 /** String flag: the decoded bytes contain `"` or `\`, which canonical JSON must escape. */
 export const F_NEEDS_ESCAPE: u32 = 0x100;
+/** String flag: the decoded bytes contain a control character (< 0x20), which plain JSON must escape. */
+export const F_HAS_CONTROL: u32 = 0x200;
 /** Object order marker: members are already in strictly increasing key order. */
 export const NATURAL: u32 = 0xffffffff;
 
@@ -247,7 +249,8 @@ function parseString(q: usize): i32 {
         used = 12;
       }
     } else return fail(E_INVALID_ESCAPE, p);
-    if (cp == 0x22 || cp == 0x5c) flags = F_NEEDS_ESCAPE;
+    if (cp == 0x22 || cp == 0x5c) flags |= F_NEEDS_ESCAPE;
+    else if (cp < 0x20) flags |= F_HAS_CONTROL;
     dst = writeUtf8(dst, cp);
     p += used;
   }

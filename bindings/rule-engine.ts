@@ -28,6 +28,10 @@ interface RuleExports {
   release(): void;
   set_seed(a: number, b: number, c: number, d: number): number;
   link_store(len: number, select: number): number;
+  link_read(len: number, select: number, flags: number): number;
+  aux_ptr(): number;
+  aux_len(): number;
+  link_side_json(slot: number, which: number): number;
   link_free(slot: number): number;
   link_compose(materialsFrom: number, productsFrom: number): number;
   links_equal(a: number, b: number): number;
@@ -214,6 +218,44 @@ export class RuleEngine {
       );
     }
     throw new InTotoError('ENGINE', `the engine refused the link (code ${code})`, { engineCode: code });
+  }
+
+  /**
+   * Reads a link in one engine pass, for hosts that keep its artifacts in the engine and parse only the rest:
+   * its artifact tables (`handle`), the canonical bytes of the link object when `canonical` is set (a
+   * Metablock's signed bytes), and `lean`, the document as plain JSON text with the link's `materials` and
+   * `products` written as `{}`. Refuses what `load` refuses, with the same errors.
+   */
+  read(link: Uint8Array, select: Select, canonical: boolean): { handle: LinkHandle; canonical?: Uint8Array; lean: string } {
+    const limit = this.#engine.limits.maxInputBytes;
+    if (link.length > limit) {
+      throw new InTotoError('LIMIT', `link of ${link.length} bytes is larger than the limit of ${limit} bytes`);
+    }
+    const result = this.#call((ex) => {
+      this.#input(ex, link);
+      const slot = ex.link_read(link.length, select === 'signed' ? 1 : 0, canonical ? 1 : 0);
+      const offset = ex.error_offset();
+      if (slot < 0) return { slot, offset };
+      const bytes = canonical ? new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice() : undefined;
+      const lean = decoder.decode(new Uint8Array(ex.memory.buffer, ex.aux_ptr(), ex.aux_len()));
+      if (link.length > 16 << 20) ex.release();
+      return { slot, offset, bytes, lean };
+    });
+    if (result.slot < 0) this.#loadError(-result.slot, result.offset, link, select);
+    const handle = new LinkHandle(this, result.slot);
+    this.#live.add(handle);
+    return { handle, lean: result.lean!, ...(result.bytes ? { canonical: result.bytes } : {}) };
+  }
+
+  /** One side of a loaded link, as `path -> {algorithm: digest}` (for messages and summaries: it copies). */
+  artifacts(handle: LinkHandle, side: ArtifactSide): Record<string, Record<string, string>> {
+    const slot = this.#handle(handle, 'handle');
+    const json = this.#call((ex) => {
+      const code = ex.link_side_json(slot, side === 'materials' ? 0 : 1);
+      if (code < 0) throw new InTotoError('ENGINE', `the engine could not list the link's ${side} (code ${-code})`);
+      return decoder.decode(new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()));
+    });
+    return JSON.parse(json) as Record<string, Record<string, string>>;
   }
 
   /** A new link with the materials of `materialsFrom` and the products of `productsFrom` (a summary link). */
