@@ -74,6 +74,22 @@ describe('in-toto-verify (ours) as a drop-in', () => {
     expect(result.stderr).toContain(`found    sha256:${test.signed.materials['app.bin'].sha256}`);
   });
 
+  it('draws the chain with --graph, the failed step marked', () => {
+    const tampered = makeTempDir('in-toto-cli-graph-');
+    copyInto(dir, tampered);
+    write(tampered, 'app.bin', 'binary v3 (evil)');
+    referenceRun(tampered, 'test', keys.bob, { materials: ['app.bin'] });
+    const good = ours(dir, ['--layout', 'root.layout', ...keyArgs([keys.owner]), '--graph', join(tampered, 'good.svg'), '-q']);
+    const bad = ours(tampered, ['--layout', 'root.layout', ...keyArgs([keys.owner]), '--graph', 'bad.svg', '-q']);
+    expect([good.status, bad.status]).toEqual([0, 1]);
+    const goodSvg = readFileSync(join(tampered, 'good.svg'), 'utf8');
+    const badSvg = readFileSync(join(tampered, 'bad.svg'), 'utf8');
+    expect(goodSvg).toMatch(/data-name="build" data-kind="step" data-status="passed"/);
+    expect(goodSvg).toMatch(/data-name="test" data-kind="step" data-status="passed"/);
+    expect(badSvg).toMatch(/data-name="build" data-kind="step" data-status="passed"/);
+    expect(badSvg).toMatch(/data-name="test" data-kind="step" data-status="failed"/);
+  });
+
   it('prints the verdict as JSON with --json', () => {
     const result = ours(dir, ['--layout', 'root.layout', ...keyArgs([keys.owner]), '--json', '-q']);
     expect(result.status).toBe(0);

@@ -4,10 +4,11 @@
  * plus `--json` (the verdict on stdout) and `--parameters NAME=VALUE ...` (layout parameter substitution).
  * When verification fails it says in plain words what failed: which step, rule, file, digests and key.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
+import { verdictToSvg } from '../graph.js';
 import { nodeInspectionRunner } from '../inspect-node.js';
 import { loadPublicKey, type KeyType } from '../keys.js';
 import { verify, type Verdict } from '../verify.js';
@@ -24,6 +25,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'link-dir', kind: 'one', metavar: '<path>', help: 'directory to load link files from (default: the current directory)' },
   { name: 'parameters', kind: 'many', metavar: 'NAME=VALUE', help: 'values for {NAME} placeholders in the layout' },
   { name: 'json', kind: 'flag', help: 'print the verdict as JSON on stdout' },
+  { name: 'graph', kind: 'one', metavar: '<path>', help: 'write an SVG picture of the supply chain, failed steps and rules marked' },
   { name: 'verbose', short: 'v', kind: 'flag', help: 'show more output' },
   { name: 'quiet', short: 'q', kind: 'flag', help: 'suppress all output' },
   { name: 'version', kind: 'flag', help: "show program's version number and exit" },
@@ -130,6 +132,12 @@ async function main(argv: readonly string[]): Promise<number> {
       inspections: { run: nodeInspectionRunner({ cwd: process.cwd() }) },
       ...(values.has('parameters') ? { parameters } : {}),
     });
+    const graphPath = values.get('graph')?.[0];
+    if (graphPath !== undefined) {
+      await writeFile(graphPath, verdictToSvg(layoutBytes, verdict)).catch((error: Error) => {
+        throw new InTotoError('IO', `cannot write ${graphPath}: ${error.message}`, { path: graphPath });
+      });
+    }
     if (values.has('json')) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
     if (!verdict.passed || verdict.warnings.length > 0 || values.has('verbose')) say(explain(verdict, values.has('verbose')));
     return verdict.passed ? 0 : 1;
