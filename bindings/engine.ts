@@ -4,6 +4,16 @@
  *
  * Nothing runs at import time. `initEngine()` loads the module asynchronously in any runtime; on Node
  * (and Deno) `getEngine()` can also load it synchronously on first use.
+ *
+ * Loading, per runtime (the package's entry points, `bindings/entry/`, pass the default source):
+ * - Node, Deno: the file `build/engine.wasm` beside the package, read synchronously if need be;
+ * - browsers: `fetch` of that file's URL, compiled while it streams in;
+ * - workerd: the module the runtime compiled from `import wasm from './engine.wasm'` (workerd refuses to
+ *   compile WebAssembly from bytes at run time, and has no `import.meta.url`).
+ * Instances are made synchronously where the runtime allows it (a trap restarts the engine in place).
+ * Where a runtime refuses synchronous instantiation (Chromium does above 8 MB of module on the main thread;
+ * the engine is far smaller, but the loader does not depend on that), the first instance is made
+ * asynchronously and a spare is kept ready, so that a restart after a trap stays synchronous.
  */
 import { InTotoError, type ErrorCode } from './errors.js';
 
@@ -72,39 +82,131 @@ function readEngineString(memory: WebAssembly.Memory, ptr: number): string {
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
+/** The imports an instance needs; `abort` reads its message from the memory of the instance it belongs to. */
+function makeImports(holder: { exports?: EngineExports }): WebAssembly.Imports {
+  return {
+    env: {
+      abort: (msg: number, file: number, line: number, column: number): never => {
+        const memory = holder.exports?.memory;
+        const where = memory ? `${readEngineString(memory, msg)} (${readEngineString(memory, file)}:${line}:${column})` : '';
+        throw new WebAssembly.RuntimeError(`engine abort ${where}`);
+      },
+    },
+  };
+}
+
+function checkAbi(exports: EngineExports): EngineExports {
+  if (exports.abi_version() !== ABI_VERSION) {
+    throw new InTotoError('ENGINE', `engine ABI version ${exports.abi_version()} does not match the bindings' ${ABI_VERSION}`);
+  }
+  return exports;
+}
+
+/** A new instance, made synchronously. Throws `RangeError` where the runtime refuses (see `syncRefused`). */
+function instantiateSync(module: WebAssembly.Module): EngineExports {
+  const holder: { exports?: EngineExports } = {};
+  const instance = new WebAssembly.Instance(module, makeImports(holder));
+  holder.exports = instance.exports as unknown as EngineExports;
+  return checkAbi(holder.exports);
+}
+
+async function instantiateAsync(module: WebAssembly.Module): Promise<EngineExports> {
+  const holder: { exports?: EngineExports } = {};
+  const instance = await WebAssembly.instantiate(module, makeImports(holder));
+  holder.exports = instance.exports as unknown as EngineExports;
+  return checkAbi(holder.exports);
+}
+
+/** Set once this runtime has refused a synchronous instantiation: engines then keep a spare instance. */
+let syncRefused = false;
+
+/** Instances made asynchronously, handed to the next `Engine` constructed (same tick: see `newEngineAsync`). */
+let handoff: EngineExports | undefined;
+
 /** One instance of the engine. Methods are synchronous; each call fully owns engine memory until it returns. */
 export class Engine {
   readonly #module: WebAssembly.Module;
-  #exports!: EngineExports;
+  /** Undefined only between a trap and the moment a new instance is ready (runtimes refusing sync instantiation). */
+  #exports: EngineExports | undefined;
   #limits: Required<EngineLimits> = { ...DEFAULT_LIMITS };
+  /** A ready instance to restart into, where synchronous instantiation is refused. */
+  #spare: EngineExports | undefined;
+  #preparing: Promise<void> | undefined;
 
   constructor(module: WebAssembly.Module, limits: EngineLimits = {}) {
     this.#module = module;
-    this.#instantiate();
+    const prepared = handoff;
+    handoff = undefined;
+    this.#exports = prepared ?? this.#instantiateSync();
     this.setLimits(limits);
+    if (syncRefused) void this.#prepareSpare();
   }
 
-  #instantiate(): void {
-    const imports = {
-      env: {
-        abort: (msg: number, file: number, line: number, column: number): never => {
-          const memory = this.#exports?.memory;
-          const where = memory ? `${readEngineString(memory, msg)} (${readEngineString(memory, file)}:${line}:${column})` : '';
-          throw new WebAssembly.RuntimeError(`engine abort ${where}`);
-        },
-      },
-    };
-    const instance = new WebAssembly.Instance(this.#module, imports);
-    const exports = instance.exports as unknown as EngineExports;
-    if (exports.abi_version() !== ABI_VERSION) {
-      throw new InTotoError('ENGINE', `engine ABI version ${exports.abi_version()} does not match the bindings' ${ABI_VERSION}`);
+  #instantiateSync(): EngineExports {
+    try {
+      return instantiateSync(this.#module);
+    } catch (error) {
+      // Chromium: "WebAssembly.Instance is disallowed on the main thread, if the buffer size is larger than ...".
+      // Other RangeErrors (out of memory) are not a refusal.
+      if (!(error instanceof RangeError && /disallowed|main thread/i.test(error.message))) throw error;
+      syncRefused = true;
+      throw new InTotoError('UNSUPPORTED', 'this runtime refuses to instantiate WebAssembly synchronously here: use `await initEngine()`', {}, { cause: error });
     }
-    this.#exports = exports;
+  }
+
+  /** Makes a spare instance in the background (only where synchronous instantiation is refused). */
+  #prepareSpare(): Promise<void> {
+    this.#preparing ??= instantiateAsync(this.#module).then(
+      (exports) => {
+        this.#spare = exports;
+        this.#preparing = undefined;
+      },
+      () => {
+        this.#preparing = undefined;
+      },
+    );
+    return this.#preparing;
+  }
+
+  /** Replaces a trapped instance: with the spare if there is one, else synchronously. */
+  #restart(): void {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare) {
+      this.#exports = spare;
+    } else {
+      try {
+        this.#exports = this.#instantiateSync();
+      } catch (error) {
+        // Neither a spare nor a synchronous instance: the engine is unusable until one is ready.
+        this.#exports = undefined;
+        void this.#prepareSpare().then(() => {
+          if (this.#exports === undefined && this.#spare) this.#restart();
+        });
+        throw error;
+      }
+    }
+    this.setLimits(this.#limits);
+    if (syncRefused) void this.#prepareSpare();
+  }
+
+  /**
+   * Resolves once the engine has an instance and, where the runtime refuses synchronous instantiation, a
+   * spare one for the next restart. Only needed there, after a trap (`ENGINE` error saying so).
+   */
+  async ready(): Promise<this> {
+    if (this.#exports === undefined || (syncRefused && !this.#spare)) await this.#prepareSpare();
+    if (this.#exports === undefined) {
+      if (!this.#spare) throw new InTotoError('ENGINE', 'the WASM engine could not be instantiated again after a trap');
+      this.#restart();
+      if (syncRefused) await this.#prepareSpare();
+    }
+    return this;
   }
 
   /** Bytes of linear memory the instance holds now (WASM memory grows but never shrinks). */
   get memoryBytes(): number {
-    return this.#exports.memory.buffer.byteLength;
+    return this.#exports?.memory.buffer.byteLength ?? 0;
   }
 
   get limits(): Readonly<Required<EngineLimits>> {
@@ -119,8 +221,8 @@ export class Engine {
     if (!Number.isInteger(next.maxInputBytes) || next.maxInputBytes < 1 || next.maxInputBytes > 0x7fff0000) {
       throw new RangeError('maxInputBytes must be an integer from 1 to 2147418112');
     }
-    this.#exports.set_max_depth(next.maxDepth);
-    this.#exports.set_max_input(next.maxInputBytes);
+    this.#exports?.set_max_depth(next.maxDepth);
+    this.#exports?.set_max_input(next.maxInputBytes);
     this.#limits = next;
   }
 
@@ -129,14 +231,23 @@ export class Engine {
    * instance is replaced by a fresh one so that this engine stays usable.
    */
   invoke<T>(fn: (exports: EngineExports) => T): T {
+    const exports = this.#exports;
+    if (exports === undefined) {
+      throw new InTotoError('ENGINE', 'the WASM engine trapped and is still restarting: await engine.ready() and try again');
+    }
     try {
-      return fn(this.#exports);
+      return fn(exports);
     } catch (error) {
       if (error instanceof InTotoError) throw error;
-      this.#instantiate();
-      this.setLimits(this.#limits);
       const detail = error instanceof Error ? error.message : String(error);
-      throw new InTotoError('ENGINE', `the WASM engine trapped and was restarted: ${detail}`, {}, { cause: error });
+      let restarted = true;
+      try {
+        this.#restart();
+      } catch {
+        restarted = false;
+      }
+      const state = restarted ? 'was restarted' : 'is restarting (await engine.ready())';
+      throw new InTotoError('ENGINE', `the WASM engine trapped and ${state}: ${detail}`, {}, { cause: error });
     }
   }
 
@@ -189,48 +300,115 @@ export class Engine {
 
 let compiled: WebAssembly.Module | undefined;
 let shared: Engine | undefined;
+let pending: Promise<Engine> | undefined;
 
 /** What `initEngine` accepts: a compiled module, the .wasm bytes, or where to fetch them. */
 export type EngineSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
 
-const WASM_URL = new URL('../build/engine.wasm', import.meta.url);
+/**
+ * `build/engine.wasm` beside the package (this file is `dist/engine.js` or `bindings/engine.ts`). Computed
+ * on use, never at import: workerd has no `import.meta.url`. The literal `new URL(..., import.meta.url)`
+ * form is the one bundlers recognise and copy the file for.
+ */
+function defaultWasmUrl(): URL | undefined {
+  try {
+    return new URL('../build/engine.wasm', import.meta.url);
+  } catch {
+    return undefined;
+  }
+}
+
+type ReadFileSync = (path: URL) => Uint8Array;
+
+/** A synchronous file read, where the runtime has one: node:fs (Node, Deno 2, Bun), else `Deno.readFileSync`. */
+function fileReader(): ReadFileSync | undefined {
+  const g = globalThis as {
+    process?: { getBuiltinModule?(id: string): unknown };
+    Deno?: { readFileSync?(path: URL): Uint8Array };
+  };
+  const fs = g.process?.getBuiltinModule?.('node:fs') as { readFileSync?(path: URL): Uint8Array } | undefined;
+  if (typeof fs?.readFileSync === 'function') return (path) => fs.readFileSync!(path);
+  if (typeof g.Deno?.readFileSync === 'function') return (path) => g.Deno!.readFileSync!(path);
+  return undefined;
+}
 
 async function compile(source: EngineSource | undefined): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
-  if (source === undefined && WASM_URL.protocol === 'file:') return compileFromFileSync();
-  const response = await (source === undefined || typeof source === 'string' || source instanceof URL
-    ? fetch(source ?? WASM_URL)
-    : source);
+  const url = source ?? defaultWasmUrl();
+  if (url === undefined) {
+    throw new InTotoError('UNSUPPORTED', 'this runtime cannot locate the engine: pass it to initEngine() (e.g. `import wasm from "in-toto-wasm/engine.wasm"`)');
+  }
+  if ((url instanceof URL || typeof url === 'string') && String(url).startsWith('file:')) return compileFromFileSync(new URL(url));
+  const response = await (typeof url === 'string' || url instanceof URL ? fetch(url) : url);
   if (!response.ok) throw new InTotoError('ENGINE', `could not fetch the engine (${response.status} ${response.url})`);
+  // Compile while the bytes stream in where the server says what they are (streaming insists on the type).
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/wasm') {
+    return WebAssembly.compileStreaming(response);
+  }
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-function compileFromFileSync(): WebAssembly.Module {
-  // process.getBuiltinModule (Node >= 20.16, Deno 2) reads the file without a static node: import.
-  const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:fs') as
-    | typeof import('node:fs')
-    | undefined;
-  if (!fs) {
+function compileFromFileSync(url = defaultWasmUrl()): WebAssembly.Module {
+  const read = fileReader();
+  if (!read || url === undefined || url.protocol !== 'file:') {
     throw new InTotoError('UNSUPPORTED', 'this runtime cannot load the engine synchronously: call `await initEngine()` first');
   }
+  let bytes: Uint8Array;
   try {
-    return new WebAssembly.Module(fs.readFileSync(WASM_URL));
+    bytes = read(url);
   } catch (error) {
-    throw new InTotoError('ENGINE', `could not load the engine from ${WASM_URL.pathname}`, { path: WASM_URL.pathname }, { cause: error });
+    throw new InTotoError('ENGINE', `could not load the engine from ${url.pathname}`, { path: url.pathname }, { cause: error });
   }
+  return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+}
+
+/**
+ * A new engine from `module`: synchronously where the runtime allows, else asynchronously (and then with
+ * a spare instance ready for restarts).
+ */
+async function newEngineAsync(module: WebAssembly.Module, limits: EngineLimits = {}): Promise<Engine> {
+  if (!syncRefused) {
+    try {
+      return new Engine(module, limits);
+    } catch (error) {
+      if (!(error instanceof InTotoError && error.code === 'UNSUPPORTED')) throw error;
+    }
+  }
+  handoff = await instantiateAsync(module);
+  const engine = new Engine(module, limits);
+  return engine.ready();
 }
 
 /**
  * Loads the engine once for the process. Without a source it reads `build/engine.wasm` beside the
- * package (file or fetch, as the runtime allows). Safe to call more than once.
+ * package (file or fetch, as the runtime allows). Safe to call more than once; with a source, replaces
+ * the process-wide engine.
  */
 export async function initEngine(source?: EngineSource): Promise<Engine> {
-  if (!shared || source !== undefined) {
-    compiled = await compile(source);
-    shared = new Engine(compiled);
-  }
+  if (source === undefined) return ensureEngine(() => undefined);
+  const module = await compile(source);
+  compiled = module;
+  shared = await newEngineAsync(module);
   return shared;
+}
+
+/**
+ * The process-wide engine, loaded from `source()` (or the default place when that gives `undefined`)
+ * unless one is loaded already. Concurrent callers share one load. The per-runtime entry points use this
+ * to give `initEngine()` their runtime's default source.
+ */
+export function ensureEngine(source: () => EngineSource | undefined): Promise<Engine> {
+  if (shared) return Promise.resolve(shared);
+  pending ??= (async () => {
+    const module = compiled ?? (await compile(source()));
+    compiled = module;
+    shared ??= await newEngineAsync(module);
+    return shared;
+  })().finally(() => {
+    pending = undefined;
+  });
+  return pending;
 }
 
 /** The process-wide engine; loads it synchronously on first use where the runtime allows. */

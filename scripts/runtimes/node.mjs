@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The package as Node users get it: packed with `npm pack`, unpacked beside its dependencies, imported by
+// name. Checks the `exports` map (every target shipped, types beside each entry), the engine's size budget,
+// runs the conformance suite through the `node` entry, and measures the cold start in fresh processes.
+// Prints `node-packed: N passed, N failed[, N skipped]`; exits non-zero on any failure.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { finish, prepareApp, PACKAGE } from './app.mjs';
+
+const WASM_GZIP_BUDGET = 100 * 1024;
+const COLD_RUNS = 5;
+
+const app = prepareApp();
+const pkg = join(app, 'node_modules', PACKAGE);
+const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const check = (name, ok, detail = '') => {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
+};
+
+// The exports map: an entry per runtime, each with its types, every target in the package.
+const root = manifest.exports?.['.'] ?? {};
+for (const condition of ['node', 'deno', 'browser', 'workerd']) {
+  const entry = root[condition];
+  check(`exports: "${condition}" entry with types`, typeof entry?.default === 'string' && typeof entry?.types === 'string', JSON.stringify(entry));
+}
+const targets = [];
+const walk = (value) => (typeof value === 'string' ? targets.push(value) : value && typeof value === 'object' && Object.values(value).forEach(walk));
+walk(manifest.exports);
+const missing = targets.filter((t) => !existsSync(join(pkg, t)));
+check(`exports: all ${targets.length} targets are in the package`, missing.length === 0, missing.join(', '));
+
+// The engine's size budget.
+const wasm = readFileSync(join(pkg, 'build/engine.wasm'));
+const gz = gzipSync(wasm, { level: 9 }).length;
+check(`engine.wasm: ${wasm.length} bytes, ${gz} gzipped (budget ${WASM_GZIP_BUDGET})`, gz < WASM_GZIP_BUDGET);
+
+// The suite, through the node entry.
+try {
+  const out = execFileSync(process.execPath, ['test/runtimes/node/conformance.mjs'], { cwd: app, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const result = JSON.parse(out.trim().split('\n').pop());
+  check('the node condition resolves to the node entry', result.entry.endsWith('/dist/entry/node.js'), result.entry);
+  for (const r of result.results) {
+    if (r.outcome === 'skipped') skipped++;
+    else check(`${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
+  }
+} catch (error) {
+  check('conformance suite', false, `${error.stdout ?? ''}${error.stderr ?? error.message}`);
+}
+
+// Cold start: fresh processes; the median of a few.
+try {
+  const runs = Array.from({ length: COLD_RUNS }, () => JSON.parse(execFileSync(process.execPath, ['test/runtimes/node/cold.mjs'], { cwd: app, encoding: 'utf8' }).trim().split('\n').pop()));
+  const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  const cold = Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(k)]));
+  check('cold start: import, engine, first verification of the demo chain', true);
+  console.log(`cold start (node ${process.version}, median of ${COLD_RUNS}): ${JSON.stringify(cold)}`);
+} catch (error) {
+  check('cold start', false, `${error.stdout ?? ''}${error.stderr ?? error.message}`);
+}
+finish('node-packed', { passed, failed, skipped });

@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// The conformance suite, a verifying Worker and the Worker example in Cloudflare's workerd (the `workerd` npm
+// package's binary, on 127.0.0.1). The Worker's modules are the packed package as the `workerd` condition
+// resolves it, listed in a generated workerd config the way a bundler would (engine.wasm as a compiled
+// module: workerd refuses to compile WebAssembly from bytes). Run twice: without compatibility flags and
+// with nodejs_compat. Prints `workerd: N passed, N failed` and exits non-zero on any failure.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, posix } from 'node:path';
+import { appPath, findBinary, finish, listFiles, moduleGraph, prepareApp, root, serve } from './app.mjs';
+
+const WORKERD = findBinary(['@cloudflare/workerd-linux-64/bin/workerd', '@cloudflare/workerd-linux-arm64/bin/workerd', 'workerd/bin/workerd']);
+// wrangler's conditions for Workers.
+const CONDITIONS = ['workerd', 'worker', 'browser', 'import', 'default'];
+const COMPATIBILITY_DATE = '2025-09-01';
+
+const app = prepareApp();
+const { checkVerdict } = await import(join(root, 'test/conformance/suite.js'));
+
+/** The `modules` list of a workerd Worker whose main module is `main`, as a bundler would resolve it. */
+export function workerModules(dir, main) {
+  const graph = moduleGraph(dir, [join(dir, main)], CONDITIONS);
+  const lines = [];
+  const name = (file) => appPath(dir, file);
+  // The main module first: workerd runs the first one listed.
+  const files = [join(dir, main), ...graph.files.filter((f) => f !== join(dir, main))];
+  for (const file of files) {
+    const kind = file.endsWith('.wasm') ? 'wasm' : 'esModule';
+    lines.push(`(name = ${JSON.stringify(name(file))}, ${kind} = embed ${JSON.stringify(name(file))})`);
+  }
+  // workerd resolves every specifier against the importing module's name, bare ones too: for each bare
+  // import, a module of that name beside the importer re-exports the file the exports map resolves it to.
+  const shims = new Map();
+  for (const { from, spec, to } of graph.edges) {
+    const shim = posix.join(posix.dirname(name(from)), spec);
+    let target = posix.relative(posix.dirname(shim), name(to));
+    if (!target.startsWith('.')) target = `./${target}`;
+    shims.set(shim, `export * from ${JSON.stringify(target)};`);
+  }
+  for (const [shim, code] of shims) lines.push(`(name = ${JSON.stringify(shim)}, esModule = ${JSON.stringify(code)})`);
+  return lines.join(',\n    ');
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const check = (name, ok, detail = '') => {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
+};
+
+const vectorsDir = join(app, 'test/conformance/vectors');
+const vectorFiles = Object.fromEntries(listFiles(vectorsDir).map((f) => [f, readFileSync(join(vectorsDir, f)).toString('base64')]));
+const { scenarios } = JSON.parse(readFileSync(join(vectorsDir, 'scenarios.json'), 'utf8'));
+
+/** A scenario as a multipart form for POST /verify. */
+function scenarioForm(s) {
+  const at = (f) => readFileSync(join(vectorsDir, 'scenarios', s.id, f));
+  const form = new FormData();
+  form.append('layout', new Blob([at(s.layout)]), s.layout);
+  for (const k of s.layoutKeys) {
+    form.append('layout-key', new Blob([at(k.file)]), k.file);
+    form.append('layout-key-type', k.keyType);
+  }
+  const prefix = s.linkDir === '.' ? '' : `${s.linkDir}/`;
+  for (const f of s.files) {
+    if (f.startsWith('inspections/')) form.append('inspection-link', new Blob([at(f)]), f.slice('inspections/'.length));
+    else if (f.startsWith(prefix) && f.endsWith('.link')) form.append('link', new Blob([at(f)]), f.slice(prefix.length));
+  }
+  if (s.inspections === 'skip') form.append('skip-inspections', '1');
+  if (s.product) form.append('product', new Blob([at(s.product)]), s.product);
+  return form;
+}
+
+const configs = [
+  { label: 'workerd', flags: [] },
+  { label: 'workerd+nodejs_compat', flags: ['nodejs_compat'] },
+];
+const coldStarts = [];
+const example = join(app, 'examples/workerd/test.mjs');
+const exampleChecks = existsSync(example) ? (await import(example)).exampleChecks : [];
+
+for (const { label, flags } of configs) {
+  const port = await freePort();
+  const exampleSetup = exampleChecks.length > 0 ? await (await import(example)).setup({ app, vectors: vectorsDir, workerModules, serve, compatibilityDate: COMPATIBILITY_DATE, flags }) : undefined;
+  writeFileSync(
+    join(app, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "verifier", worker = .verifier)${exampleSetup ? `, ${exampleSetup.services}` : ''} ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "verifier")${exampleSetup ? `, ${exampleSetup.sockets}` : ''} ],
+);
+const verifier :Workerd.Worker = (
+  modules = [
+    ${workerModules(app, 'test/runtimes/workerd/worker.js')}
+  ],
+  compatibilityDate = "${COMPATIBILITY_DATE}",
+  compatibilityFlags = ${JSON.stringify(flags)},
+);
+${exampleSetup?.workers ?? ''}
+`,
+  );
+  const started = performance.now();
+  const child = spawn(WORKERD, ['serve', 'config.capnp', '--verbose'], { cwd: app, env: { ...process.env, PWD: app }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    // Ready when it answers.
+    let ready = false;
+    for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
+      try {
+        await fetch(`${base}/`);
+        ready = true;
+      } catch {
+        await new Promise((done) => setTimeout(done, 50));
+      }
+    }
+    if (!ready) throw new Error(`workerd did not start: ${log}`);
+    const startupMs = performance.now() - started;
+
+    // Cold start: the first verification (engine instantiated on first use), then a warm one.
+    const demo = scenarios.find((s) => s.id === 'demo');
+    const timeVerify = async () => {
+      const t = performance.now();
+      const response = await fetch(`${base}/verify`, { method: 'POST', body: scenarioForm(demo) });
+      const body = await response.json();
+      return { ms: performance.now() - t, body };
+    };
+    const first = await timeVerify();
+    const second = await timeVerify();
+    check(`${label}: cold start, the demo chain verifies`, first.body.passed === true, JSON.stringify(first.body).slice(0, 500));
+    coldStarts.push({ label, startupMs: Math.round(startupMs), firstVerifyRequestMs: Math.round(first.ms * 10) / 10, warmVerifyRequestMs: Math.round(second.ms * 10) / 10 });
+
+    // The whole suite, inside the Worker.
+    const response = await fetch(`${base}/conformance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files: vectorFiles }) });
+    const result = await response.json();
+    if (result.error) check(`${label}: conformance suite`, false, result.error);
+    else {
+      for (const r of result.results) {
+        if (r.outcome === 'skipped') skipped++;
+        else check(`${label}: ${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
+      }
+    }
+
+    // Every scenario posted to the verifying Worker, its verdict checked here.
+    for (const s of scenarios) {
+      const res = await fetch(`${base}/verify`, { method: 'POST', body: scenarioForm(s) });
+      const verdict = await res.json();
+      if (verdict.error) {
+        check(`${label}: POST /verify ${s.id}`, false, verdict.error);
+        continue;
+      }
+      const problem = await checkVerdict(s, verdict, undefined);
+      const productOk = !s.product || !verdict.passed || verdict.product?.matches === true;
+      check(`${label}: POST /verify ${s.id} (${s.expect})`, !problem && productOk, problem ?? (productOk ? '' : JSON.stringify(verdict.product)));
+    }
+
+    for (const [name, fn] of exampleChecks) {
+      try {
+        await fn(exampleSetup);
+        check(`${label}: worker example: ${name}`, true);
+      } catch (error) {
+        check(`${label}: worker example: ${name}`, false, error.message);
+      }
+    }
+  } catch (error) {
+    check(`${label}: harness`, false, error.stack ?? String(error));
+  } finally {
+    child.kill('SIGTERM');
+    await exampleSetup?.close?.();
+    if (failed > 0) console.log(log.split('\n').filter((l) => !/^\s*$/.test(l)).slice(-30).join('\n'));
+  }
+}
+console.log(`cold start (workerd): ${JSON.stringify(coldStarts)}`);
+finish('workerd', { passed, failed, skipped });

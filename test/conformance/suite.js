@@ -1,0 +1,292 @@
+/**
+ * The conformance suite: one file, run unchanged in Node (vitest), Deno (deno test), headless Chromium and
+ * workerd. It imports nothing: each runtime's harness passes the package as that runtime resolves it (the
+ * `exports` map's node / deno / browser / workerd entry) and a way to read the vectors (files, fetch, or a
+ * posted bundle). Plain JavaScript, so the same bytes run everywhere without a compile step.
+ *
+ * The vectors (test/conformance/vectors/, made once by generate.mjs with Debian's in-toto 1.3.1):
+ * canonical JSON, signatures for every key type as Metablock and DSSE, and supply-chain scenarios
+ * with pre-recorded inspection links, each with the verdict we must give and the reference's.
+ *
+ * Types: suite.d.ts (this file stays plain JavaScript with no imports, types included, so that every
+ * runtime loads it as it is).
+ *
+ * @typedef {any} Lib   the package's namespace (bindings/index.ts and the entry's additions)
+ * @typedef {(path: string) => Promise<Uint8Array>} Read   reads a file under vectors/
+ * @typedef {{ group: string, name: string, skip?: () => Promise<string | undefined>, run: () => Promise<void> }} Case
+ *   `skip`, when present, is asked first (hosts whose frameworks register tests up front ask it before
+ *   registering): a reason to skip (a crypto backend this runtime lacks), or undefined to run.
+ */
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder('utf-8', { fatal: true });
+
+/** @param {unknown} cond @param {string} message @returns {asserts cond} */
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** @param {unknown} a @param {unknown} b @param {string} what */
+function equal(a, b, what) {
+  if (a !== b) throw new Error(`${what}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+}
+
+/** @param {Uint8Array} a @param {Uint8Array} b */
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** @param {string} b64 */
+function fromBase64(b64) {
+  const bin = atob(b64);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** @param {Uint8Array} bytes */
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Runs `fn`, which must throw an InTotoError with `code`.
+ * @param {() => unknown} fn @param {string} code @param {string} what
+ */
+async function refuses(fn, code, what) {
+  try {
+    await fn();
+  } catch (error) {
+    const err = /** @type {{ name?: string, code?: string, message?: string }} */ (error);
+    if (err?.name === 'InTotoError' && err.code === code) return;
+    throw new Error(`${what}: expected an InTotoError ${code}, got ${err?.name} ${err?.code ?? ''}: ${err?.message}`);
+  }
+  throw new Error(`${what}: expected an InTotoError ${code}, but it was accepted`);
+}
+
+/** @param {Read} read @param {string} path */
+async function readJson(read, path) {
+  return JSON.parse(text.decode(await read(path)));
+}
+
+/**
+ * The suite's cases for one runtime.
+ * @param {Lib} lib   the package, as this runtime imports it
+ * @param {Read} read
+ * @returns {Promise<Case[]>}
+ */
+export async function conformanceCases(lib, read) {
+  await lib.initEngine();
+  const [canonical, signatures, scenarios] = await Promise.all([
+    readJson(read, 'canonical.json'),
+    readJson(read, 'signatures.json'),
+    readJson(read, 'scenarios.json'),
+  ]);
+  return [
+    ...engineCases(lib),
+    ...canonicalCases(lib, canonical.vectors),
+    ...signatureCases(lib, read, signatures.vectors),
+    ...scenarioCases(lib, read, scenarios.scenarios),
+  ];
+}
+
+/** @param {Lib} lib @returns {Case[]} */
+function engineCases(lib) {
+  return [
+    {
+      group: 'engine',
+      name: 'loads, and a trap restarts it in place',
+      async run() {
+        const engine = lib.createEngine();
+        equal(text.decode(engine.canonicalize('{"b":1,"a":2}')), '{"a":2,"b":1}', 'before the trap');
+        let caught;
+        try {
+          // A region above 2 GiB: the engine answers this host bug with a trap.
+          engine.invoke((raw) => raw.input_ptr(0xfffffff0));
+        } catch (error) {
+          caught = /** @type {{ code?: string }} */ (error);
+        }
+        equal(caught?.code, 'ENGINE', 'the trap');
+        await engine.ready();
+        equal(text.decode(engine.canonicalize('{"d":1,"c":2}')), '{"c":2,"d":1}', 'after the restart');
+      },
+    },
+    {
+      group: 'engine',
+      name: 'the process-wide engine and an engine of its own agree',
+      async run() {
+        const doc = utf8.encode('{"z":[1,{"y":"é","x":null}],"a":true}');
+        assert(sameBytes(lib.canonicalize(doc), lib.createEngine({ maxDepth: 5 }).canonicalize(doc)), 'different canonical bytes');
+      },
+    },
+  ];
+}
+
+/**
+ * @param {Lib} lib
+ * @param {{ name: string, input: string | { base64: string }, canonical?: string, error?: string }[]} vectors
+ * @returns {Case[]}
+ */
+function canonicalCases(lib, vectors) {
+  return vectors.map((v) => ({
+    group: 'canonical JSON',
+    name: v.name,
+    async run() {
+      const bytes = typeof v.input === 'string' ? utf8.encode(v.input) : fromBase64(v.input.base64);
+      if (v.error !== undefined) {
+        await refuses(() => lib.canonicalize(bytes), v.error, v.name);
+        return;
+      }
+      const out = lib.canonicalize(bytes);
+      assert(sameBytes(out, utf8.encode(/** @type {string} */ (v.canonical))), `${v.name}: got ${text.decode(out)}, expected ${v.canonical}`);
+      // Strict parsing agrees with the canonical form.
+      equal(JSON.stringify(lib.parseJson(bytes)), JSON.stringify(JSON.parse(text.decode(bytes))), `${v.name}: parseJson`);
+    },
+  }));
+}
+
+/**
+ * @param {Lib} lib @param {Read} read
+ * @param {{ name: string, file: string, key: string, keyType: 'ed25519' | 'rsa' | 'ecdsa', envelope: string, keyid?: string, valid: boolean }[]} vectors
+ * @returns {Case[]}
+ */
+function signatureCases(lib, read, vectors) {
+  /** @type {Case[]} */
+  const cases = vectors.map((v) => ({
+    group: 'signatures',
+    name: v.name,
+    async run() {
+      const envelope = lib.readEnvelope(await read(`signatures/${v.file}`));
+      equal(envelope.kind, v.envelope, 'envelope kind');
+      const key = lib.loadPublicKey(await read(`signatures/${v.key}`), { keyType: v.keyType });
+      if (v.keyid !== undefined) equal(key.keyid, v.keyid, 'key id (as the reference computes it)');
+      if (v.valid) await lib.verifyEnvelope(envelope, [key]);
+      else await refuses(() => lib.verifyEnvelope(envelope, [key]), 'SIGNATURE', v.name);
+    },
+  }));
+  // Every crypto backend this runtime has, on the raw signatures (a backend the runtime lacks, or one that
+  // does not do a key type, is skipped, not failed).
+  for (const backend of lib.BACKENDS) {
+    for (const v of vectors.filter((x) => x.keyid !== undefined)) {
+      const prepare = async () => {
+        const impl = await lib.getBackend(backend);
+        const envelope = lib.readEnvelope(await read(`signatures/${v.file}`));
+        const key = lib.loadPublicKey(await read(`signatures/${v.key}`), { keyType: v.keyType });
+        const entry = envelope.signatures[0];
+        assert(entry, 'no signature');
+        const sig = envelope.kind === 'metablock' ? lib.fromHex(entry.sig) : lib.fromBase64(entry.sig);
+        assert(sig, 'undecodable signature');
+        return [impl, key, envelope.signedBytes, sig];
+      };
+      cases.push({
+        group: `signatures (${backend} backend)`,
+        name: v.name,
+        async skip() {
+          try {
+            const [impl, key] = await prepare();
+            await impl.verify(key, new Uint8Array(1), new Uint8Array(64));
+          } catch (error) {
+            const err = /** @type {{ code?: string, message?: string }} */ (error);
+            if (err?.code === 'UNSUPPORTED') return err.message ?? 'unsupported';
+          }
+          return undefined;
+        },
+        async run() {
+          const [impl, key, data, sig] = await prepare();
+          equal(await impl.verify(key, data, sig), v.valid, `${backend} verify`);
+        },
+      });
+    }
+  }
+  return cases;
+}
+
+/**
+ * @typedef {{
+ *   id: string, name: string, expect: 'pass' | 'fail', codes?: string[], warnings?: string[],
+ *   layout: string, layoutKeys: { file: string, keyType: 'ed25519' | 'rsa' | 'ecdsa' }[], linkDir: string,
+ *   inspections: 'links' | 'skip' | 'none', product?: string, files: string[],
+ * }} Scenario
+ */
+
+/**
+ * A scenario's verification inputs, read from its files: what any host passes to `verify()`.
+ * @param {Lib} lib @param {Read} read @param {Scenario} s
+ */
+export async function scenarioInputs(lib, read, s) {
+  const at = (/** @type {string} */ file) => read(`scenarios/${s.id}/${file}`);
+  const prefix = s.linkDir === '.' ? '' : `${s.linkDir}/`;
+  /** @type {Map<string, Uint8Array>} */
+  const links = new Map();
+  /** @type {Map<string, Uint8Array>} */
+  const inspectionLinks = new Map();
+  for (const file of s.files) {
+    if (file.startsWith('inspections/')) inspectionLinks.set(file.slice('inspections/'.length), await at(file));
+    else if (file.startsWith(prefix) && file.endsWith('.link')) links.set(file.slice(prefix.length), await at(file));
+  }
+  const options = {
+    layout: await at(s.layout),
+    layoutKeys: await Promise.all(s.layoutKeys.map(async (k) => lib.loadPublicKey(await at(k.file), { keyType: k.keyType }))),
+    links,
+    ...(s.inspections === 'links' ? { inspections: { links: inspectionLinks } } : s.inspections === 'skip' ? { inspections: 'skip' } : {}),
+  };
+  return { options, product: s.product === undefined ? undefined : { name: s.product, bytes: await at(s.product) } };
+}
+
+/**
+ * Checks a verdict against what the scenario says we must report; returns a problem, or undefined.
+ * @param {Scenario} s
+ * @param {any} verdict   what verify() returned
+ * @param {{ name: string, bytes: Uint8Array } | undefined} product
+ */
+export async function checkVerdict(s, verdict, product) {
+  const got = verdict.passed ? 'pass' : 'fail';
+  const failures = verdict.failures.map((f) => `[${f.code}] ${f.message}`).join('; ');
+  if (got !== s.expect) return `expected ${s.expect}, got ${got}${failures ? `: ${failures}` : ''}`;
+  const codes = verdict.failures.map((f) => f.code);
+  for (const code of s.codes ?? []) if (!codes.includes(code)) return `expected a ${code} failure, got ${failures}`;
+  const warnings = verdict.warnings.map((w) => w.code);
+  for (const code of s.warnings ?? []) if (!warnings.includes(code)) return `expected a ${code} warning, got ${warnings.join(', ') || 'none'}`;
+  if (product && verdict.passed) {
+    // The product the person holds is the one the chain's last step produced.
+    const expected = verdict.summary?.products[product.name]?.sha256;
+    const found = await sha256Hex(product.bytes);
+    if (expected !== found) return `product ${product.name}: the chain produced sha256 ${expected}, the file is ${found}`;
+  }
+  return undefined;
+}
+
+/** @param {Lib} lib @param {Read} read @param {Scenario[]} scenarios @returns {Case[]} */
+function scenarioCases(lib, read, scenarios) {
+  return scenarios.map((s) => ({
+    group: 'scenarios',
+    name: `${s.id}: ${s.name} (${s.expect})`,
+    async run() {
+      const { options, product } = await scenarioInputs(lib, read, s);
+      const problem = await checkVerdict(s, await lib.verify(options), product);
+      if (problem) throw new Error(problem);
+    },
+  }));
+}
+
+/**
+ * Runs cases one after another; a runner for hosts without a test framework (Chromium, workerd).
+ * @param {Case[]} cases
+ * @returns {Promise<{ passed: number, failed: number, skipped: number, results: { group: string, name: string, outcome: 'passed' | 'failed' | 'skipped', error?: string, ms: number }[] }>}
+ */
+export async function runCases(cases) {
+  /** @type {{ group: string, name: string, outcome: 'passed' | 'failed' | 'skipped', error?: string, ms: number }[]} */
+  const results = [];
+  for (const c of cases) {
+    const start = performance.now();
+    try {
+      const reason = await c.skip?.();
+      if (reason === undefined) await c.run();
+      results.push({ group: c.group, name: c.name, outcome: reason === undefined ? 'passed' : 'skipped', ms: performance.now() - start });
+    } catch (error) {
+      const err = /** @type {{ stack?: string, message?: string }} */ (error);
+      results.push({ group: c.group, name: c.name, outcome: 'failed', error: String(err?.message ?? error), ms: performance.now() - start });
+    }
+  }
+  const count = (/** @type {string} */ o) => results.filter((r) => r.outcome === o).length;
+  return { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), results };
+}

@@ -1,0 +1,12 @@
+// The conformance suite on Deno, with `deno test`: the package as Deno resolves it (its `deno` entry, from
+// node_modules), the vectors read from files. Run by scripts/runtimes/deno.mjs inside a packed app.
+import * as lib from 'in-toto-wasm';
+import { conformanceCases } from '../../conformance/suite.js';
+
+const vectors = new URL('../../conformance/vectors/', import.meta.url);
+const cases = await conformanceCases(lib, (path) => Deno.readFile(new URL(path, vectors)));
+
+for (const c of cases) {
+  const reason = await c.skip?.();
+  Deno.test({ name: `${c.group}: ${c.name}`, ignore: reason !== undefined, fn: () => c.run() });
+}
