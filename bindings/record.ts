@@ -118,7 +118,11 @@ export async function recordArtifacts(paths: readonly string[], options: RecordO
   const result: ArtifactDict = {};
   // A later file with the same path replaces an earlier one, as in the reference's dict (possible only
   // without left-stripping: a name with a backslash, or directories passed twice).
-  for (const [i, file] of walker.files.entries()) result[file.key] = digests[i]!;
+  // defineProperty, not assignment: a file named `__proto__` would otherwise set the object's prototype
+  // and silently vanish from the link.
+  for (const [i, file] of walker.files.entries()) {
+    Object.defineProperty(result, file.key, { value: digests[i]!, enumerable: true, writable: true, configurable: true });
+  }
   return result;
 }
 

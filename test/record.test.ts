@@ -318,6 +318,15 @@ describe('the same artifacts as record_artifacts_as_dict', () => {
     expect(keys).toContain('u/back/slash.txt'); // recorded with '/', hashed from the real name
   });
 
+  it('files named like Object.prototype members are recorded, not swallowed', async () => {
+    const root = tree({ 'p/__proto__': 'proto', 'p/constructor': 'ctor', 'p/toString': 'ts', p2: { dir: true } });
+    const theirs = await expectSameAsReference(root, [{ paths: ['p'] }, { paths: ['p'], lstrip: ['p/'] }]);
+    const ours = await recordArtifacts(['p'], { basePath: root, lstripPaths: ['p/'] });
+    expect(Object.keys(ours).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getPrototypeOf(ours)).toBe(Object.prototype);
+    expect(Object.keys((theirs[0] as { ok: ArtifactDict }).ok).sort()).toEqual(['p/__proto__', 'p/constructor', 'p/toString']);
+  });
+
   it('line endings: CRLF, CR, mixed, and a CR at a read boundary, with and without normalization', async () => {
     const atBoundary = (n: number) => Buffer.concat([Buffer.alloc(n - 1, 'a'), Buffer.from('\r\nb\r\r\nc\n\r')]);
     const root = tree({

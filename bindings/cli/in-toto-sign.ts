@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * in-toto-sign with the reference's flags and exit codes: signs a link or layout (replacing its signatures, or
+ * adding to a layout's with `-a`) and writes it to `-o`, else a layout back to its file and a link to
+ * `<name>.<keyid prefix>.link`; or, with `--verify`, checks that every key given signed it. Exit codes as the
+ * reference's: 0 done or verified, 1 a signature that does not verify, 2 wrong arguments and any other error.
+ */
+import { readFile } from 'node:fs/promises';
+import { initEngine } from '../engine.js';
+import { readEnvelope, verifySignatureBy, type Envelope } from '../envelope.js';
+import { InTotoError } from '../errors.js';
+import { loadPublicKey, type KeyType, type PrivateKey } from '../keys.js';
+import { linkFileName } from '../link-source.js';
+import { resignMetadata, writeMetadataFile } from '../link.js';
+import { parseSigned } from '../models.js';
+import { UsageError, type OptionSpec, type Parsed } from './args.js';
+import { askPassword, KEY_TYPES, loadSigningKey, Log, parseCommandLine, RECORDING_OPTIONS as O, refuseGpg, runTool, single } from './common.js';
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'file', short: 'f', kind: 'one', metavar: '<path>', help: 'the link or layout file to sign or verify' },
+  { name: 'key', short: 'k', kind: 'many', metavar: '<path>', help: 'private key files to sign with, or public key files to verify with' },
+  { name: 'key-type', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the '--key' files, by position ('rsa' PEM for all by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
+  { name: 'prompt', short: 'p', kind: 'flag', help: 'ask for the password of each signing key' },
+  { name: 'gpg', short: 'g', kind: 'optional', metavar: '<id>', help: 'GPG key ids to sign or verify with (not supported yet: exits 2)' },
+  O.gpgHome,
+  { name: 'output', short: 'o', kind: 'one', metavar: '<path>', help: "where to write the signed file (default: a layout's own file, '<name>.<keyid prefix>.link' for a link)" },
+  { name: 'append', short: 'a', kind: 'flag', help: "add signatures to the existing ones instead of replacing them (layouts only)" },
+  { name: 'verify', kind: 'flag', help: "verify that every '--key' signed the file, instead of signing it" },
+  O.verbose,
+  O.quiet,
+];
+
+const CLI = {
+  tool: 'in-toto-sign',
+  usage: 'in-toto-sign [-h] -f <path> [-k <path> [<path> ...]] [-t {rsa,ed25519,ecdsa} ...] [-p] [-g [<id>]] [--gpg-home <path>] [-o <path>] [-a] [--verify] [-v | -q] [--version]',
+  description:
+    'Signs in-toto link or layout metadata, or verifies its signatures. Signing replaces the signatures (or adds\n' +
+    'to a layout\'s with --append; a link has one signer) and writes a layout back to its file, a link to\n' +
+    "'<name>.<keyid prefix>.link', or either to --output. Exits 0 on success, 1 when a signature does not verify,\n" +
+    '2 on wrong arguments and any other error.',
+  options: OPTIONS,
+  required: ['file'],
+};
+
+const LINK_IS_SINGLE = "link metadata is associated with a single functionary and is usually namespaced accordingly: '<name>.<keyid prefix>.link'.";
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(CLI, argv);
+  if (!parsed) return 0;
+  if (parsed.rest.length > 0) throw new UsageError(`unrecognized arguments: ${parsed.rest.join(' ')}`);
+  const { values } = parsed;
+  if (values.has('verify') && (values.has('append') || values.has('output'))) {
+    throw new UsageError("conflicting arguments: don't specify any of 'append' or 'output' when verifying signatures");
+  }
+  if (values.has('key') === values.has('gpg')) throw new UsageError("wrong arguments: specify either '--key PATH [PATH ...]' or '--gpg [KEYID [KEYID ...]]'");
+  if (values.has('verify') && values.get('gpg')?.length === 0) {
+    throw new UsageError("missing arguments: specify at least one keyid for GPG signature verification ('--gpg KEYID ...')");
+  }
+
+  const log = Log.fromArgs(CLI.tool, parsed);
+  const file = single(parsed, 'file')!;
+  let envelope: Envelope;
+  let type: 'link' | 'layout';
+  let name: string;
+  try {
+    await initEngine();
+    envelope = readEnvelope(await readFile(file));
+    const model = parseSigned(envelope.signed, { root: envelope.kind === 'metablock' ? 'signed' : 'payload' });
+    type = model.type;
+    name = model.type === 'link' ? model.name : '';
+  } catch (error) {
+    log.say(`The following error occurred while loading the file '${file}': ${(error as Error).message}`);
+    return 2;
+  }
+  if (type === 'link') {
+    if ((values.get('key')?.length ?? 0) > 1) throw new UsageError(`too many arguments: ${LINK_IS_SINGLE} Hence signing Link metadata with multiple keys is not allowed.`);
+    if (values.has('append')) throw new UsageError(`wrong arguments: ${LINK_IS_SINGLE}. Hence adding signatures to existing signatures on link metadata is not allowed.`);
+  }
+  return values.has('verify') ? verifyFile(envelope, parsed, log) : signFile(envelope, { type, name, file }, parsed, log);
+}
+
+/** `_verify_metadata`: 0 when every key signed, 1 when one did not, 2 for any other error. */
+async function verifyFile(envelope: Envelope, parsed: Parsed, log: Log): Promise<number> {
+  let keys;
+  try {
+    refuseGpg(parsed);
+    const paths = parsed.values.get('key')!;
+    const types = keyTypes(parsed, paths.length);
+    keys = await Promise.all(
+      paths.map(async (path, i) => {
+        try {
+          return loadPublicKey(await readFile(path), { keyType: types[i] });
+        } catch (error) {
+          throw new InTotoError(error instanceof InTotoError ? error.code : 'IO', `key file ${path}: ${(error as Error).message}`, { path }, { cause: error });
+        }
+      }),
+    );
+  } catch (error) {
+    log.say(`The following error occurred while verifying signatures: ${(error as Error).message}`);
+    return 2;
+  }
+  for (const key of keys) {
+    try {
+      await verifySignatureBy(envelope, key);
+    } catch (error) {
+      if (error instanceof InTotoError && error.code === 'SIGNATURE') {
+        log.say(`Signature verification failed: ${error.message}`);
+        return 1;
+      }
+      log.say(`The following error occurred while verifying signatures: ${(error as Error).message}`);
+      return 2;
+    }
+    log.info(`Signature verification passed for keyid '${key.keyid}'`);
+  }
+  return 0;
+}
+
+/** `_sign_and_dump_metadata`: 0 when written, 2 for any error. */
+async function signFile(envelope: Envelope, metadata: { type: 'link' | 'layout'; name: string; file: string }, parsed: Parsed, log: Log): Promise<number> {
+  try {
+    refuseGpg(parsed);
+    const paths = parsed.values.get('key')!;
+    const types = keyTypes(parsed, paths.length);
+    const keys: PrivateKey[] = [];
+    for (const [i, path] of paths.entries()) {
+      const password = parsed.values.has('prompt') ? (await askPassword(`enter password to decrypt private key file '${path}' (leave empty if key not encrypted): `)) || undefined : undefined;
+      keys.push(await loadSigningKey(path, types[i]!, password));
+    }
+    const signed = await resignMetadata(envelope, keys, { append: parsed.values.has('append') });
+    const output = single(parsed, 'output') ?? (metadata.type === 'link' ? linkFileName(metadata.name, keys.at(-1)!.keyid) : metadata.file);
+    log.info(`Dumping ${metadata.type} to '${output}'...`);
+    await writeMetadataFile(output, signed);
+    return 0;
+  } catch (error) {
+    log.say(`The following error occurred while signing: ${(error as Error).message}`);
+    return 2;
+  }
+}
+
+/** `--key-type` by position, `rsa` for all keys when absent; a count that differs is an error (exit 2). */
+function keyTypes(parsed: Parsed, count: number): KeyType[] {
+  const types = (parsed.values.get('key-type') ?? Array<string>(count).fill('rsa')) as KeyType[];
+  if (types.length !== count) throw new InTotoError('FORMAT', 'number of key_types should match with the number of keys specified', { field: 'key-type' });
+  return types;
+}
+
+runTool(CLI, main);
