@@ -12,6 +12,7 @@ export class DerError extends Error {
 
 /** Universal tags (X.690 §8.1.2, X.680 §8.4) and the constructed SEQUENCE form. */
 export const TAG = {
+  BOOLEAN: 0x01,
   INTEGER: 0x02,
   BIT_STRING: 0x03,
   OCTET_STRING: 0x04,
@@ -53,9 +54,37 @@ export class DerReader {
     return this.#bytes.subarray(start, end);
   }
 
+  /**
+   * Reads the next element whatever its (low-number, X.690 §8.1.2.3) tag: its tag, its contents, and the whole
+   * encoding (`raw`: tag, length and contents), which is what signatures over parts of a certificate cover.
+   */
+  any(what: string): { tag: number; contents: Uint8Array; raw: Uint8Array; reader: () => DerReader } {
+    const from = this.#pos;
+    const tag = this.peekTag();
+    if (tag < 0) throw new DerError(`${what}: missing (end of data)`);
+    if ((tag & 0x1f) === 0x1f) throw new DerError(`${what}: high tag numbers are not supported`);
+    const [start, end] = this.#readTlv(tag, what);
+    const bytes = this.#bytes;
+    return { tag, contents: bytes.subarray(start, end), raw: bytes.subarray(from, end), reader: () => new DerReader(bytes, start, end) };
+  }
+
+  /** A BOOLEAN, in DER's one encoding of each value (X.690 §11.1: 0x00 or 0xFF). */
+  boolean(what: string): boolean {
+    const v = this.read(TAG.BOOLEAN, what);
+    if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff)) throw new DerError(`${what}: BOOLEAN not DER-encoded`);
+    return v[0] === 0xff;
+  }
+
   sequence(what: string): DerReader {
     const [start, end] = this.#readTlv(TAG.SEQUENCE, what);
     return new DerReader(this.#bytes, start, end);
+  }
+
+  /** A SEQUENCE whose whole encoding is needed too (e.g. a certificate's `tbsCertificate`, which its signature covers). */
+  sequenceWithRaw(what: string): { reader: DerReader; raw: Uint8Array } {
+    const from = this.#pos;
+    const [start, end] = this.#readTlv(TAG.SEQUENCE, what);
+    return { reader: new DerReader(this.#bytes, start, end), raw: this.#bytes.subarray(from, end) };
   }
 
   /** `[n] EXPLICIT`, when present. */

@@ -4,13 +4,19 @@
  *   are the canonical JSON of `signed` exactly as received (unknown fields included: that is what was signed).
  * - DSSE: `{"payload": base64, "payloadType", "signatures": [{"keyid", "sig": base64}]}`; the signed bytes
  *   are PAE(payloadType, payload), the payload used exactly as received.
+ *
+ * A key names its signature by any of its ids (`keyidCandidates`: other implementations compute them
+ * differently); callers that know the one id that counts (a layout's `keys` map) pass it. ECDSA signatures are
+ * DER, as every in-toto implementation writes them; in DSSE envelopes raw r||s (IEEE P1363, what the DSSE
+ * specification's own test vector uses) is accepted too.
  */
 import { getEngine, parseJson } from './engine.js';
 import { fromBase64, fromHex, pae, toBase64, toHex } from './encoding.js';
 import { InTotoError } from './errors.js';
 import { dumpCompactJson, dumpReferenceJson } from './reference-json.js';
 import { sign, verify } from './crypto/index.js';
-import type { PrivateKey, PublicKey } from './keys.js';
+import { ecdsaRawToDer } from './crypto/webcrypto.js';
+import { ecdsaCurve, keyidCandidates, type PrivateKey, type PublicKey } from './keys.js';
 
 /** The payload type in-toto's DSSE envelopes carry; anything else is not in-toto metadata. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -106,23 +112,36 @@ function readDsse(doc: Record<string, unknown>): DsseEnvelope {
   return { kind: 'dsse', signed, signedBytes: pae(doc.payloadType, payload), signatures, payloadType: doc.payloadType, payload };
 }
 
+/** What signature checks need of an envelope (any DSSE envelope has it, whatever its payload type). */
+export type Signed = Pick<Envelope, 'kind' | 'signatures' | 'signedBytes'>;
+
 /** Decodes a signature's bytes per envelope kind; undefined when malformed (which then fails verification). */
-function signatureBytes(envelope: Envelope, entry: SignatureEntry): Uint8Array | undefined {
+function signatureBytes(envelope: Signed, entry: SignatureEntry): Uint8Array | undefined {
   return envelope.kind === 'metablock' ? fromHex(entry.sig) : fromBase64(entry.sig);
 }
 
+/** Whether `sig` is `key`'s signature over the envelope: DER ECDSA everywhere, raw r||s ECDSA in DSSE too. */
+async function signatureHolds(envelope: Signed, key: PublicKey, sig: Uint8Array): Promise<boolean> {
+  if (await verify(key, envelope.signedBytes, sig)) return true;
+  if (envelope.kind !== 'dsse' || key.keytype !== 'ecdsa' || sig.length !== 2 * ecdsaCurve(key).size) return false;
+  return verify(key, envelope.signedBytes, ecdsaRawToDer(sig));
+}
+
 /**
- * Verifies the envelope's signature by `key`, as the reference does: the FIRST signature carrying the key's
- * keyid is the one checked. Throws `SIGNATURE` (naming the keyid) when there is none or it does not verify.
+ * Verifies the envelope's signature by `key`, as the reference does: the FIRST signature carrying one of
+ * `keyids` is the one checked. By default those are all the ids the key is known by (`keyidCandidates`, its
+ * own first); a layout's `keys` map names the one id that counts. Throws `SIGNATURE` (naming the keyid)
+ * when there is no such signature or it does not verify.
  */
-export async function verifySignatureBy(envelope: Envelope, key: PublicKey): Promise<void> {
-  const entry = envelope.signatures.find((s) => s.keyid === key.keyid);
+export async function verifySignatureBy(envelope: Signed, key: PublicKey, keyids: readonly string[] = keyidCandidates(key)): Promise<void> {
+  const entry = envelope.signatures.find((s) => keyids.includes(s.keyid));
   if (!entry) {
-    throw new InTotoError('SIGNATURE', `no signature by key ${key.keyid}`, { keyid: key.keyid });
+    const also = keyids.length > 1 ? ` (nor under any of its ${keyids.length - 1} other ids)` : '';
+    throw new InTotoError('SIGNATURE', `no signature by key ${key.keyid}${also}`, { keyid: key.keyid });
   }
   const sig = signatureBytes(envelope, entry);
-  if (!sig || !(await verify(key, envelope.signedBytes, sig))) {
-    throw new InTotoError('SIGNATURE', `the signature by key ${key.keyid} does not verify`, { keyid: key.keyid });
+  if (!sig || !(await signatureHolds(envelope, key, sig))) {
+    throw new InTotoError('SIGNATURE', `the signature by key ${entry.keyid} does not verify`, { keyid: entry.keyid });
   }
 }
 
@@ -130,6 +149,65 @@ export async function verifySignatureBy(envelope: Envelope, key: PublicKey): Pro
 export async function verifyEnvelope(envelope: Envelope, keys: readonly PublicKey[]): Promise<void> {
   if (keys.length === 0) throw new InTotoError('SIGNATURE', 'no verification key given');
   for (const key of keys) await verifySignatureBy(envelope, key);
+}
+
+/** A DSSE envelope of any payload type, its payload not interpreted (DSSE protocol v1.0). */
+export interface RawDsseEnvelope {
+  readonly kind: 'dsse';
+  readonly payloadType: string;
+  readonly payload: Uint8Array;
+  /** PAE(payloadType, payload): what the signatures are over. */
+  readonly signedBytes: Uint8Array;
+  /** `keyid` is optional in DSSE; a signature without one has `keyid` `''`. */
+  readonly signatures: readonly SignatureEntry[];
+}
+
+/**
+ * Reads any DSSE envelope (strict JSON, the three fields only), for payloads that are not in-toto metadata.
+ * In-toto metadata goes through `readEnvelope`, which also checks the payload type and parses the payload.
+ */
+export function readDsseEnvelope(bytes: Uint8Array | string): RawDsseEnvelope {
+  const doc = parseJson(bytes);
+  if (!isRecord(doc)) throw new InTotoError('FORMAT', 'a DSSE envelope must be a JSON object');
+  for (const key of Object.keys(doc)) {
+    if (key !== 'payload' && key !== 'payloadType' && key !== 'signatures') throw new InTotoError('FORMAT', `unknown DSSE envelope field "${key}"`, { field: key });
+  }
+  if (typeof doc.payloadType !== 'string') throw new InTotoError('FORMAT', 'DSSE payloadType must be a string', { field: 'payloadType' });
+  if (typeof doc.payload !== 'string') throw new InTotoError('FORMAT', 'DSSE payload must be a base64 string', { field: 'payload' });
+  const payload = fromBase64(doc.payload);
+  if (!payload) throw new InTotoError('FORMAT', 'DSSE payload is not valid base64', { field: 'payload' });
+  if (!Array.isArray(doc.signatures)) throw new InTotoError('FORMAT', 'signatures must be a list of signatures', { field: 'signatures' });
+  const signatures = readSignatures(
+    doc.signatures.map((s: unknown) => (isRecord(s) && s.keyid === undefined ? { ...s, keyid: '' } : s)),
+    'signatures',
+  );
+  return { kind: 'dsse', payloadType: doc.payloadType, payload, signedBytes: pae(doc.payloadType, payload), signatures };
+}
+
+/** At most this many signatures are tried per key when key ids do not pick one (a bound on the work a file can cause). */
+const MAX_DSSE_TRIES = 16;
+
+/**
+ * DSSE's own verification rule (protocol.md): a key accepts the envelope when one of its signatures verifies
+ * with the key. The `keyid` is only an unauthenticated hint: signatures naming one of the key's ids are tried
+ * first, then those naming none, then the rest. Throws `SIGNATURE` when some key has no valid signature.
+ */
+export async function verifyDsse(envelope: RawDsseEnvelope | DsseEnvelope, keys: readonly PublicKey[]): Promise<void> {
+  if (keys.length === 0) throw new InTotoError('SIGNATURE', 'no verification key given');
+  for (const key of keys) {
+    const ids = keyidCandidates(key);
+    const rank = (s: SignatureEntry) => (ids.includes(s.keyid) ? 0 : s.keyid === '' ? 1 : 2);
+    const ordered = [...envelope.signatures].sort((a, b) => rank(a) - rank(b)).slice(0, MAX_DSSE_TRIES);
+    let ok = false;
+    for (const entry of ordered) {
+      const sig = fromBase64(entry.sig);
+      if (sig && (await signatureHolds(envelope, key, sig))) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) throw new InTotoError('SIGNATURE', `no signature in the DSSE envelope verifies with key ${key.keyid}`, { keyid: key.keyid });
+  }
 }
 
 /** An unsigned Metablock around `signed` (a plain JSON value: a layout or a link). */

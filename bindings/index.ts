@@ -7,12 +7,13 @@ export {
 } from './engine.js';
 export {
   loadPublicKey, loadPrivateKey, publicKeyFromDict, keyToDict, keyToPublicFile, keyToPrivateFile,
-  computeKeyid, computeNewKeyid, keyidCandidates,
-  type KeyType, type Scheme, type PublicKey, type PrivateKey, type KeyDict, type LoadOptions, type LoadPrivateOptions,
+  computeKeyid, computeNewKeyid, keyidCandidates, keyIds, publicKeyFromSpkiDer,
+  type KeyIds, type HashName, type KeyType, type Scheme, type PublicKey, type PrivateKey, type KeyDict, type LoadOptions, type LoadPrivateOptions,
 } from './keys.js';
 export { verify as verifySignature, sign as signBytes, generateKeyPair, getBackend, BACKENDS, type BackendName, type CryptoBackend } from './crypto/index.js';
 export {
   readEnvelope, verifyEnvelope, verifySignatureBy, createMetablock, createDsse, signEnvelope, serializeEnvelope, IN_TOTO_PAYLOAD_TYPE,
+  readDsseEnvelope, verifyDsse, type RawDsseEnvelope,
   type Envelope, type Metablock, type DsseEnvelope, type SignatureEntry,
 } from './envelope.js';
 export { pae, toHex, fromHex, toBase64, fromBase64 } from './encoding.js';
@@ -28,3 +29,17 @@ export {
   verify, type VerifyOptions, type Verdict, type Failure, type VerdictWarning, type DigestMismatch,
   type InspectionPolicy, type InspectionRunner,
 } from './verify.js';
+export {
+  LayoutBuilder, StepBuilder, InspectionBuilder, rule, toRule, shlexSplit, parsePeriod, addPeriod, formatExpires,
+  signLayout, layoutFromDescription,
+  type RuleInput, type MatchOptions, type Period, type Functionary, type LayoutBuilderOptions, type SignLayoutOptions,
+  type LayoutDescription, type StepDescription, type InspectionDescription, type KeyReference, type DescriptionOptions,
+  type DescribedLayout,
+} from './layout-builder.js';
+export { lintLayout, LINT_CODES, type LintCode, type LintSeverity, type LintFinding, type LintOptions } from './lint.js';
+export {
+  chainGraph, renderChainSvg, verdictToSvg,
+  type ChainGraph, type GraphNode, type GraphEdge, type GraphRule, type GraphEdgeRule, type GraphOptions, type NodeStatus,
+} from './graph.js';
+export { parseCertificate, parseCertificatePem, verifyCertificateChain, type Certificate } from './x509.js';
+export { readLayoutCertificates, checkCertificateFunctionary } from './cert-constraints.js';

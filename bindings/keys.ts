@@ -11,7 +11,17 @@
  * - ecdsa: from a JSON key file, the string in the file (which the reference wrote with a trailing
  *   newline); from a private key or a new key, the library's PEM, trailing newline kept; from a public
  *   PEM file, cut like RSA (no trailing newline).
- * Read from a PEM, `\r\n` becomes `\n`; a JSON key's string is kept exactly.
+ * Read from a PEM, `\r\n` becomes `\n`; a JSON key's string is kept exactly. A key read from DER, raw bytes, an
+ * `RSA PUBLIC KEY` or a certificate gets the PEM that in-toto-golang writes for it (64-character lines, no
+ * trailing newline).
+ *
+ * Key ids (see `keyidCandidates`): three schemes are in use. K1, the legacy one (in-toto 1.x, golang, rs for RSA):
+ * the dict with `keyid_hash_algorithms`; K2 without it (securesystemslib >= 1.0, rs for ed25519); K3 is K2 over
+ * the PEM with its trailing newline (python in-toto >= 2 for RSA and ECDSA). in-toto-golang labels every ECDSA key
+ * `ecdsa-sha2-nistp256` whatever its curve, and that label enters its ids. We accept that label on P-384 and
+ * P-521 keys, but a label never decides how a signature is checked: the curve comes from the key itself, and
+ * the hash from the curve (RFC 5656 §6.2.1: P-256 SHA-256, P-384 SHA-384, P-521 SHA-512). We refuse to sign
+ * with such a mislabelled key, since python would check that signature with the label's hash.
  */
 import { Point } from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -35,7 +45,7 @@ import { canonicalize, parseJson as parseStrictJson } from './engine.js';
 import { InTotoError, abytes } from './errors.js';
 
 export type KeyType = 'ed25519' | 'rsa' | 'ecdsa';
-export type Scheme = 'ed25519' | 'rsassa-pss-sha256' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384';
+export type Scheme = 'ed25519' | 'rsassa-pss-sha256' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521';
 
 export interface PublicKey {
   readonly keytype: KeyType;
@@ -69,6 +79,11 @@ export interface KeyDict {
 export interface LoadOptions {
   /** The expected key type; a key of another type is refused. Detected from the key when absent. */
   keyType?: KeyType;
+  /**
+   * The scheme to label a PEM, DER or raw key with (JSON keys carry their own). Default: the key type's, for
+   * ECDSA the curve's. `ecdsa-sha2-nistp256` on a P-384 or P-521 key gives the ids in-toto-golang computes.
+   */
+  scheme?: Scheme;
 }
 
 export interface LoadPrivateOptions extends LoadOptions {
@@ -88,21 +103,36 @@ const OID_RSA = '1.2.840.113549.1.1.1'; // rsaEncryption, RFC 8017 appendix C
 const OID_EC = '1.2.840.10045.2.1'; // id-ecPublicKey, RFC 5480 §2.1.1
 const OID_ED25519 = '1.3.101.112'; // id-Ed25519, RFC 8410 §3
 
+export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
 export interface Curve {
+  /** The curve's own scheme (securesystemslib's name for it). */
   readonly scheme: Scheme;
   /** namedCurve, RFC 5480 §2.1.1.1. */
   readonly oid: string;
   /** The WebCrypto / JWK name. */
-  readonly name: 'P-256' | 'P-384';
+  readonly name: 'P-256' | 'P-384' | 'P-521';
   /** Bytes in a coordinate, in the private scalar, and in each of r and s. */
   readonly size: number;
+  /** The hash ECDSA uses with this curve (RFC 5656 §6.2.1). */
+  readonly hash: HashName;
 }
 
-/** The curves the reference's ECDSA schemes name; the scheme fixes the curve and the hash (RFC 5656 §6.2.1). */
+/** The NIST curves ECDSA keys may use (RFC 5480 §2.1.1.1 OIDs). */
 const CURVES: readonly Curve[] = [
-  { scheme: 'ecdsa-sha2-nistp256', oid: '1.2.840.10045.3.1.7', name: 'P-256', size: 32 },
-  { scheme: 'ecdsa-sha2-nistp384', oid: '1.3.132.0.34', name: 'P-384', size: 48 },
+  { scheme: 'ecdsa-sha2-nistp256', oid: '1.2.840.10045.3.1.7', name: 'P-256', size: 32, hash: 'SHA-256' },
+  { scheme: 'ecdsa-sha2-nistp384', oid: '1.3.132.0.34', name: 'P-384', size: 48, hash: 'SHA-384' },
+  { scheme: 'ecdsa-sha2-nistp521', oid: '1.3.132.0.35', name: 'P-521', size: 66, hash: 'SHA-512' },
 ];
+
+/** Curves met in other implementations' test keys that we do not support, by OID, to name them in errors. */
+const UNSUPPORTED_CURVES: Readonly<Record<string, string>> = {
+  '1.3.132.0.33': 'P-224 (no securesystemslib scheme, no WebCrypto support)',
+  '1.3.132.0.10': 'secp256k1 (no securesystemslib scheme, no WebCrypto support)',
+};
+
+/** The label in-toto-golang gives every ECDSA key by default, whatever its curve. */
+const GOLANG_ECDSA_LABEL: Scheme = 'ecdsa-sha2-nistp256';
 
 /** The largest RSA modulus we accept: bigger keys only make verification slow. */
 const MAX_RSA_BITS = 16384;
@@ -128,16 +158,50 @@ export function keyGenParams(keytype: KeyType, opts: { scheme?: Scheme; bits?: n
   return { scheme, bits };
 }
 
-/** The digest a scheme signs with. */
-export function schemeHash(scheme: Scheme): 'SHA-256' | 'SHA-384' {
-  return scheme === 'ecdsa-sha2-nistp384' ? 'SHA-384' : 'SHA-256';
+/** The digest a scheme names. For a key, use `signatureHash`: an ECDSA key's curve decides, not its label. */
+export function schemeHash(scheme: Scheme): HashName {
+  return scheme === 'ecdsa-sha2-nistp384' ? 'SHA-384' : scheme === 'ecdsa-sha2-nistp521' ? 'SHA-512' : 'SHA-256';
 }
 
-/** The curve of an ECDSA key. */
-export function ecdsaCurve(key: { scheme: Scheme }): Curve {
+/** The digest a key's signatures use: SHA-256, but for ECDSA the hash of the key's own curve (RFC 5656 §6.2.1). */
+export function signatureHash(key: { keytype: KeyType; scheme: Scheme; spki?: Uint8Array }): HashName {
+  return key.keytype === 'ecdsa' ? ecdsaCurve(key).hash : 'SHA-256';
+}
+
+/**
+ * The curve of an ECDSA key: read from the key itself (its SPKI) when there is one, so that a scheme label
+ * never picks the curve; from the scheme only for key generation parameters.
+ */
+export function ecdsaCurve(key: { scheme: Scheme; spki?: Uint8Array }): Curve {
+  if (key.spki instanceof Uint8Array) {
+    const parsed = withKeyContext('SubjectPublicKeyInfo', () => parseSpki(key.spki as Uint8Array));
+    if (!parsed.curve) throw new TypeError('not an ECDSA key');
+    return parsed.curve;
+  }
   const curve = CURVES.find((c) => c.scheme === key.scheme);
   if (!curve) throw new TypeError(`scheme ${key.scheme} is not an ECDSA scheme`);
   return curve;
+}
+
+/**
+ * Refuses to sign with an ECDSA key whose label names another curve (in-toto-golang's default label on a
+ * P-384 or P-521 key): python would check such a signature with the label's hash, golang refuses it.
+ */
+export function assertSigningScheme(key: PublicKey): void {
+  if (key.keytype !== 'ecdsa') return;
+  const curve = ecdsaCurve(key);
+  if (curve.scheme !== key.scheme) {
+    throw new InTotoError(
+      'KEY',
+      `will not sign with the ${curve.name} key ${key.keyid} labelled ${key.scheme}: its signatures would be checked with another hash by other implementations (label it ${curve.scheme})`,
+      { keyid: key.keyid },
+    );
+  }
+}
+
+/** Whether `scheme` may label a key on `curve`: the curve's own scheme, or in-toto-golang's default label. */
+function ecdsaLabelAllowed(curve: Curve, scheme: Scheme): boolean {
+  return scheme === curve.scheme || scheme === GOLANG_ECDSA_LABEL;
 }
 
 // ---- key ids ----
@@ -167,18 +231,68 @@ export function computeNewKeyid(key: KeyIdFields): string {
   return hashKeyDict({ keytype: key.keytype, keyval: { public: key.public }, scheme: key.scheme });
 }
 
+/** The three key ids other implementations give a key (see the module comment), for one scheme label. */
+export interface KeyIds {
+  /** K1: in-toto 1.x, in-toto-golang, in-toto-rs for RSA. */
+  readonly legacy: string;
+  /** K2: securesystemslib >= 1.0 over the same `public` (in-toto-rs and python >= 2 for ed25519). */
+  readonly noHashAlgorithms: string;
+  /** K3: K2 over the PEM with its trailing newline (python in-toto >= 2 for RSA and ECDSA); K2 for ed25519. */
+  readonly pemWithNewline: string;
+}
+
 /**
- * Every id another implementation may give this key: both schemes, and for PEM keys both with and without
- * the PEM's trailing newline (python in-toto >= 2 keeps it, 1.x cuts it). A signature's keyid matches the
- * key if it is one of these.
+ * A key's K1, K2 and K3 ids under `scheme` (default: the key's own label). K1 and K2 hash the PEM without its
+ * trailing newline, K3 with it; the PEM is the key's own `public` when it is the standard encoding of the key,
+ * else the standard encoding (what golang and python write).
  */
-export function keyidCandidates(key: KeyIdFields): string[] {
-  const publics = [key.public];
-  if (key.public.startsWith('-----BEGIN')) {
-    publics.push(key.public.endsWith('\n') ? key.public.slice(0, -1) : `${key.public}\n`);
+export function keyIds(key: KeyIdFields & { spki?: Uint8Array }, scheme: string = key.scheme): KeyIds {
+  if (key.keytype === 'ed25519') {
+    const legacy = computeKeyid({ ...key, scheme });
+    const fresh = computeNewKeyid({ ...key, scheme });
+    return { legacy, noHashAlgorithms: fresh, pemWithNewline: fresh };
   }
-  const ids = publics.flatMap((p) => [computeKeyid({ ...key, public: p }), computeNewKeyid({ ...key, public: p })]);
-  return [...new Set(ids)];
+  const pem = key.spki instanceof Uint8Array ? encodePem('PUBLIC KEY', key.spki) : key.public.replace(/\n$/, '');
+  return {
+    legacy: computeKeyid({ ...key, scheme, public: pem }),
+    noHashAlgorithms: computeNewKeyid({ ...key, scheme, public: pem }),
+    pemWithNewline: computeNewKeyid({ ...key, scheme, public: `${pem}\n` }),
+  };
+}
+
+const candidateCache = new WeakMap<object, readonly string[]>();
+
+/**
+ * Every id another implementation may give this key, its own `keyid` first: both hashing schemes, over its
+ * `public` with and without the PEM's trailing newline (python in-toto >= 2 keeps it, 1.x cuts it) and over
+ * the standard PEM encoding of the key, and for ECDSA under its own label, its curve's scheme and
+ * in-toto-golang's default label. A signature's keyid names the key if it is one of these: the id only picks
+ * which signature to check, the key itself checks it. The key's own `keyid` is the one it was given if it was
+ * read from a dict: to ask whether an id is really this key's, pass the key without its `keyid`.
+ */
+export function keyidCandidates(key: KeyIdFields & { keyid?: string; spki?: Uint8Array }): string[] {
+  const cached = candidateCache.get(key);
+  if (cached) return [...cached];
+  const publics = new Set([key.public]);
+  if (key.public.startsWith('-----BEGIN')) {
+    publics.add(key.public.endsWith('\n') ? key.public.slice(0, -1) : `${key.public}\n`);
+    if (key.spki instanceof Uint8Array) {
+      const standard = encodePem('PUBLIC KEY', key.spki);
+      publics.add(standard).add(`${standard}\n`);
+    }
+  }
+  const schemes = new Set([key.scheme]);
+  if (key.keytype === 'ecdsa') {
+    schemes.add(GOLANG_ECDSA_LABEL);
+    if (key.spki instanceof Uint8Array) schemes.add(ecdsaCurve({ scheme: key.scheme as Scheme, spki: key.spki }).scheme);
+  }
+  const ids = typeof key.keyid === 'string' ? [key.keyid] : [];
+  for (const scheme of schemes) {
+    for (const p of publics) ids.push(computeKeyid({ ...key, scheme, public: p }), computeNewKeyid({ ...key, scheme, public: p }));
+  }
+  const unique = [...new Set(ids)];
+  if (Object.isFrozen(key)) candidateCache.set(key, unique);
+  return [...unique];
 }
 
 function hashKeyDict(dict: object): string {
@@ -188,26 +302,113 @@ function hashKeyDict(dict: object): string {
 // ---- loading ----
 
 /**
- * Reads a public key: an SPKI PEM (`PUBLIC KEY`), or a securesystemslib JSON key (a `.pub` file or a layout
- * key dict). Like the reference, the key id is computed from the key, never taken from the file.
+ * Reads a public key, whatever the format: a securesystemslib JSON key (a `.pub` file or a layout key dict);
+ * PEM: SPKI (`PUBLIC KEY`), PKCS#1 (`RSA PUBLIC KEY`) or the key of a `CERTIFICATE`; DER: SPKI or PKCS#1
+ * RSAPublicKey; or a raw 32-byte Ed25519 key (RFC 8032 §5.1.5). Like the reference, the key id is computed
+ * from the key, never taken from the file.
  */
 export function loadPublicKey(data: string | Uint8Array, opts: LoadOptions = {}): PublicKey {
-  const text = decodeText(data);
+  const input = readKeyInput(data);
   let key: PublicKey;
-  if (looksLikeJson(text)) {
-    const dict = readKeyDict(parseJson(text), false);
+  if (input.text !== undefined && looksLikeJson(input.text)) {
+    const dict = readKeyDict(parseJson(input.text), false);
+    if (opts.scheme !== undefined && opts.scheme !== dict.scheme) {
+      throw keyError(`the JSON key says scheme ${dict.scheme}, not ${opts.scheme}`, { field: 'scheme' });
+    }
     key = publicKeyFromFields({ ...dict, keyid: undefined, keyidHashAlgorithms: KEYID_HASH_ALGORITHMS });
-  } else if (text.includes('-----BEGIN ')) {
-    const pem = parsePem(text);
-    const spki = spkiFromPem(pem);
-    const scheme = spki.curve?.scheme ?? defaultScheme(spki.keytype);
-    const pub = spki.keytype === 'ed25519' ? publicValue(spki) : pem.block.replaceAll('\r\n', '\n');
-    key = makePublicKey(spki.keytype, scheme, pub, spki.spki, undefined, KEYID_HASH_ALGORITHMS);
+  } else if (input.text !== undefined && input.text.includes('-----BEGIN ')) {
+    const pem = parsePem(input.text);
+    if (pem.label === 'PUBLIC KEY') {
+      const spki = spkiFromPem(pem);
+      // The reference keeps the file's PEM (what its key ids hash); ed25519 keys are hex.
+      const pub = spki.keytype === 'ed25519' ? publicValue(spki) : pem.block.replaceAll('\r\n', '\n');
+      key = makePublicKey(spki.keytype, labelFor(spki, opts.scheme), pub, spki.spki, undefined, KEYID_HASH_ALGORITHMS);
+    } else if (pem.label === 'RSA PUBLIC KEY' || pem.label === 'CERTIFICATE') {
+      if (pem.headers.size > 0) throw keyError(`a "${pem.label}" PEM has no headers`);
+      key = publicKeyFromSpkiDer(pem.label === 'CERTIFICATE' ? certificateSpki(pem.der) : rsaPublicKeySpki(pem.der), opts);
+    } else {
+      const hint = pem.label.includes('PRIVATE') ? ': this is a private key, use loadPrivateKey' : '';
+      throw keyError(`expected a "PUBLIC KEY", "RSA PUBLIC KEY" or "CERTIFICATE" PEM block, found "${pem.label}"${hint}`);
+    }
+  } else if (input.bytes !== undefined) {
+    key = publicKeyFromBinary(input.bytes, opts);
   } else {
-    throw keyError('not a public key: expected a PEM block or a securesystemslib JSON key');
+    throw keyError('not a public key: expected a PEM block or a securesystemslib JSON key (DER and raw keys must be given as bytes)');
   }
   checkKeyType(key.keytype, opts.keyType);
   return key;
+}
+
+/**
+ * A public key from DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), with the `public` in-toto-golang writes for it
+ * (SPKI PEM without a trailing newline; ed25519: hex). What a certificate's key becomes.
+ */
+export function publicKeyFromSpkiDer(spkiDer: Uint8Array, opts: LoadOptions = {}): PublicKey {
+  const spki = withKeyContext('SubjectPublicKeyInfo', () => parseSpki(abytes(spkiDer, 'spkiDer')));
+  const key = makePublicKey(spki.keytype, labelFor(spki, opts.scheme), standardPublic(spki), spki.spki, undefined, KEYID_HASH_ALGORITHMS);
+  checkKeyType(key.keytype, opts.keyType);
+  return key;
+}
+
+/** DER (SPKI, PKCS#1 RSAPublicKey) or a raw Ed25519 key. */
+function publicKeyFromBinary(bytes: Uint8Array, opts: LoadOptions): PublicKey {
+  if (bytes[0] === TAG.SEQUENCE) {
+    try {
+      // RFC 5280's SPKI starts with the AlgorithmIdentifier SEQUENCE, RFC 8017's RSAPublicKey with an INTEGER.
+      const first = new DerReader(bytes).sequence('key').peekTag();
+      return publicKeyFromSpkiDer(first === TAG.INTEGER ? rsaPublicKeySpki(bytes) : bytes, opts);
+    } catch (error) {
+      // A raw ed25519 key starts with 0x30 once in 256 keys.
+      if (!(bytes.length === 32 && error instanceof InTotoError)) throw error;
+    }
+  }
+  if (bytes.length === 32) {
+    const spki = withKeyContext('raw Ed25519 public key', () => ({ keytype: 'ed25519' as const, spki: ed25519Spki(bytes) }));
+    return makePublicKey('ed25519', labelFor(spki, opts.scheme), publicValue(spki), spki.spki, undefined, KEYID_HASH_ALGORITHMS);
+  }
+  if (bytes.length === 64) throw keyError('64 raw bytes are an Ed25519 private key (seed and public key): use loadPrivateKey');
+  throw keyError(`not a public key: ${bytes.length} bytes that are neither PEM, JSON, DER nor a raw 32-byte Ed25519 key`);
+}
+
+/** The scheme a key read from PEM, DER or raw bytes gets: the one asked for, if it may label this key. */
+function labelFor(spki: { keytype: KeyType; curve?: Curve }, wanted: Scheme | undefined): Scheme {
+  const own = spki.curve?.scheme ?? defaultScheme(spki.keytype);
+  if (wanted === undefined || wanted === own) return own;
+  if (!schemesFor(spki.keytype).includes(wanted) || !(spki.curve && ecdsaLabelAllowed(spki.curve, wanted))) {
+    throw keyError(`scheme ${wanted} cannot label this ${spki.curve?.name ?? spki.keytype} key (its scheme is ${own})`, { field: 'scheme' });
+  }
+  return wanted;
+}
+
+/** `public` as golang writes it for a key it re-encodes: SPKI PEM, no trailing newline (ed25519: hex). */
+function standardPublic(m: { keytype: KeyType; spki: Uint8Array }): string {
+  return m.keytype === 'ed25519' ? publicValue(m) : encodePem('PUBLIC KEY', m.spki);
+}
+
+/** RSAPublicKey (RFC 8017 appendix A.1.1) as SPKI. */
+function rsaPublicKeySpki(der: Uint8Array): Uint8Array {
+  return withKeyContext('PKCS#1 RSAPublicKey', () => {
+    const outer = new DerReader(der);
+    const seq = outer.sequence('RSAPublicKey');
+    outer.end('RSAPublicKey');
+    const [n, e] = [seq.unsignedInteger('modulus'), seq.unsignedInteger('publicExponent')];
+    seq.end('RSAPublicKey');
+    return rsaSpki(n, e);
+  });
+}
+
+/** The SubjectPublicKeyInfo of an X.509 certificate (RFC 5280 §4.1), found without interpreting the rest. */
+function certificateSpki(der: Uint8Array): Uint8Array {
+  return withKeyContext('X.509 Certificate', () => {
+    const outer = new DerReader(der);
+    const cert = outer.sequence('Certificate');
+    outer.end('Certificate');
+    const tbs = cert.sequence('tbsCertificate');
+    tbs.optionalExplicit(0, 'version');
+    tbs.any('serialNumber');
+    for (const name of ['signature', 'issuer', 'validity', 'subject']) tbs.sequence(name);
+    return tbs.sequenceWithRaw('subjectPublicKeyInfo').raw;
+  });
 }
 
 /**
@@ -219,26 +420,72 @@ export function publicKeyFromDict(obj: unknown): PublicKey {
 }
 
 /**
- * Reads a private key: securesystemslib JSON (plain or encrypted with a password), or PEM: PKCS#1
+ * Reads a private key: securesystemslib JSON (plain or encrypted with a password); PEM: PKCS#1
  * `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#8 `PRIVATE KEY`, and, with a password and a backend that
- * can decrypt them (node:crypto), `ENCRYPTED PRIVATE KEY` and OpenSSL's `Proc-Type: 4,ENCRYPTED` PEM.
+ * can decrypt them (node:crypto; PBES1 and PBES2 PKCS#8 included), `ENCRYPTED PRIVATE KEY` and OpenSSL's
+ * `Proc-Type: 4,ENCRYPTED` PEM; the same structures as DER bytes; or raw Ed25519 bytes (a 32-byte seed, or
+ * 64 bytes of seed and public key, as in-toto-rs and libsodium store them).
  */
 export async function loadPrivateKey(data: string | Uint8Array, opts: LoadPrivateOptions = {}): Promise<PrivateKey> {
-  const text = decodeText(data);
+  const { text, bytes } = readKeyInput(data);
   let key: PrivateKey;
-  if (looksLikeJson(text)) {
+  if (text !== undefined && looksLikeJson(text)) {
     refuseUnneededPassword(opts.password);
     key = privateKeyFromJson(text);
-  } else if (SSLIB_ENCRYPTED.test(text.trim())) {
+    if (opts.scheme !== undefined && opts.scheme !== key.scheme) throw keyError(`the JSON key says scheme ${key.scheme}, not ${opts.scheme}`, { field: 'scheme' });
+  } else if (text !== undefined && SSLIB_ENCRYPTED.test(text.trim())) {
     if (opts.password === undefined) throw passwordError('the key is encrypted: a password is needed');
     key = privateKeyFromJson(await decryptSslibKey(text.trim(), opts.password));
-  } else if (text.includes('-----BEGIN ')) {
+  } else if (text !== undefined && text.includes('-----BEGIN ')) {
     key = await privateKeyFromPem(parsePem(text), opts);
+  } else if (bytes !== undefined) {
+    key = await privateKeyFromBinary(bytes, opts);
   } else {
-    throw keyError('not a private key: expected a PEM block or a securesystemslib JSON key');
+    throw keyError('not a private key: expected a PEM block or a securesystemslib JSON key (DER and raw keys must be given as bytes)');
   }
   checkKeyType(key.keytype, opts.keyType);
   return key;
+}
+
+/**
+ * DER (PKCS#8, encrypted PKCS#8, PKCS#1 RSAPrivateKey, SEC1 ECPrivateKey) or raw Ed25519: a 32-byte seed, or
+ * 64 bytes of seed and public key (RFC 8032 §5.1.5; what ed25519-dalek and libsodium store).
+ */
+async function privateKeyFromBinary(bytes: Uint8Array, opts: LoadPrivateOptions): Promise<PrivateKey> {
+  if (bytes[0] === TAG.SEQUENCE) {
+    let kind: 'pkcs8' | 'encrypted' | 'pkcs1' | 'sec1' | undefined;
+    try {
+      const r = new DerReader(bytes).sequence('key');
+      const first = r.peekTag();
+      if (first === TAG.SEQUENCE) kind = 'encrypted'; // EncryptedPrivateKeyInfo, RFC 5958 §3
+      else if (first === TAG.INTEGER) {
+        r.read(TAG.INTEGER, 'version');
+        const second = r.peekTag();
+        kind = second === TAG.SEQUENCE ? 'pkcs8' : second === TAG.OCTET_STRING ? 'sec1' : second === TAG.INTEGER ? 'pkcs1' : undefined;
+      }
+    } catch (error) {
+      if (!(error instanceof DerError)) throw error;
+    }
+    if (kind === 'encrypted') {
+      if (opts.password === undefined) throw passwordError('the DER key is encrypted (EncryptedPrivateKeyInfo): a password is needed');
+      return privateKeyFromPem({ label: 'ENCRYPTED PRIVATE KEY', headers: new Map(), der: bytes, block: encodePem('ENCRYPTED PRIVATE KEY', bytes) }, opts);
+    }
+    if (kind !== undefined) {
+      refuseUnneededPassword(opts.password);
+      const label = { pkcs8: 'PRIVATE KEY', sec1: 'EC PRIVATE KEY', pkcs1: 'RSA PRIVATE KEY' }[kind];
+      return privateKeyFromMaterial(unencryptedPemMaterial({ label, headers: new Map(), der: bytes, block: '' }), opts.scheme);
+    }
+  }
+  refuseUnneededPassword(opts.password);
+  if (bytes.length === 32) return privateKeyFromMaterial(withKeyContext('raw Ed25519 seed', () => ed25519FromSeed(bytes)), opts.scheme);
+  if (bytes.length === 64) {
+    const material = withKeyContext('raw Ed25519 key', () => ed25519FromSeed(bytes.subarray(0, 32)));
+    if (!equalBytes(material.spki.subarray(material.spki.length - 32), bytes.subarray(32))) {
+      throw keyError('64 raw bytes read as an Ed25519 seed and public key, but the second half is not the seed\'s public key');
+    }
+    return privateKeyFromMaterial(material, opts.scheme);
+  }
+  throw keyError(`not a private key: ${bytes.length} bytes that are neither PEM, JSON, DER nor a raw Ed25519 key (32 or 64 bytes)`);
 }
 
 /**
@@ -385,7 +632,9 @@ function publicKeyFromFields(d: DictFields): PublicKey {
     if (parsed.keytype !== d.keytype) {
       throw keyError(`keytype is ${d.keytype} but keyval.public holds an ${parsed.keytype} key`, { field: 'keytype' });
     }
-    if (parsed.curve && parsed.curve.scheme !== d.scheme) {
+    // in-toto-golang's default label is accepted on any curve (it enters the key id); any other label must
+    // be the curve's own. Either way the curve and hash come from the key (see `signatureHash`).
+    if (parsed.curve && !ecdsaLabelAllowed(parsed.curve, d.scheme)) {
       throw keyError(`scheme ${d.scheme} does not match the key's curve ${parsed.curve.name} (${parsed.curve.scheme})`, {
         field: 'scheme',
       });
@@ -480,12 +729,12 @@ async function privateKeyFromPem(pem: Pem, opts: LoadPrivateOptions): Promise<Pr
     refuseUnneededPassword(opts.password);
     material = unencryptedPemMaterial(pem);
   }
-  return privateKeyFromMaterial(material);
+  return privateKeyFromMaterial(material, opts.scheme);
 }
 
 /** A private key with the public value the reference gives a key it derives from a private key or creates. */
-function privateKeyFromMaterial(m: KeyMaterial): PrivateKey {
-  return makePrivateKey(m, makePublicKey(m.keytype, m.scheme, publicValue(m), m.spki, undefined, KEYID_HASH_ALGORITHMS));
+function privateKeyFromMaterial(m: KeyMaterial, scheme?: Scheme): PrivateKey {
+  return makePrivateKey(m, makePublicKey(m.keytype, labelFor(m, scheme), publicValue(m), m.spki, undefined, KEYID_HASH_ALGORITHMS));
 }
 
 function unencryptedPemMaterial(pem: Pem, detail: { field?: string } = {}): KeyMaterial {
@@ -560,7 +809,9 @@ function parseSpki(der: Uint8Array, detail: { field?: string } = {}): { keytype:
       const alg = spki.sequence('algorithm');
       const oid = alg.oid('algorithm');
       if (oid === OID_ED25519) {
-        alg.end('Ed25519 algorithm (RFC 8410 §3: no parameters)');
+        if (!alg.done) {
+          throw new DerError(`the Ed25519 AlgorithmIdentifier has parameters (${alg.peekTag() === TAG.NULL ? 'NULL' : 'tag 0x' + alg.peekTag().toString(16)}); RFC 8410 §3 says they MUST be absent (OpenSSL refuses this key too)`);
+        }
         const raw = spki.bitString('subjectPublicKey');
         spki.end('SubjectPublicKeyInfo');
         return { keytype: 'ed25519' as const, spki: ed25519Spki(raw) };
@@ -603,6 +854,13 @@ function parsePkcs8(der: Uint8Array): KeyMaterial {
   if (info.peekTag() === 0xa0) info.read(0xa0, 'attributes'); // [0] IMPLICIT Attributes: nothing we use
   // [1] IMPLICIT BIT STRING (RFC 5958 §2, version 1 only): the public key, checked against the private one.
   const embeddedPublic = version === 1 && info.peekTag() === 0x81 ? info.read(0x81, 'publicKey') : undefined;
+  if (info.peekTag() === 0xa1) {
+    // in-toto-rs's ed25519 test keys: ring writes the public key wrapped in a constructed [1].
+    throw new DerError(
+      'the publicKey field is a constructed [1] (0xa1) around a BIT STRING; RFC 5958 §2 makes it [1] IMPLICIT BIT STRING (0x81), primitive (OpenSSL refuses this key too)',
+    );
+  }
+  if (version === 0 && info.peekTag() === 0x81) throw new DerError('a version 0 PrivateKeyInfo cannot carry a publicKey (RFC 5958 §2: version 1)');
   info.end('PrivateKeyInfo');
   let material: KeyMaterial;
   if (oid === OID_ED25519) {
@@ -726,7 +984,10 @@ function ecSpki(curve: Curve, point: Uint8Array): Uint8Array {
 
 function curveByOid(oid: string): Curve {
   const curve = CURVES.find((c) => c.oid === oid);
-  if (!curve) throw new DerError(`unsupported elliptic curve ${oid} (expected P-256 or P-384)`);
+  if (!curve) {
+    const known = UNSUPPORTED_CURVES[oid];
+    throw new DerError(`unsupported elliptic curve ${oid}${known ? `, ${known}` : ''} (expected P-256, P-384 or P-521)`);
+  }
   return curve;
 }
 
@@ -812,6 +1073,17 @@ async function decryptSslibKey(text: string, password: string): Promise<string> 
 }
 
 // ---- small helpers ----
+
+/** Key data as text, when it is UTF-8 (JSON, PEM), and as bytes, when given as bytes (DER, raw). */
+function readKeyInput(data: string | Uint8Array): { text?: string; bytes?: Uint8Array } {
+  if (typeof data === 'string') return { text: data };
+  if (!(data instanceof Uint8Array)) throw new TypeError('key data must be a string or a Uint8Array');
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(data), bytes: data };
+  } catch {
+    return { bytes: data };
+  }
+}
 
 function decodeText(data: string | Uint8Array): string {
   if (typeof data === 'string') return data;

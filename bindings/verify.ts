@@ -16,17 +16,27 @@
  * Unlike the reference, which stops at the first exception, this collects every failure it can still
  * establish. It stops only where going on would mean reading unauthenticated data: a layout that fails
  * to parse or whose signatures do not hold.
+ *
+ * Beyond 1.3.1 (see docs in `cert-constraints.ts`, `keys.ts`):
+ * - a trusted layout key matches a layout signature under any id it is known by (K1, K2, K3; golang's ECDSA
+ *   label); inside a layout, the `keys` map is the authority: a link's signature must carry the map's id;
+ * - signatures cover `signed` as received, unknown fields included (golang's layouts verify); of the fields
+ *   1.3.1 does not know, in-toto-golang's `rootcas`, `intermediatecas` and `cert_constraints` are enforced
+ *   (certificate functionaries), any other is refused, naming it: it may change who may sign or what passes.
  */
+import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
 import { readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
 import { InTotoError, type ErrorCode } from './errors.js';
-import { computeKeyid, keyidCandidates, publicKeyFromDict, type PublicKey } from './keys.js';
+import { computeKeyid, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, type PublicKey } from './keys.js';
+import { subLister, toLister, type LinkLister } from './link-list.js';
 import { linkFileName, subLoader, sublayoutDirName, toLoader, type LinkLoader, type LinkSource } from './link-source.js';
 import {
-  linkToJSON, parseLayout, parseLink, substituteParameters,
+  linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
 } from './models.js';
 import { matchGlob, RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
 import type { ArtifactRule } from './rules.js';
+import { parseCertificatePem } from './x509.js';
 
 /** Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). */
 export type InspectionRunner = (inspection: Inspection) => Promise<LinkJSON | Uint8Array>;
@@ -45,7 +55,11 @@ export interface VerifyOptions {
   layout: Uint8Array | string | Envelope;
   /** The project owner's keys: each must have a valid signature on the layout. */
   layoutKeys: readonly PublicKey[];
-  /** Where the links are: a map of relative paths to bytes, a loader, or `{ directory }` on Node/Deno. */
+  /**
+   * Where the links are: a map of relative paths to bytes, a loader, or `{ directory }` on Node/Deno. Links of
+   * certificate functionaries (in-toto-golang's `cert_constraints`) are found by listing: a map and a directory
+   * can be listed, a loader function only if it has a `list(dir)` method.
+   */
   links: LinkSource;
   /** The verifier's clock (default: now). */
   now?: Date;
@@ -106,6 +120,8 @@ export interface Verdict {
 /** A link that counted for a step: its model, and its artifact tables in the rule engine. */
 interface CountedLink {
   readonly keyid: string;
+  /** The key that signed it (absent for inspections). */
+  readonly key?: PublicKey;
   readonly link: Link;
   readonly handle: LinkHandle;
   readonly file: string;
@@ -140,7 +156,8 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
   let summary: Summary | undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
-    summary = await verifyLayout(ctx, envelope, options.layoutKeys, toLoader(options.links), [], options.parameters, '');
+    const source = { loader: toLoader(options.links), lister: toLister(options.links) };
+    summary = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '');
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     out.failures.push(failureFrom(error, []));
@@ -155,6 +172,12 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     trace: out.trace,
     ...(passed && summary ? { summary: linkToJSON(summary.link) } : {}),
   };
+}
+
+/** Where one layout's links are: read by name, listed for certificate functionaries. */
+interface Links {
+  readonly loader: LinkLoader;
+  readonly lister: LinkLister;
 }
 
 interface Context {
@@ -191,10 +214,12 @@ async function verifyLayout(
   ctx: Context,
   envelope: Envelope,
   keys: readonly PublicKey[],
-  loader: LinkLoader,
+  links: Links,
   path: readonly string[],
   parameters: Readonly<Record<string, string>> | undefined,
   summaryName: string,
+  /** The one id the key's signature must carry (a sublayout: the outer layout's id); default: any of its ids. */
+  keyids?: readonly string[],
 ): Promise<Summary | undefined> {
   const fail = (code: ErrorCode, message: string, extra: Partial<Failure> = {}) =>
     ctx.out.failures.push({ code, message: where(path) + message, layout: path, ...extra });
@@ -206,7 +231,7 @@ async function verifyLayout(
   }
   let layout = parseLayout(envelope.signed);
 
-  // 2. Every trusted key must have signed.
+  // 2. Every trusted key must have signed (under any of the ids it is known by).
   if (keys.length === 0) {
     fail('SIGNATURE', 'no key to verify the layout with was given');
     return undefined;
@@ -214,7 +239,7 @@ async function verifyLayout(
   let signed = true;
   for (const key of keys) {
     try {
-      await verifySignatureBy(envelope, key);
+      await verifySignatureBy(envelope, key, keyids);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       fail(error.code, `layout: ${error.message}`, { keyid: key.keyid });
@@ -229,6 +254,22 @@ async function verifyLayout(
     fail('LAYOUT_EXPIRED', `the layout expired at ${layout.expires} (verification time ${ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z')})`);
   }
 
+  // Fields 1.3.1 does not know were signed with the rest: golang's certificate fields are enforced, any
+  // other is refused, as it may change who may sign or what passes and we cannot tell how.
+  const unknown = listUnknownFields(layout).filter((field) => !/^(rootcas|intermediatecas|steps\[\d+\]\.cert_constraints)$/.test(field));
+  if (unknown.length > 0) {
+    fail('FORMAT', `the layout has fields this verifier does not know: ${unknown.join(', ')}; they may change who may sign or what passes, so the layout is refused`);
+    return undefined;
+  }
+  let certs: LayoutCertificates;
+  try {
+    certs = readLayoutCertificates(layout);
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    fail(error.code, `layout: ${error.message}`, { ...(error.keyid !== undefined ? { keyid: error.keyid } : {}) });
+    return undefined;
+  }
+
   // 4. Parameters (the reference substitutes in the root layout only).
   if (parameters !== undefined) layout = substituteParameters(layout, parameters);
 
@@ -239,7 +280,7 @@ async function verifyLayout(
   // 5-9. Links, per step.
   const chosen = new Map<string, CountedLink>();
   for (const step of layout.steps) {
-    const counted = await verifyStepLinks(ctx, step, layoutKeys, loader, path, fail);
+    const counted = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail);
     if (counted.length === 0) continue;
     checkAgreement(ctx, step, counted, fail);
     chosen.set(step.name, counted[0]!);
@@ -276,7 +317,8 @@ function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string,
   for (const [keyid, dict] of Object.entries(layout.keys)) {
     try {
       const key = publicKeyFromDict(dict);
-      if (!keyidCandidates(key).includes(keyid)) {
+      // The ids computed from the key itself (any scheme another implementation uses), not the one it declares.
+      if (!keyidCandidates({ keytype: key.keytype, scheme: key.scheme, public: key.public, spki: key.spki }).includes(keyid)) {
         fail('KEY', `layout key ${keyid} is a different key (its id is ${computeKeyid(key)})`, { keyid });
         continue;
       }
@@ -294,17 +336,20 @@ async function verifyStepLinks(
   ctx: Context,
   step: Step,
   layoutKeys: ReadonlyMap<string, PublicKey>,
-  loader: LinkLoader,
+  certs: LayoutCertificates,
+  links: Links,
   path: readonly string[],
   fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
 ): Promise<CountedLink[]> {
   const counted: CountedLink[] = [];
   const missing: string[] = [];
   const rejected: string[] = [];
+  const tried = new Set<string>();
   for (const keyid of new Set(step.pubkeys)) {
     const file = linkFileName(step.name, keyid);
+    tried.add(file);
     const at = { step: step.name, keyid, file };
-    const bytes = await loader(file);
+    const bytes = await links.loader(file);
     if (bytes === undefined) {
       missing.push(file);
       continue;
@@ -317,47 +362,126 @@ async function verifyStepLinks(
     }
     try {
       const envelope = readEnvelope(bytes);
-      await verifySignatureBy(envelope, key);
-      const type = envelope.signed._type;
-      if (type === 'layout') {
-        const summary = await verifySublayout(ctx, step, keyid, key, envelope, loader, path);
-        if (!summary) {
-          rejected.push(file);
-          continue;
-        }
-        counted.push({ keyid, link: summary.link, handle: summary.handle, file });
-        continue;
-      }
-      const link = parseLink(envelope.signed);
-      // The reference does not compare a link's name with the step; we do: a link signed for one step
-      // must not be replayed as evidence for another.
-      if (link.name !== step.name) {
-        fail('FORMAT', `step '${step.name}': link ${file} is for step '${link.name}'`, at);
-        rejected.push(file);
-        continue;
-      }
-      warnCommand(ctx, step, link, path);
-      const handle = envelope.kind === 'metablock' ? ctx.rules.load(bytes, 'signed') : ctx.rules.load(envelope.payload, 'whole');
-      counted.push({ keyid, link, handle, file });
+      // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id.
+      await verifySignatureBy(envelope, key, [keyid]);
+      const link = await countLink(ctx, step, keyid, key, envelope, bytes, file, links, path);
+      if (link) counted.push(link);
+      else rejected.push(file);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
       rejected.push(file);
     }
   }
+  const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path) : [];
   if (counted.length < step.threshold) {
     const why = [
       missing.length > 0 ? `missing: ${missing.join(', ')}` : '',
       rejected.length > 0 ? `rejected: ${rejected.join(', ')}` : '',
+      notCounted.length > 0 ? `not counted: ${notCounted.join('; ')}` : '',
     ].filter(Boolean).join('; ');
     fail(
       // Too few files at all is the reference's LinkNotFoundError; enough files but too few valid, its ThresholdVerificationError.
-      counted.length + rejected.length < step.threshold ? 'LINK_MISSING' : 'THRESHOLD',
+      counted.length + rejected.length + notCounted.length < step.threshold ? 'LINK_MISSING' : 'THRESHOLD',
       `step '${step.name}' needs links from ${step.threshold} authorized functionar${step.threshold === 1 ? 'y' : 'ies'}, found ${counted.length} valid (${why})`,
       { step: step.name },
     );
+  } else {
+    for (const reason of notCounted) {
+      ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}step '${step.name}': ${reason}`, layout: path, step: step.name });
+    }
   }
   return counted;
+}
+
+/**
+ * A verified link (or sublayout) for `step`, signed by `key` under `keyid`; undefined when a sublayout failed
+ * (its failures are reported). Throws for a link that is not this step's.
+ */
+async function countLink(
+  ctx: Context,
+  step: Step,
+  keyid: string,
+  key: PublicKey,
+  envelope: Envelope,
+  bytes: Uint8Array,
+  file: string,
+  links: Links,
+  path: readonly string[],
+): Promise<CountedLink | undefined> {
+  if (envelope.signed._type === 'layout') {
+    const summary = await verifySublayout(ctx, step, keyid, key, envelope, links, path);
+    return summary ? { keyid, key, link: summary.link, handle: summary.handle, file } : undefined;
+  }
+  const link = parseLink(envelope.signed);
+  // The reference does not compare a link's name with the step; we do: a link signed for one step
+  // must not be replayed as evidence for another.
+  if (link.name !== step.name) throw new InTotoError('FORMAT', `it is for step '${link.name}'`, { step: step.name, keyid, path: file });
+  warnCommand(ctx, step, link, path);
+  const handle = envelope.kind === 'metablock' ? ctx.rules.load(bytes, 'signed') : ctx.rules.load(envelope.payload, 'whole');
+  return { keyid, key, link, handle, file };
+}
+
+/**
+ * Links of in-toto-golang's certificate functionaries for a step with `cert_constraints`: the other files named
+ * `<step>.<id>.link`, each counted when the signature whose key id starts with `<id>` carries a certificate that
+ * chains to the layout's roots, meets a constraint, and whose key verifies the signature (see
+ * `cert-constraints.ts`). Adds them to `counted`; returns why the others were not counted.
+ */
+async function certificateLinks(
+  ctx: Context,
+  step: Step,
+  certs: LayoutCertificates,
+  tried: ReadonlySet<string>,
+  counted: CountedLink[],
+  links: Links,
+  path: readonly string[],
+): Promise<string[]> {
+  const names = await links.lister('');
+  if (names === undefined) {
+    return [`step '${step.name}' accepts certificate functionaries, but the link source cannot be listed to find their links (pass a map, a directory, or a loader with list())`];
+  }
+  const prefix = `${step.name}.`;
+  const candidates = names
+    .filter((name) => name.startsWith(prefix) && name.endsWith('.link') && !tried.has(name))
+    .map((name) => ({ file: name, short: name.slice(prefix.length, -'.link'.length) }))
+    .filter(({ short }) => /^[0-9a-fA-F]+$/.test(short))
+    .sort((a, b) => (a.file < b.file ? -1 : 1));
+  const reasons: string[] = [];
+  for (const { file, short } of candidates) {
+    try {
+      const bytes = await links.loader(file);
+      if (bytes === undefined) continue;
+      const envelope = readEnvelope(bytes);
+      // golang: the file name's id is a prefix of the signer's key id.
+      const entry = envelope.signatures.find((s) => s.keyid.startsWith(short));
+      if (!entry) throw new InTotoError('SIGNATURE', `no signature by a key whose id starts with ${short}`);
+      if (typeof entry.cert !== 'string' || entry.cert === '') {
+        throw new InTotoError('SIGNATURE', `signed by key ${entry.keyid}, which is not among the step's pubkeys, and the signature carries no certificate`, { keyid: entry.keyid });
+      }
+      const cert = parseCertificatePem(entry.cert);
+      const key = publicKeyFromSpkiDer(cert.spki);
+      if (!keyidCandidates(key).includes(entry.keyid)) {
+        throw new InTotoError('KEY', `the signature names key ${entry.keyid}, but its certificate holds key ${key.keyid}`, { keyid: entry.keyid });
+      }
+      await checkCertificateFunctionary(cert, step.name, certs, ctx.now);
+      await verifySignatureBy(envelope, { ...key, keyid: entry.keyid }, [entry.keyid]);
+      if (counted.some((c) => c.keyid === entry.keyid || (c.key && sameKey(c.key, key)))) {
+        throw new InTotoError('THRESHOLD', `signed by a key that already has a counted link for this step (${entry.keyid})`, { keyid: entry.keyid });
+      }
+      if (envelope.signed._type === 'layout') throw new InTotoError('FORMAT', 'a sublayout must be signed by a key of the layout, not by a certificate');
+      const link = await countLink(ctx, step, entry.keyid, { ...key, keyid: entry.keyid }, envelope, bytes, file, links, path);
+      if (link) counted.push(link);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      reasons.push(`link ${file}: ${error.message}`);
+    }
+  }
+  return reasons;
+}
+
+function sameKey(a: PublicKey, b: PublicKey): boolean {
+  return a.spki.length === b.spki.length && a.spki.every((x, i) => x === b.spki[i]);
 }
 
 async function verifySublayout(
@@ -366,7 +490,7 @@ async function verifySublayout(
   keyid: string,
   key: PublicKey,
   envelope: Envelope,
-  loader: LinkLoader,
+  links: Links,
   path: readonly string[],
 ): Promise<Summary | undefined> {
   const inner = [...path, step.name];
@@ -379,9 +503,12 @@ async function verifySublayout(
     });
     return undefined;
   }
-  // The sublayout is verified with the functionary's key, its links in `<step>.<keyid8>/`; whatever fails
-  // inside is reported with the sublayout's path, and its summary still takes part in the outer rules.
-  return verifyLayout(ctx, envelope, [key], subLoader(loader, sublayoutDirName(step.name, keyid)), inner, undefined, step.name);
+  // The sublayout is verified with the functionary's key (under the outer layout's id for it), its links in
+  // `<step>.<keyid8>/`; whatever fails inside is reported with the sublayout's path, and its summary still
+  // takes part in the outer rules.
+  const dir = sublayoutDirName(step.name, keyid);
+  const inside = { loader: subLoader(links.loader, dir), lister: subLister(links.lister, dir) };
+  return verifyLayout(ctx, envelope, [key], inside, inner, undefined, step.name, [keyid]);
 }
 
 function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {

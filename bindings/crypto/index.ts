@@ -5,9 +5,9 @@
  */
 import { InTotoError } from '../errors.js';
 import type { KeyType, PrivateKey, PublicKey } from '../keys.js';
-import type { BackendName, CryptoBackend, GenerateOptions } from './types.js';
+import type { BackendName, CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
-export type { BackendName, CryptoBackend, GenerateOptions } from './types.js';
+export type { BackendName, CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 export const BACKENDS: readonly BackendName[] = ['node', 'webcrypto', 'noble'];
 
@@ -51,6 +51,17 @@ export interface BackendOption {
 /** Whether `signature` is `key`'s signature over `data`; see `CryptoBackend.verify`. */
 export async function verify(key: PublicKey, data: Uint8Array, signature: Uint8Array, opts: BackendOption = {}): Promise<boolean> {
   return (await getBackend(opts.backend)).verify(key, data, signature);
+}
+
+/** Whether `signature` verifies with the DER SPKI `spki` under an X.509 signature algorithm; see `CryptoBackend.verifyWith`. */
+export async function verifyWith(
+  spki: Uint8Array,
+  algorithm: SignatureAlgorithm,
+  data: Uint8Array,
+  signature: Uint8Array,
+  opts: BackendOption = {},
+): Promise<boolean> {
+  return (await getBackend(opts.backend)).verifyWith(spki, algorithm, data, signature);
 }
 
 export async function sign(key: PrivateKey, data: Uint8Array, opts: BackendOption = {}): Promise<Uint8Array> {

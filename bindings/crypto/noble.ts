@@ -6,7 +6,8 @@ import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { InTotoError, abytes } from '../errors.js';
 import { type KeyType, type PrivateKey, type PublicKey, ed25519Seed, keyGenParams, privateKeyFromEd25519Seed } from '../keys.js';
-import type { CryptoBackend, GenerateOptions } from './types.js';
+import { DerReader } from '../der.js';
+import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 export function createNobleBackend(): CryptoBackend {
   // noble's synchronous API needs a SHA-512, and documents this one; its async API would need WebCrypto,
@@ -25,6 +26,27 @@ class NobleBackend implements CryptoBackend {
     try {
       // RFC 8032 §5.1.7 as OpenSSL and libsodium (the reference's libraries) apply it, not ZIP-215.
       return ed.verify(signature, data, raw, { zip215: false });
+    } catch {
+      return false;
+    }
+  }
+
+  async verifyWith(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    abytes(spki, 'spki');
+    abytes(data, 'data');
+    abytes(signature, 'signature');
+    if (algorithm.name !== 'Ed25519') throw unsupported(algorithm.name);
+    let raw: Uint8Array;
+    try {
+      // RFC 8410 §4: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING key }.
+      const info = new DerReader(spki).sequence('SubjectPublicKeyInfo');
+      if (new DerReader(info.read(0x30, 'algorithm')).oid('algorithm') !== '1.3.101.112') return false;
+      raw = info.bitString('subjectPublicKey');
+    } catch (cause) {
+      throw new InTotoError('KEY', 'not a readable public key', {}, { cause });
+    }
+    try {
+      return raw.length === 32 && ed.verify(signature, data, raw, { zip215: false });
     } catch {
       return false;
     }

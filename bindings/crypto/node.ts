@@ -5,12 +5,22 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { InTotoError, abytes } from '../errors.js';
-import { type KeyType, type PrivateKey, type PublicKey, keyGenParams, privateKeyFromPkcs8, schemeHash } from '../keys.js';
-import type { CryptoBackend, GenerateOptions } from './types.js';
+import {
+  type HashName, type KeyType, type PrivateKey, type PublicKey, assertSigningScheme, keyGenParams, privateKeyFromPkcs8, signatureHash,
+} from '../keys.js';
+import { decryptPkcs8 } from './pbe.js';
+import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 type NodeCrypto = typeof import('node:crypto');
 
 export async function createNodeBackend(): Promise<CryptoBackend> {
+  // Other runtimes' node:crypto shims (workerd's nodejs_compat) refuse `{ key, padding }` and `dsaEncoding`
+  // options and would report every RSA and ECDSA signature as invalid: this backend is for Node and Deno only.
+  const g = globalThis as { Deno?: unknown; navigator?: { userAgent?: unknown } };
+  const agent = g.navigator?.userAgent;
+  if (typeof agent === 'string' && !agent.startsWith('Node.js') && g.Deno === undefined) {
+    throw new InTotoError('UNSUPPORTED', `the node backend runs on Node and Deno, not ${agent}`);
+  }
   let crypto: NodeCrypto;
   try {
     crypto = await import('node:crypto');
@@ -60,8 +70,44 @@ class NodeBackend implements CryptoBackend {
     }
   }
 
+  async verifyWith(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    abytes(spki, 'spki');
+    abytes(data, 'data');
+    abytes(signature, 'signature');
+    let keyObject: KeyObject;
+    try {
+      keyObject = this.#crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    } catch (cause) {
+      throw new InTotoError('KEY', 'node:crypto cannot read the public key', {}, { cause });
+    }
+    const { constants } = this.#crypto;
+    const type = keyObject.asymmetricKeyType;
+    const hash = algorithm.hash === undefined ? undefined : nodeHashName(algorithm.hash);
+    try {
+      switch (algorithm.name) {
+        case 'Ed25519':
+          return type === 'ed25519' && this.#crypto.verify(null, data, keyObject, signature);
+        case 'RSASSA-PKCS1-v1_5':
+          return type === 'rsa' && this.#crypto.verify(hash, data, { key: keyObject, padding: constants.RSA_PKCS1_PADDING }, signature);
+        case 'RSA-PSS':
+          return (
+            (type === 'rsa' || type === 'rsa-pss') &&
+            this.#crypto.verify(hash, data, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength ?? 32 }, signature)
+          );
+        case 'ECDSA':
+          return type === 'ec' && this.#crypto.verify(hash, data, { key: keyObject, dsaEncoding: 'der' }, signature);
+        default:
+          throw new InTotoError('UNSUPPORTED', `unsupported signature algorithm ${JSON.stringify(algorithm.name)}`);
+      }
+    } catch (error) {
+      if (error instanceof InTotoError) throw error;
+      return false;
+    }
+  }
+
   async sign(key: PrivateKey, data: Uint8Array): Promise<Uint8Array> {
     abytes(data, 'data');
+    assertSigningScheme(key);
     const keyObject = this.#privateKey(key);
     return Uint8Array.from(
       withKey(key, () => {
@@ -103,6 +149,9 @@ class NodeBackend implements CryptoBackend {
     try {
       keyObject = this.#crypto.createPrivateKey({ key: pem, format: 'pem', passphrase: password });
     } catch (cause) {
+      // OpenSSL 3 without its legacy provider refuses PBES1 (MD5/SHA-1 and DES), which python still reads.
+      const der = (cause as { code?: string }).code === 'ERR_OSSL_EVP_UNSUPPORTED' ? encryptedPkcs8Der(pem) : undefined;
+      if (der) return decryptPkcs8(der, password);
       // OpenSSL cannot tell a wrong password from damaged ciphertext; the password is the likely culprit.
       throw new InTotoError('KEY_PASSWORD', 'could not decrypt the private key: wrong password (or a damaged key)', {}, { cause });
     }
@@ -131,6 +180,12 @@ class NodeBackend implements CryptoBackend {
   }
 }
 
+/** The DER of an `ENCRYPTED PRIVATE KEY` PEM (RFC 7468 §11), or undefined for any other PEM. */
+function encryptedPkcs8Der(pem: string): Uint8Array | undefined {
+  const m = /-----BEGIN ENCRYPTED PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END ENCRYPTED PRIVATE KEY-----/.exec(pem);
+  return m ? Uint8Array.from(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')) : undefined;
+}
+
 function spkiOf(key: PublicKey): Buffer {
   if (!(key?.spki instanceof Uint8Array)) throw new TypeError('key must be a PublicKey');
   return Buffer.from(key.spki);
@@ -145,4 +200,6 @@ function withKey<T>(key: PublicKey, use: () => T): T {
   }
 }
 
-const nodeHash = (key: PublicKey): string => (schemeHash(key.scheme) === 'SHA-384' ? 'sha384' : 'sha256');
+/** The curve decides an ECDSA key's hash, never its scheme label (see `signatureHash`). */
+const nodeHash = (key: PublicKey): string => nodeHashName(signatureHash(key));
+const nodeHashName = (hash: HashName): string => ({ 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' })[hash];

@@ -8,8 +8,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { DerError, DerReader, derSequence, derUnsignedInteger } from '../der.js';
 import { InTotoError, abytes } from '../errors.js';
-import { type KeyType, type PrivateKey, type PublicKey, ecdsaCurve, keyGenParams, privateKeyFromPkcs8, schemeHash } from '../keys.js';
-import type { CryptoBackend, GenerateOptions } from './types.js';
+import {
+  type KeyType, type PrivateKey, type PublicKey, type Scheme, assertSigningScheme, ecdsaCurve, keyGenParams, privateKeyFromPkcs8, signatureHash,
+} from '../keys.js';
+import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 /** RFC 8017 §9.1: securesystemslib signs with a salt as long as the digest (`PSS.DIGEST_LENGTH`). */
 const PSS_SIGN_SALT = 32;
@@ -52,7 +54,7 @@ class WebCryptoBackend implements CryptoBackend {
         }
         case 'ecdsa': {
           const raw = ecdsaDerToRaw(signature, ecdsaCurve(key).size);
-          return raw !== undefined && (await subtle.verify({ name: 'ECDSA', hash: schemeHash(key.scheme) }, cryptoKey, view(raw), view(data)));
+          return raw !== undefined && (await subtle.verify({ name: 'ECDSA', hash: signatureHash(key) }, cryptoKey, view(raw), view(data)));
         }
       }
     } catch {
@@ -60,8 +62,52 @@ class WebCryptoBackend implements CryptoBackend {
     }
   }
 
+  async verifyWith(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    abytes(spki, 'spki');
+    abytes(data, 'data');
+    abytes(signature, 'signature');
+    const { name, hash } = algorithm;
+    let params: AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams;
+    let curveSize = 0;
+    if (name === 'Ed25519') params = { name };
+    else if (name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS') params = { name, hash: hash ?? 'SHA-256' };
+    else if (name === 'ECDSA') {
+      let curve;
+      try {
+        curve = ecdsaCurve({ scheme: 'ecdsa-sha2-nistp256' as Scheme, spki });
+      } catch {
+        return false; // not an EC key (or one we cannot use): not this algorithm's key
+      }
+      curveSize = curve.size;
+      params = { name, namedCurve: curve.name };
+    } else throw new InTotoError('UNSUPPORTED', `unsupported signature algorithm ${JSON.stringify(name)}`);
+    let cryptoKey: CryptoKey;
+    try {
+      cryptoKey = await this.#subtle.importKey('spki', view(spki), params, false, ['verify']);
+    } catch (cause) {
+      if (name === 'Ed25519' && isNotSupported(cause)) {
+        const noble = await this.#nobleBackend();
+        return noble.verifyWith(spki, algorithm, data, signature);
+      }
+      // A key of another type than the algorithm's (DataError) is a signature that does not verify.
+      if (cause instanceof Error && cause.name === 'DataError') return false;
+      throw new InTotoError('KEY', 'WebCrypto cannot read the public key', {}, { cause });
+    }
+    try {
+      if (name === 'ECDSA') {
+        const raw = ecdsaDerToRaw(signature, curveSize);
+        return raw !== undefined && (await this.#subtle.verify({ name, hash: hash ?? 'SHA-256' }, cryptoKey, view(raw), view(data)));
+      }
+      const alg = name === 'RSA-PSS' ? { name, saltLength: algorithm.saltLength ?? 32 } : { name };
+      return await this.#subtle.verify(alg, cryptoKey, view(signature), view(data));
+    } catch {
+      return false;
+    }
+  }
+
   async sign(key: PrivateKey, data: Uint8Array): Promise<Uint8Array> {
     abytes(data, 'data');
+    assertSigningScheme(key);
     const cryptoKey = await cached(this.#privateKeys, key, () => this.#import(key, 'pkcs8', pkcs8Of(key), 'sign'));
     if (!cryptoKey) return (await this.#nobleBackend()).sign(key, data);
     let algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
@@ -73,7 +119,7 @@ class WebCryptoBackend implements CryptoBackend {
         algorithm = { name: 'RSA-PSS', saltLength: PSS_SIGN_SALT };
         break;
       case 'ecdsa':
-        algorithm = { name: 'ECDSA', hash: schemeHash(key.scheme) };
+        algorithm = { name: 'ECDSA', hash: signatureHash(key) };
         break;
     }
     let signature: Uint8Array;
