@@ -6,7 +6,7 @@
 // The output is never longer than the input it came from (every value is written in at most as many
 // bytes as its source spelling took), so the writer sizes its buffer once and never checks again.
 
-import { Region } from './buffers';
+import { Region, Words } from './buffers';
 import { K_OBJECT, K_ARRAY, K_STRING, K_NUMBER, K_TRUE, K_FALSE, F_NEEDS_ESCAPE, F_HAS_CONTROL, NATURAL, tape, orders, kindOf, word, skip } from './json';
 
 export const output = new Region();
@@ -89,38 +89,8 @@ function writeMember(n: u32, key: u32): void {
   put(0x3a);
 }
 
-/** Writes node n and its descendants. Recursion depth is bounded by the parser's depth limit. */
-function writeValue(n: u32): void {
-  const kind = kindOf(n);
-  if (kind == K_OBJECT) {
-    put(0x7b);
-    const count = word(n, 1);
-    const order = word(n, 3);
-    if (order == NATURAL) {
-      let key = n + 1;
-      for (let i: u32 = 0; i < count; i++) {
-        if (i > 0) put(0x2c);
-        writeMember(n, key);
-        key = skip(key + 1);
-      }
-    } else {
-      for (let i: u32 = 0; i < count; i++) {
-        if (i > 0) put(0x2c);
-        writeMember(n, orders.get(order + i));
-      }
-    }
-    put(0x7d);
-  } else if (kind == K_ARRAY) {
-    put(0x5b);
-    const count = word(n, 1);
-    let item = n + 1;
-    for (let i: u32 = 0; i < count; i++) {
-      if (i > 0) put(0x2c);
-      writeValue(item);
-      item = skip(item);
-    }
-    put(0x5d);
-  } else if (kind == K_STRING) {
+function writeScalar(n: u32, kind: u32): void {
+  if (kind == K_STRING) {
     writeString(word(n, 1), word(n, 2), tape.get(n << 2));
   } else if (kind == K_NUMBER) {
     const ptr = word(n, 1);
@@ -140,6 +110,65 @@ function writeValue(n: u32): void {
   } else {
     store<u32>(out, 0x6c6c756e);
     out += 4;
+  }
+}
+
+/** Open containers of `writeValue`, three words each: the node, the next member's index, the next child node. */
+const frames = new Words();
+
+/**
+ * Writes node n and its descendants. Iterative, with an explicit stack: recursion here once trapped on
+ * AssemblyScript's shadow stack at about 545 levels, below the 10,000 that `set_max_depth` allows.
+ */
+function writeValue(root: u32): void {
+  frames.reset();
+  let n = root;
+  while (true) {
+    const kind = kindOf(n);
+    if (kind == K_OBJECT || kind == K_ARRAY) {
+      put(kind == K_OBJECT ? 0x7b : 0x5b);
+      if (word(n, 1) == 0) {
+        put(kind == K_OBJECT ? 0x7d : 0x5d);
+      } else {
+        const at = frames.grow(3);
+        frames.set(at, n);
+        frames.set(at + 1, 0);
+        frames.set(at + 2, n + 1);
+      }
+    } else {
+      writeScalar(n, kind);
+    }
+    // The next node to write: the next child of the innermost open container, closing those that are done.
+    while (true) {
+      if (frames.len == 0) return;
+      const at = frames.len - 3;
+      const c = frames.get(at);
+      const i = frames.get(at + 1);
+      const isObject = kindOf(c) == K_OBJECT;
+      if (i == word(c, 1)) {
+        put(isObject ? 0x7d : 0x5d);
+        frames.len = at;
+        continue;
+      }
+      if (i > 0) put(0x2c);
+      frames.set(at + 1, i + 1);
+      if (isObject) {
+        const order = word(c, 3);
+        let key: u32;
+        if (order == NATURAL) {
+          key = frames.get(at + 2);
+          frames.set(at + 2, skip(key + 1));
+        } else {
+          key = orders.get(order + i);
+        }
+        writeKey(key);
+        n = key + 1;
+      } else {
+        n = frames.get(at + 2);
+        frames.set(at + 2, skip(n));
+      }
+      break;
+    }
   }
 }
 

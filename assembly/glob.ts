@@ -37,12 +37,18 @@ const SEP: u32 = 0xffffffff;
 
 const tokens = new Words();
 const codePoints = new Words(); // the pattern decoded, for compiling
+const closeAt = new Words(); // for each pattern position, the first `]` at or after it (or the length)
 const set = new Words(); // one bracket expression being compiled
+const merged = new Words(); // the bracket expression after step 3, built right to left
 let mode: u32 = M_GENERAL;
 let exactPtr: usize = 0;
 let exactLen: u32 = 0;
 
-/** Inner-loop iterations of `globMatch` since the last `resetGlobSteps` (for the linear-time test). */
+/**
+ * Inner-loop iterations of `globMatch`, plus code points compiled by `compileGlob`, since the last
+ * `resetGlobSteps` (for the linear-time tests: compiling is linear in the pattern, matching is at most
+ * tokens x path code points).
+ */
 export let globSteps: u64 = 0;
 
 export function resetGlobSteps(): void {
@@ -108,6 +114,51 @@ export function isUtf8(ptr: usize, len: u32): bool {
   set.set(set.grow(1), w);
 }
 
+@inline function pushMerged(w: u32): void {
+  merged.set(merged.grow(1), w);
+}
+
+/**
+ * Step 3 of `compileSet` on `set` (chunks separated by SEP), in place and in linear time. python walks its
+ * chunk list right to left: when the previous chunk's last code point is greater than the current chunk's
+ * first, it joins them without both (`chunks[k-1][:-1] + chunks[k][1:]`), and the joined chunk is the
+ * current one for the next comparison. Deleting from the middle of an array at each step would be
+ * quadratic (`[x-ax-a...x-aqqq...]` shifts the tail every time), so the result is built right to left in
+ * `merged`, whose top is always the current chunk's first code point, then reversed back into `set`.
+ */
+function dropEmptyRanges(): void {
+  merged.reset();
+  let x = <i32>set.len - 1;
+  let current: u32 = 0; // code points of the current chunk on top of `merged`
+  while (x >= 0 && set.get(<u32>x) != SEP) {
+    pushMerged(set.get(<u32>x));
+    current++;
+    x--;
+  }
+  while (x >= 0) {
+    const sep = x; // the operator before the current chunk; the previous chunk is [start, sep)
+    let start = sep - 1;
+    while (start >= 0 && set.get(<u32>start) != SEP) start--;
+    start++;
+    const previous = <u32>(sep - start);
+    globSteps += previous;
+    if (previous > 0 && current > 0 && set.get(<u32>sep - 1) > merged.get(merged.len - 1)) {
+      merged.len--; // the current chunk's first code point goes, and so does the previous chunk's last
+      for (let y = sep - 2; y >= start; y--) pushMerged(set.get(<u32>y));
+      current = current - 1 + previous - 1;
+    } else {
+      pushMerged(SEP);
+      for (let y = sep - 1; y >= start; y--) pushMerged(set.get(<u32>y));
+      current = previous;
+    }
+    x = start - 1;
+  }
+  const n = merged.len;
+  set.reset();
+  set.grow(n);
+  for (let i: u32 = 0; i < n; i++) set.set(i, merged.get(n - 1 - i));
+}
+
 /**
  * Compiles the bracket expression whose content is pattern code points [i, j) (`j` at the closing `]`).
  *
@@ -160,23 +211,7 @@ function compileSet(i: u32, j: u32): void {
     } else {
       pushSet(0x2d); // the set ended in `-`: a literal member of the last chunk
     }
-    // Step 3, right to left over the operators, as python walks its chunk list.
-    let p = <i32>set.len - 1;
-    while (p > 0) {
-      if (set.get(<u32>p) == SEP && <u32>p + 1 < set.len) {
-        const last = set.get(<u32>p - 1);
-        const first = set.get(<u32>p + 1);
-        if (last != SEP && first != SEP && last > first) {
-          // Delete elements p-1, p, p+1.
-          const n = set.len;
-          for (let x = <u32>p + 2; x < n; x++) set.set(x - 3, set.get(x));
-          set.len = n - 3;
-          p -= 2;
-          continue;
-        }
-      }
-      p--;
-    }
+    dropEmptyRanges();
   }
   const n = set.len;
   if (n == 0) {
@@ -224,6 +259,13 @@ export function compileGlob(ptr: usize, len: u32): void {
   }
   tokens.reset();
   const n = codePoints.len;
+  globSteps += n;
+  // Where each bracket expression would close, found once right to left: searching forward from every `[`
+  // would make `[[[[...` (no `]`) quadratic in the pattern's length.
+  closeAt.reset();
+  closeAt.grow(n + 1);
+  closeAt.set(n, n);
+  for (let k = <i32>n - 1; k >= 0; k--) closeAt.set(<u32>k, cpAt(<u32>k) == 0x5d ? <u32>k : closeAt.get(<u32>k + 1));
   let wild = false;
   let i: u32 = 0;
   let lastStar = false;
@@ -245,7 +287,7 @@ export function compileGlob(ptr: usize, len: u32): void {
       let j = i;
       if (j < n && cpAt(j) == 0x21) j++;
       if (j < n && cpAt(j) == 0x5d) j++;
-      while (j < n && cpAt(j) != 0x5d) j++;
+      j = closeAt.get(j);
       if (j >= n) {
         push((c << 4) | K_LIT); // unclosed: a literal `[`, and the rest is read normally
       } else {

@@ -47,13 +47,15 @@ export function set_max_input(bytes: u32): i32 {
 
 export function validate(len: u32): i32 {
   if (len > maxInput) return E_TOO_LARGE;
+  // More bytes than `input_ptr` reserved would parse whatever memory lies beyond (a host bug).
+  if (!inputHolds(len)) return E_BAD_ARGUMENT;
   return parse(len);
 }
 
 export function canonicalize(len: u32, select: u32): i32 {
   outputLen = 0;
   if (len > maxInput) return E_TOO_LARGE;
-  if (select > 1) return E_BAD_ARGUMENT;
+  if (select > 1 || !inputHolds(len)) return E_BAD_ARGUMENT;
   const code = parse(len);
   if (code != OK) return code;
   let node: u32 = 0;
