@@ -75,15 +75,6 @@ function writeString(ptr: usize, len: usize, flags: u32): void {
   return (len == 9 && memory.compare(word(key, 1), MATERIALS_KEY, 9) == 0) || (len == 8 && memory.compare(word(key, 1), PRODUCTS_KEY, 8) == 0);
 }
 
-/** Writes member `key` of object `n` (key, colon, value). */
-function writeMember(n: u32, key: u32): void {
-  writeKey(key);
-  if (plain && leanMember(n, key)) {
-    put(0x7b);
-    put(0x7d);
-  } else writeValue(key + 1);
-}
-
 @inline function writeKey(key: u32): void {
   writeString(word(key, 1), word(key, 2), tape.get(key << 2));
   put(0x3a);
@@ -162,6 +153,12 @@ function writeValue(root: u32): void {
           key = orders.get(order + i);
         }
         writeKey(key);
+        // Plain mode's lean object: its artifacts stay out (written as {}), the rest as usual.
+        if (plain && leanMember(c, key)) {
+          put(0x7b);
+          put(0x7d);
+          continue;
+        }
         n = key + 1;
       } else {
         n = frames.get(at + 2);

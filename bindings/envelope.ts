@@ -70,9 +70,27 @@ function readSignatures(value: unknown, field: string): SignatureEntry[] {
  * own schema is left to the models.
  */
 export function readEnvelope(bytes: Uint8Array | string): Envelope {
-  const doc = parseJson(bytes);
+  return envelopeFromDocument(parseJson(bytes), {
+    signedBytes: () => getEngine().canonicalize(bytes, 'signed'),
+    readPayload: parseJson,
+  });
+}
+
+/** How `envelopeFromDocument` gets what only the file's bytes hold. */
+export interface EnvelopeParts {
+  /** A Metablock's signed bytes: the canonical JSON of `signed` as the file spells it. */
+  signedBytes(): Uint8Array;
+  /** The value of a DSSE payload (strict JSON), from the payload's bytes. */
+  readPayload(payload: Uint8Array): unknown;
+}
+
+/**
+ * The envelope a strictly parsed document describes, for readers that parse files their own way (the
+ * verifier reads links through the engine, keeping their artifacts there). Same checks as `readEnvelope`.
+ */
+export function envelopeFromDocument(doc: unknown, parts: EnvelopeParts): Envelope {
   if (!isRecord(doc)) throw new InTotoError('FORMAT', 'metadata must be a JSON object (a Metablock or a DSSE envelope)');
-  if ('payload' in doc || 'payloadType' in doc) return readDsse(doc);
+  if ('payload' in doc || 'payloadType' in doc) return readDsse(doc, parts);
   if (!isRecord(doc.signed)) throw new InTotoError('FORMAT', 'a Metablock needs a "signed" object', { field: 'signed' });
   for (const key of Object.keys(doc)) {
     if (key !== 'signed' && key !== 'signatures') {
@@ -81,11 +99,10 @@ export function readEnvelope(bytes: Uint8Array | string): Envelope {
   }
   // The reference reads a missing "signatures" as none; so do we (verification then fails for want of one).
   const signatures = readSignatures(doc.signatures ?? [], 'signatures');
-  const signedBytes = getEngine().canonicalize(bytes, 'signed');
-  return { kind: 'metablock', signed: doc.signed, signedBytes, signatures };
+  return { kind: 'metablock', signed: doc.signed, signedBytes: parts.signedBytes(), signatures };
 }
 
-function readDsse(doc: Record<string, unknown>): DsseEnvelope {
+function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvelope {
   if (typeof doc.payloadType !== 'string') throw new InTotoError('FORMAT', 'DSSE payloadType must be a string', { field: 'payloadType' });
   if (doc.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new InTotoError('FORMAT', `DSSE payloadType is "${doc.payloadType}", not in-toto's "${IN_TOTO_PAYLOAD_TYPE}"`, { field: 'payloadType' });
@@ -101,7 +118,7 @@ function readDsse(doc: Record<string, unknown>): DsseEnvelope {
   const signatures = readSignatures(doc.signatures, 'signatures');
   let signed: unknown;
   try {
-    signed = parseJson(payload);
+    signed = parts.readPayload(payload);
   } catch (error) {
     if (error instanceof InTotoError) {
       throw new InTotoError(error.code, `DSSE payload: ${error.message}`, { ...error, field: 'payload' }, { cause: error });

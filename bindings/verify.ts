@@ -25,7 +25,8 @@
  *   (certificate functionaries), any other is refused, naming it: it may change who may sign or what passes.
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
-import { readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
+import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
+import { parseJson } from './engine.js';
 import { InTotoError, type ErrorCode } from './errors.js';
 import { computeKeyid, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, type PublicKey } from './keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
@@ -122,6 +123,7 @@ interface CountedLink {
   readonly keyid: string;
   /** The key that signed it (absent for inspections). */
   readonly key?: PublicKey;
+  /** The link's small part: its materials and products stay in the engine (`artifactsOf`). */
   readonly link: Link;
   readonly handle: LinkHandle;
   readonly file: string;
@@ -129,6 +131,7 @@ interface CountedLink {
 
 /** A verified (sub)layout's summary: first step's materials, last step's products (get_summary_link). */
 interface Summary {
+  /** Named, without artifacts: those are the handle's. */
   readonly link: Link;
   readonly handle: LinkHandle;
 }
@@ -149,15 +152,19 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
   const ctx: Context = {
     out,
     rules,
+    artifacts: new Map(),
     now: options.now ?? new Date(),
     inspections: options.inspections,
     maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
   };
-  let summary: Summary | undefined;
+  let summary: LinkJSON | undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
     const source = { loader: toLoader(options.links), lister: toLister(options.links) };
-    summary = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '');
+    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '');
+    if (root && out.failures.length === 0) {
+      summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
+    }
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     out.failures.push(failureFrom(error, []));
@@ -170,7 +177,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     failures: out.failures,
     warnings: out.warnings,
     trace: out.trace,
-    ...(passed && summary ? { summary: linkToJSON(summary.link) } : {}),
+    ...(passed && summary ? { summary } : {}),
   };
 }
 
@@ -184,6 +191,8 @@ interface Context {
   readonly out: Collector;
   /** Holds every counted link's artifact tables for the whole verification (sublayouts included). */
   readonly rules: RuleEngine;
+  /** Artifacts listed by the engine so far, per link (`artifactsOf`). */
+  readonly artifacts: Map<LinkHandle, { materials?: Artifacts; products?: Artifacts }>;
   readonly now: Date;
   readonly inspections: InspectionPolicy | undefined;
   readonly maxDepth: number;
@@ -301,8 +310,8 @@ async function verifyLayout(
     link: {
       type: 'link',
       name: summaryName,
-      materials: first?.link.materials ?? new Map(),
-      products: last?.link.products ?? new Map(),
+      materials: new Map(),
+      products: new Map(),
       byproducts: {},
       command: [],
       environment: {},
@@ -361,10 +370,24 @@ async function verifyStepLinks(
       continue;
     }
     try {
-      const envelope = readEnvelope(bytes);
+      // One copy into the engine, now: the signed bytes, the small part and the artifact tables all come from
+      // it, so bytes the caller changes after this cannot reach the rules unsigned.
+      const { envelope, handle } = readLinkFile(ctx, bytes);
       // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id.
       await verifySignatureBy(envelope, key, [keyid]);
-      const link = await countLink(ctx, step, keyid, key, envelope, bytes, file, links, path);
+      // One key listed under several of its ids (legacy and new schemes) is still one functionary.
+      const twin = counted.find((c) => c.key && sameKey(c.key, key));
+      if (twin) {
+        ctx.out.warnings.push({
+          code: 'LINK_IGNORED',
+          message: `${where(path)}step '${step.name}': link ${file} is signed by the same key as ${twin.file} (listed under another of its ids): counted once`,
+          layout: path,
+          step: step.name,
+        });
+        rejected.push(file);
+        continue;
+      }
+      const link = await countLink(ctx, step, keyid, key, envelope, handle, file, links, path);
       if (link) counted.push(link);
       else rejected.push(file);
     } catch (error) {
@@ -404,12 +427,13 @@ async function countLink(
   keyid: string,
   key: PublicKey,
   envelope: Envelope,
-  bytes: Uint8Array,
+  handle: LinkHandle,
   file: string,
   links: Links,
   path: readonly string[],
 ): Promise<CountedLink | undefined> {
   if (envelope.signed._type === 'layout') {
+    ctx.rules.free(handle);
     const summary = await verifySublayout(ctx, step, keyid, key, envelope, links, path);
     return summary ? { keyid, key, link: summary.link, handle: summary.handle, file } : undefined;
   }
@@ -418,7 +442,6 @@ async function countLink(
   // must not be replayed as evidence for another.
   if (link.name !== step.name) throw new InTotoError('FORMAT', `it is for step '${link.name}'`, { step: step.name, keyid, path: file });
   warnCommand(ctx, step, link, path);
-  const handle = envelope.kind === 'metablock' ? ctx.rules.load(bytes, 'signed') : ctx.rules.load(envelope.payload, 'whole');
   return { keyid, key, link, handle, file };
 }
 
@@ -452,7 +475,7 @@ async function certificateLinks(
     try {
       const bytes = await links.loader(file);
       if (bytes === undefined) continue;
-      const envelope = readEnvelope(bytes);
+      const { envelope, handle } = readLinkFile(ctx, bytes);
       // golang: the file name's id is a prefix of the signer's key id.
       const entry = envelope.signatures.find((s) => s.keyid.startsWith(short));
       if (!entry) throw new InTotoError('SIGNATURE', `no signature by a key whose id starts with ${short}`);
@@ -470,7 +493,7 @@ async function certificateLinks(
         throw new InTotoError('THRESHOLD', `signed by a key that already has a counted link for this step (${entry.keyid})`, { keyid: entry.keyid });
       }
       if (envelope.signed._type === 'layout') throw new InTotoError('FORMAT', 'a sublayout must be signed by a key of the layout, not by a certificate');
-      const link = await countLink(ctx, step, entry.keyid, { ...key, keyid: entry.keyid }, envelope, bytes, file, links, path);
+      const link = await countLink(ctx, step, entry.keyid, { ...key, keyid: entry.keyid }, envelope, handle, file, links, path);
       if (link) counted.push(link);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
@@ -478,6 +501,50 @@ async function certificateLinks(
     }
   }
   return reasons;
+}
+
+/**
+ * Reads a link file through the engine in one pass: the envelope with the link's small part (materials and
+ * products left empty), and the link's artifact tables in the engine. Metablock or DSSE; a sublayout comes
+ * back the same way (its tables are empty).
+ */
+function readLinkFile(ctx: Context, bytes: Uint8Array): { envelope: Envelope; handle: LinkHandle } {
+  let read: ReturnType<RuleEngine['read']> | undefined;
+  try {
+    read = ctx.rules.read(bytes, 'signed', true);
+  } catch (error) {
+    // No `signed` object: not a Metablock; DSSE is read below (anything else fails there, with its reason).
+    if (!(error instanceof InTotoError && error.field === 'signed')) throw error;
+  }
+  if (read) {
+    const { handle, canonical, lean } = read;
+    const envelope = envelopeFromDocument(JSON.parse(lean), {
+      signedBytes: () => canonical!,
+      readPayload: () => {
+        throw new InTotoError('FORMAT', 'a document with both "signed" and "payload" is neither a Metablock nor DSSE', { field: 'payload' });
+      },
+    });
+    return { envelope, handle };
+  }
+  let handle: LinkHandle | undefined;
+  const envelope = envelopeFromDocument(parseJson(bytes), {
+    signedBytes: () => {
+      throw new InTotoError('FORMAT', 'a Metablock needs a "signed" object', { field: 'signed' });
+    },
+    readPayload: (payload) => {
+      const payloadRead = ctx.rules.read(payload, 'whole', false);
+      handle = payloadRead.handle;
+      return JSON.parse(payloadRead.lean);
+    },
+  });
+  return { envelope, handle: handle! };
+}
+
+/** A counted link's materials or products, listed by the engine (for messages and the summary; cached). */
+function artifactsOf(ctx: Context, counted: { readonly handle: LinkHandle }, side: 'materials' | 'products'): Artifacts {
+  let cached = ctx.artifacts.get(counted.handle);
+  if (!cached) ctx.artifacts.set(counted.handle, (cached = {}));
+  return (cached[side] ??= new Map(Object.entries(ctx.rules.artifacts(counted.handle, side))));
 }
 
 function sameKey(a: PublicKey, b: PublicKey): boolean {
@@ -541,13 +608,11 @@ function checkAgreement(ctx: Context, step: Step, counted: readonly CountedLink[
   const [first, ...rest] = counted;
   for (const other of rest) {
     if (ctx.rules.equal(first!.handle, other.handle)) continue;
-    const sides = (['materials', 'products'] as const).filter((side) => !sameArtifacts(first!.link[side], other.link[side]));
-    if (sides.length > 0) {
-      fail('LINKS_DISAGREE', `step '${step.name}': links ${first!.file} and ${other.file} report different ${sides.join(' and ')}`, {
-        step: step.name,
-        artifacts: sides.flatMap((side) => differingPaths(first!.link[side], other.link[side])),
-      });
-    }
+    const sides = (['materials', 'products'] as const).filter((side) => !sameArtifacts(artifactsOf(ctx, first!, side), artifactsOf(ctx, other, side)));
+    fail('LINKS_DISAGREE', `step '${step.name}': links ${first!.file} and ${other.file} report different ${sides.join(' and ')}`, {
+      step: step.name,
+      artifacts: sides.flatMap((side) => differingPaths(artifactsOf(ctx, first!, side), artifactsOf(ctx, other, side))),
+    });
   }
 }
 
@@ -568,7 +633,7 @@ function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap
   for (const finding of result.failures) {
     const owner = items[finding.itemIndex]!;
     const rules = finding.side === 'materials' ? owner.materials : owner.products;
-    const digests = explainDigests(finding.item, finding.side, finding.artifacts, rules, finding.ruleIndex, links);
+    const digests = explainDigests(ctx, finding.item, finding.side, finding.artifacts, rules, finding.ruleIndex, links);
     // As the reference prints rules: the tokens joined by spaces.
     const ruleText = finding.rule.tokens.join(' ');
     const list = finding.artifacts.length > 0 ? `: ${finding.artifacts.join(', ')}` : '';
@@ -593,6 +658,7 @@ function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap
  * them and says why they did not: the other step did not record the artifact, or recorded other digests.
  */
 function explainDigests(
+  ctx: Context,
   itemName: string,
   side: 'materials' | 'products',
   artifacts: readonly string[],
@@ -600,8 +666,9 @@ function explainDigests(
   ruleIndex: number,
   links: ReadonlyMap<string, CountedLink>,
 ): DigestMismatch[] {
-  const own = links.get(itemName)?.link[side];
-  if (!own) return [];
+  const owner = links.get(itemName);
+  if (!owner) return [];
+  const own = artifactsOf(ctx, owner, side);
   const out: DigestMismatch[] = [];
   for (const artifact of artifacts) {
     const found = own.get(artifact);
@@ -611,9 +678,10 @@ function explainDigests(
       const src = rule.srcPrefix ? rule.srcPrefix.replace(/\/?$/, '/') : '';
       if (!artifact.startsWith(src) || !matchGlob(rule.pattern, artifact.slice(src.length))) continue;
       const dst = (rule.dstPrefix ? rule.dstPrefix.replace(/\/?$/, '/') : '') + artifact.slice(src.length);
-      const other = links.get(rule.step)?.link[rule.dstType === 'MATERIALS' ? 'materials' : 'products'];
+      const from = links.get(rule.step);
       const source = `${rule.dstType.toLowerCase()} of '${rule.step}'`;
-      if (!other) continue;
+      if (!from) continue;
+      const other = artifactsOf(ctx, from, rule.dstType === 'MATERIALS' ? 'materials' : 'products');
       const expected = other.get(dst);
       if (!expected || !sameArtifacts(new Map([[dst, expected]]), new Map([[dst, found]]))) {
         out.push({ artifact, source: expected ? source : `${source} (not recorded there as ${dst})`, ...(expected ? { expected } : {}), found });

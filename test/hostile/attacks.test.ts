@@ -86,7 +86,7 @@ describe('thresholds count distinct keys', () => {
    * verify.ts `readLayoutKeys` accepts any of `keyidCandidates(key)` and `verifyStepLinks` counts distinct
    * key ids: the same key then counts once per id. The threshold is a number of distinct keys.
    */
-  it.fails('[lead-fix] one key under two key ids counts once toward a threshold', async () => {
+  it('one key under two key ids counts once toward a threshold', async () => {
     for (const key of [k.alice, k.bob]) {
       const ids = keyidCandidates(key.publicKey);
       expect(ids.length).toBeGreaterThanOrEqual(2);
@@ -604,7 +604,7 @@ describe('sublayouts and loaders', () => {
    * (the canonical `signed`, a private copy) and `envelope.payload` for DSSE (already a copy), or copy
    * `bytes` once before reading it.
    */
-  it.fails('[lead-fix] bytes that change after their signature was checked never reach the rules', async () => {
+  it('bytes that change after their signature was checked never reach the rules', async () => {
     const layout = await signDoc(layoutDoc([{ name: 'build', keys: [k.alice], products: [['CREATE', 'app'], ['DISALLOW', '*']] }]), k.ownerEd);
     // alice signed a link whose product `evl` the layout disallows.
     const bytes = await signDoc(linkDoc('build', {}, { evl: digest('aa') }), k.alice);
