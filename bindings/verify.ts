@@ -26,7 +26,7 @@
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
 import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
-import { parseJson } from './engine.js';
+import { getEngine, parseJson } from './engine.js';
 import { InTotoError, type ErrorCode } from './errors.js';
 import { computeKeyid, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, type PublicKey } from './keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
@@ -69,6 +69,13 @@ export interface VerifyOptions {
   inspections?: InspectionPolicy;
   /** How deep sublayouts may nest (default 8). */
   maxSublayoutDepth?: number;
+  /** Largest link file read from a directory, in bytes (default: the engine's `maxInputBytes`, 256 MiB). */
+  maxLinkBytes?: number;
+  /**
+   * Link files loaded per verification, sublayouts included (default 10,000): sublayouts that name each other
+   * could otherwise make a few files cost steps^depth loads.
+   */
+  maxLinkFiles?: number;
 }
 
 export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'LINK_IGNORED';
@@ -143,6 +150,18 @@ class Collector {
 }
 
 const DEFAULT_MAX_SUBLAYOUT_DEPTH = 8;
+const DEFAULT_MAX_LINK_FILES = 10_000;
+
+/** A loader that refuses (`LIMIT`) once it has been asked for `max` files. */
+function budgeted(loader: LinkLoader, max: number): LinkLoader {
+  let used = 0;
+  return (path) => {
+    if (++used > max) {
+      return Promise.reject(new InTotoError('LIMIT', `more than ${max} link files were asked for (maxLinkFiles): refusing ${path}`, { path }));
+    }
+    return loader(path);
+  };
+}
 const EMPTY_LINK = '{"materials":{},"products":{}}';
 
 /** Verifies a supply chain. Never throws for bad metadata: every problem is a failure in the verdict. */
@@ -160,7 +179,8 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
   let summary: LinkJSON | undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
-    const source = { loader: toLoader(options.links), lister: toLister(options.links) };
+    const loader = budgeted(toLoader(options.links, { maxBytes: options.maxLinkBytes ?? getEngine().limits.maxInputBytes }), options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES);
+    const source = { loader, lister: toLister(options.links) };
     const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '');
     if (root && out.failures.length === 0) {
       summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
@@ -358,7 +378,15 @@ async function verifyStepLinks(
     const file = linkFileName(step.name, keyid);
     tried.add(file);
     const at = { step: step.name, keyid, file };
-    const bytes = await links.loader(file);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await links.loader(file);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
+      rejected.push(file);
+      continue;
+    }
     if (bytes === undefined) {
       missing.push(file);
       continue;
