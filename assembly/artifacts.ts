@@ -9,7 +9,7 @@
 // an attacker could pick a million paths that share one bucket and make loading quadratic.
 
 import {
-  OK, E_NOT_AN_OBJECT, E_MISSING_MEMBER, E_ARTIFACTS, E_NO_SEED, E_NO_SLOT,
+  OK, E_NOT_AN_OBJECT, E_MISSING_MEMBER, E_ARTIFACTS, E_NO_SEED, E_NO_SLOT, E_TOO_MANY_ARTIFACTS,
 } from './errors';
 import {
   K_OBJECT, K_STRING, NATURAL, F_NEEDS_ESCAPE, parse, findMember, kindOf, word, skip, tape, orders, errorOffset,
@@ -369,11 +369,16 @@ export function storeLink(len: u32, select: u32): i32 {
   return storeParsed(root);
 }
 
-/** Stores the artifact tables of the already parsed link object `root`. Returns the slot or a negated code. */
-export function storeParsed(root: u32): i32 {
+/**
+ * Stores the artifact tables of the already parsed link object `root`, refusing a side with more than
+ * `maxArtifacts` entries before building anything. Returns the slot or a negated code.
+ */
+export function storeParsed(root: u32, maxArtifacts: u32 = 0xffffffff): i32 {
   if (!seeded) return -E_NO_SEED;
   const m = findMember(root, MATERIALS, 9);
   const p = findMember(root, PRODUCTS, 8);
+  if (m >= 0 && kindOf(<u32>m) == K_OBJECT && word(<u32>m, 1) > maxArtifacts) return -failAt(E_TOO_MANY_ARTIFACTS, <u32>m - 1);
+  if (p >= 0 && kindOf(<u32>p) == K_OBJECT && word(<u32>p, 1) > maxArtifacts) return -failAt(E_TOO_MANY_ARTIFACTS, <u32>p - 1);
   const link = new Link();
   let e = loadSide(link.materials, m < 0 ? 0 : <u32>m);
   if (e == OK) e = loadSide(link.products, p < 0 ? 0 : <u32>p);

@@ -40,3 +40,5 @@ export const E_NO_SEED: i32 = 17;
 export const E_NO_SLOT: i32 = 18;
 /** A rules program that is valid JSON but not of the documented shape, or a malformed artifact rule. */
 export const E_PROGRAM: i32 = 19;
+/** `link_read`: a side of the link has more artifacts than the host's limit. */
+export const E_TOO_MANY_ARTIFACTS: i32 = 20;

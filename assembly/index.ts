@@ -137,8 +137,9 @@ let auxLen: u32 = 0;
  *   - in the aux region, the whole document as plain JSON (canonical, control characters escaped) with the
  *     link's `materials` and `products` written as `{}`.
  * select 1: a Metablock, the link is its `signed`; select 0: the document is the link (a DSSE payload).
+ * A side with more than `maxArtifacts` entries is refused (-20) before any table is built.
  */
-export function link_read(len: u32, select: u32, flags: u32): i32 {
+export function link_read(len: u32, select: u32, flags: u32, maxArtifacts: u32): i32 {
   outputLen = 0;
   auxLen = 0;
   resetProbes();
@@ -154,7 +155,7 @@ export function link_read(len: u32, select: u32, flags: u32): i32 {
     root = <u32>found;
     if (kindOf(root) != K_OBJECT) return -E_NOT_AN_OBJECT;
   }
-  const slot = storeParsed(root);
+  const slot = storeParsed(root, maxArtifacts);
   if (slot < 0) return slot;
   if ((flags & 1) != 0) outputLen = <u32>writeCanonical(root, len);
   auxLen = <u32>writePlain(0, root, aux, len);

@@ -7,7 +7,7 @@
  * as the reference's. Where we deliberately differ, the comment at that spot says so and why.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, openSync, promises as fs, readSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readSync, type Dirent, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InTotoError } from './errors.js';
@@ -565,6 +565,8 @@ interface HashSetup {
   chunkBytes: number;
   /** Where to import @noble/hashes' blake2 from, when blake2b-256 is asked for. */
   blake2Url: string | undefined;
+  /** open(2) flags: read-only and non-blocking, so that a FIFO swapped in after the walk cannot block us. */
+  openFlags: number;
 }
 
 /** A worker's answer to one batch: digests in order, up to the first file it could not read. */
@@ -576,7 +578,8 @@ interface WorkerReply {
 
 /** What hashing needs from its thread: node:fs's sync calls, node:crypto's createHash, @noble/hashes' blake2b. */
 interface HashDeps {
-  openSync(path: string, flags: string): number;
+  openSync(path: string, flags: number): number;
+  fstatSync(fd: number): { isFile(): boolean; size: number; mtimeMs: number; ctimeMs: number };
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
   closeSync(fd: number): void;
   createHash(name: string): { update(data: Uint8Array): unknown; digest(encoding: 'hex'): string };
@@ -624,15 +627,26 @@ function createFileHasher(setup: HashSetup, deps: HashDeps): (path: string) => D
     };
   };
   return (path) => {
-    const fd = deps.openSync(path, 'r');
+    const fd = deps.openSync(path, setup.openFlags);
     try {
+      // What was listed as a file may have been swapped since (a FIFO, a device): hash regular files only.
+      const before = deps.fstatSync(fd);
+      if (!before.isFile()) throw Object.assign(new Error('it is no longer a regular file'), { code: 'ENOTREG' });
       const hashers = setup.algorithms.map(({ node }) => createHasher(node));
       const normalize = setup.normalizeLineEndings ? createNormalizer() : undefined;
+      let total = 0;
       for (;;) {
         const bytesRead = deps.readSync(fd, buffer, 0, setup.chunkBytes, null);
         if (bytesRead === 0) break;
+        total += bytesRead;
         const chunk = normalize ? normalize(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
         for (const hasher of hashers) hasher.update(chunk);
+      }
+      // A file written while we read it has a digest of no version of it: refuse, as tar warns "file changed
+      // as we read it".
+      const after = deps.fstatSync(fd);
+      if (total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+        throw Object.assign(new Error('it changed while it was hashed'), { code: 'ECHANGED' });
       }
       const digests: DigestDict = {};
       setup.algorithms.forEach(({ name }, i) => (digests[name] = hashers[i]!.hex()));
@@ -650,11 +664,11 @@ function createFileHasher(setup: HashSetup, deps: HashDeps): (path: string) => D
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, closeSync, fstatSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const createFileHasher = ${createFileHasher.toString()};
 const ready = (workerData.blake2Url === undefined ? Promise.resolve({}) : import(workerData.blake2Url))
-  .then(({ blake2b }) => createFileHasher(workerData, { openSync, readSync, closeSync, createHash, blake2b }));
+  .then(({ blake2b }) => createFileHasher(workerData, { openSync, readSync, closeSync, fstatSync, createHash, blake2b }));
 parentPort.on('message', async ({ start, paths }) => {
   const hashFile = await ready;
   const digests = [];
@@ -685,6 +699,7 @@ async function hashFiles(files: readonly FileEntry[], algorithms: readonly HashA
     normalizeLineEndings,
     chunkBytes: READ_CHUNK_BYTES,
     blake2Url: algorithms.includes('blake2b-256') ? import.meta.resolve('@noble/hashes/blake2.js') : undefined,
+    openFlags: fsConstants.O_RDONLY | fsConstants.O_NONBLOCK,
   };
   if (files.length <= SMALL_JOB_FILES || threads === 1) return hashInThisThread(files, setup);
   const count = Math.min(threads, Math.ceil(files.length / FILES_PER_WORKER));
@@ -733,7 +748,7 @@ async function hashFiles(files: readonly FileEntry[], algorithms: readonly HashA
 
 async function hashInThisThread(files: readonly FileEntry[], setup: HashSetup): Promise<DigestDict[]> {
   const blake2b = setup.blake2Url === undefined ? undefined : ((await import(setup.blake2Url)) as Pick<HashDeps, 'blake2b'>).blake2b;
-  const hashFile = createFileHasher(setup, { openSync, readSync, closeSync, createHash, blake2b });
+  const hashFile = createFileHasher(setup, { openSync, readSync, closeSync, fstatSync, createHash, blake2b });
   return files.map((file) => {
     try {
       return hashFile(file.fsPath);

@@ -28,7 +28,7 @@ interface RuleExports {
   release(): void;
   set_seed(a: number, b: number, c: number, d: number): number;
   link_store(len: number, select: number): number;
-  link_read(len: number, select: number, flags: number): number;
+  link_read(len: number, select: number, flags: number, maxArtifacts: number): number;
   aux_ptr(): number;
   aux_len(): number;
   link_side_json(slot: number, which: number): number;
@@ -209,6 +209,7 @@ export class RuleEngine {
     }
     if (code === 13) throw new InTotoError('FORMAT', 'invalid link: the document has no "signed" member', { field: 'signed' });
     if (code === 14) throw new InTotoError('LIMIT', `link of ${bytes.length} bytes is larger than the engine's input limit`);
+    if (code === 20) throw new InTotoError('LIMIT', `the link's ${jsonStringAt(bytes, offset) ?? 'materials or products'} hold more artifacts than the limit (maxArtifacts)`, { offset });
     if (code === E_ARTIFACTS) {
       const key = jsonStringAt(bytes, offset);
       throw new InTotoError(
@@ -226,14 +227,14 @@ export class RuleEngine {
    * Metablock's signed bytes), and `lean`, the document as plain JSON text with the link's `materials` and
    * `products` written as `{}`. Refuses what `load` refuses, with the same errors.
    */
-  read(link: Uint8Array, select: Select, canonical: boolean): { handle: LinkHandle; canonical?: Uint8Array; lean: string } {
+  read(link: Uint8Array, select: Select, canonical: boolean, maxArtifacts = 0xffffffff): { handle: LinkHandle; canonical?: Uint8Array; lean: string } {
     const limit = this.#engine.limits.maxInputBytes;
     if (link.length > limit) {
       throw new InTotoError('LIMIT', `link of ${link.length} bytes is larger than the limit of ${limit} bytes`);
     }
     const result = this.#call((ex) => {
       this.#input(ex, link);
-      const slot = ex.link_read(link.length, select === 'signed' ? 1 : 0, canonical ? 1 : 0);
+      const slot = ex.link_read(link.length, select === 'signed' ? 1 : 0, canonical ? 1 : 0, Math.min(maxArtifacts, 0xffffffff) >>> 0);
       const offset = ex.error_offset();
       if (slot < 0) return { slot, offset };
       const bytes = canonical ? new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice() : undefined;

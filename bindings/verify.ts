@@ -76,6 +76,8 @@ export interface VerifyOptions {
    * could otherwise make a few files cost steps^depth loads.
    */
   maxLinkFiles?: number;
+  /** Most artifacts on one side of one link (default: no limit beyond `maxLinkBytes`). */
+  maxArtifacts?: number;
 }
 
 export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'LINK_IGNORED';
@@ -173,6 +175,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     rules,
     artifacts: new Map(),
     now: options.now ?? new Date(),
+    maxArtifacts: options.maxArtifacts ?? 0xffffffff,
     inspections: options.inspections,
     maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
   };
@@ -214,6 +217,7 @@ interface Context {
   /** Artifacts listed by the engine so far, per link (`artifactsOf`). */
   readonly artifacts: Map<LinkHandle, { materials?: Artifacts; products?: Artifacts }>;
   readonly now: Date;
+  readonly maxArtifacts: number;
   readonly inspections: InspectionPolicy | undefined;
   readonly maxDepth: number;
 }
@@ -539,7 +543,7 @@ async function certificateLinks(
 function readLinkFile(ctx: Context, bytes: Uint8Array): { envelope: Envelope; handle: LinkHandle } {
   let read: ReturnType<RuleEngine['read']> | undefined;
   try {
-    read = ctx.rules.read(bytes, 'signed', true);
+    read = ctx.rules.read(bytes, 'signed', true, ctx.maxArtifacts);
   } catch (error) {
     // No `signed` object: not a Metablock; DSSE is read below (anything else fails there, with its reason).
     if (!(error instanceof InTotoError && error.field === 'signed')) throw error;
@@ -560,7 +564,7 @@ function readLinkFile(ctx: Context, bytes: Uint8Array): { envelope: Envelope; ha
       throw new InTotoError('FORMAT', 'a Metablock needs a "signed" object', { field: 'signed' });
     },
     readPayload: (payload) => {
-      const payloadRead = ctx.rules.read(payload, 'whole', false);
+      const payloadRead = ctx.rules.read(payload, 'whole', false, ctx.maxArtifacts);
       handle = payloadRead.handle;
       return JSON.parse(payloadRead.lean);
     },

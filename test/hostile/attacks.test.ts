@@ -5,10 +5,6 @@
  * NFC/NFD), on size and depth (nesting 100,000 deep, a link larger than the limit, a million colliding
  * paths), on the link source (a FIFO, a file larger than the limit, a sublayout that loads itself), and on
  * the bytes a loader hands over.
- *
- * Tests named `[lead-fix]` are `it.fails`: they show a bug in bindings/ that this suite may not fix (see
- * SECURITY.md and the report); they pass while the bug is there. When the fix lands, they start failing:
- * then turn `it.fails` into `it`.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -578,7 +574,7 @@ describe('sublayouts and loaders', () => {
     expect(calls).toBeLessThanOrEqual(501);
   });
 
-  it('files loaded grow as steps^depth for a sublayout that links itself (shown by counts; see the lead-fix test)', async () => {
+  it('files loaded grow as steps^depth for a sublayout that links itself (shown by counts; maxLinkFiles bounds it)', async () => {
     const steps = Array.from({ length: 3 }, (_, i) => ({ name: `s${i}`, keys: [k.erin] }));
     const sub = await signDoc(layoutDoc(steps), k.erin);
     const layout = await signDoc(layoutDoc([{ name: 'package', keys: [k.erin] }]), k.ownerEd);

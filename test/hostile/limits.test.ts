@@ -1,8 +1,7 @@
 /**
  * Every limit that bounds what hostile metadata can cost, tested at its edge: the largest document, the
  * deepest nesting, the longest number, the deepest sublayout, the largest RSA key, the widest parameter.
- * The limits SECURITY.md lists as missing (artifacts per link, files per verification) have `[lead-fix]`
- * tests written against the API they need; see SECURITY.md, "Limits".
+ * See SECURITY.md, "Limits".
  */
 import { describe, expect, it } from 'vitest';
 import { derBitString, derNull, derOid, derSequence, derUnsignedInteger } from '../../bindings/der.js';
@@ -178,7 +177,7 @@ describe('limits', () => {
    * `maxArtifacts` option (VerifyOptions, passed to parseLink, and an engine-side check in `link_store` so the
    * tables are never built): LIMIT naming the link when a side has more.
    */
-  it.fails('[lead-fix] maxArtifacts: a link with more artifacts than the limit is a LIMIT failure', async () => {
+  it('maxArtifacts: a link with more artifacts than the limit is a LIMIT failure', async () => {
     const layout = await signDoc(layoutDoc([{ name: 'build', keys: [k.alice] }]), k.ownerEd);
     const products = Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`f${i}`, {}]));
     const link = await signDoc(linkDoc('build', {}, products), k.alice);

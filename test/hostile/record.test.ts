@@ -2,8 +2,7 @@
  * Recording from hostile trees (bindings/record.ts, and link writing in bindings/link.ts): FIFOs and devices,
  * symlink loops, files that vanish, change or turn into FIFOs while they are hashed, paths outside the base
  * path. Each ends in a clear, typed error or a result that says exactly what was recorded, and never in a
- * partial link file. `[lead-fix]` tests are `it.fails`: they show a bug to fix in bindings/record.ts (see the
- * comment on each); turn them into `it` when it lands.
+ * partial link file.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -141,7 +140,7 @@ describe('files that change under the recorder', () => {
    * when the walk did not follow a link there), fstat the descriptor, refuse anything but a regular file with an
    * IO error naming the artifact.
    */
-  it.fails('[lead-fix] a file replaced by a FIFO after it was listed is refused, not hashed as whatever the FIFO gives', async () => {
+  it('a file replaced by a FIFO after it was listed is refused, not hashed as whatever the FIFO gives', async () => {
     const root = dir();
     mkdirSync(join(root, 'd'));
     writeFileSync(join(root, 'd/f.txt'), 'real content');
@@ -175,7 +174,7 @@ describe('files that change under the recorder', () => {
    * reading; a different size, mtime or ctime is an IO error ("changed while it was hashed"), as `tar` warns
    * "file changed as we read it".
    */
-  it.fails('[lead-fix] a file that changes while it is hashed is an error, not the digest of no version of it', async () => {
+  it('a file that changes while it is hashed is an error, not the digest of no version of it', async () => {
     const root = dir();
     const big = join(root, 'big');
     writeFileSync(big, new Uint8Array(48 << 20));
