@@ -78,6 +78,10 @@ export interface VerifyOptions {
   maxLinkFiles?: number;
   /** Most artifacts on one side of one link (default: no limit beyond `maxLinkBytes`). */
   maxArtifacts?: number;
+  /** Return the trace of which rule consumed which artifacts (default true; on large chains it costs time). */
+  trace?: boolean;
+  /** Return the summary link with its artifacts when verification passes (default true; likewise). */
+  summary?: boolean;
 }
 
 export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'LINK_IGNORED';
@@ -123,7 +127,7 @@ export interface Verdict {
   readonly warnings: readonly VerdictWarning[];
   /** Which rule consumed which artifacts, per step or inspection and side. */
   readonly trace: readonly (RuleTraceEntry & { readonly layout: readonly string[] })[];
-  /** The summary link of the verified chain (first step's materials, last step's products), when it passed. */
+  /** The summary link of the verified chain (first step's materials, last step's products), when it passed (and was asked for). */
   readonly summary?: LinkJSON;
 }
 
@@ -176,6 +180,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     artifacts: new Map(),
     now: options.now ?? new Date(),
     maxArtifacts: options.maxArtifacts ?? 0xffffffff,
+    trace: options.trace ?? true,
     inspections: options.inspections,
     maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
   };
@@ -185,7 +190,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     const loader = budgeted(toLoader(options.links, { maxBytes: options.maxLinkBytes ?? getEngine().limits.maxInputBytes }), options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES);
     const source = { loader, lister: toLister(options.links) };
     const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '');
-    if (root && out.failures.length === 0) {
+    if (root && out.failures.length === 0 && options.summary !== false) {
       summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
     }
   } catch (error) {
@@ -218,6 +223,7 @@ interface Context {
   readonly artifacts: Map<LinkHandle, { materials?: Artifacts; products?: Artifacts }>;
   readonly now: Date;
   readonly maxArtifacts: number;
+  readonly trace: boolean;
   readonly inspections: InspectionPolicy | undefined;
   readonly maxDepth: number;
 }
@@ -660,7 +666,7 @@ function ruleItem(kind: 'step' | 'inspection', item: Step | Inspection): RuleIte
 /** Runs the rule engine over `items` and turns its findings into failures that explain themselves. */
 function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap<string, CountedLink>, path: readonly string[]): void {
   if (items.length === 0) return;
-  const result = ctx.rules.apply(items, new Map([...links].map(([name, link]) => [name, link.handle] as const)), { trace: true });
+  const result = ctx.rules.apply(items, new Map([...links].map(([name, link]) => [name, link.handle] as const)), { trace: ctx.trace });
   for (const entry of result.trace) ctx.out.trace.push({ ...entry, layout: path });
   for (const finding of result.failures) {
     const owner = items[finding.itemIndex]!;

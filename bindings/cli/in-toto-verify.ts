@@ -130,6 +130,9 @@ async function main(argv: readonly string[]): Promise<number> {
       layoutKeys,
       links: { directory: resolve(values.get('link-dir')?.[0] ?? '.') },
       inspections: { run: nodeInspectionRunner({ cwd: process.cwd() }) },
+      // The trace and the summary are printed only with --json or -v: on large chains they cost time.
+      trace: values.has('json') || values.has('verbose'),
+      summary: values.has('json'),
       ...(values.has('parameters') ? { parameters } : {}),
     });
     const graphPath = values.get('graph')?.[0];
