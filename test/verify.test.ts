@@ -87,6 +87,18 @@ describe('verify()', () => {
     }
   });
 
+  it('leaves out the trace and the summary when asked (they cost time on large chains)', async () => {
+    const full = await verify(await chain());
+    expect(full.trace.length).toBeGreaterThan(0);
+    expect(full.summary).toBeDefined();
+    const lean = await verify({ ...(await chain()), trace: false, summary: false });
+    expect(lean.passed).toBe(true);
+    expect(lean.trace).toEqual([]);
+    expect(lean.summary).toBeUndefined();
+    const failing = await verify({ ...(await chain({ appDigest: 'b' })), trace: false });
+    expect(failing.failures.map((f) => f.code)).toEqual(['RULE_DISALLOW']);
+  });
+
   it('fails a broken hash chain with the step, rule, artifact and both digests', async () => {
     const verdict = await verify(await chain({ appDigest: 'b' }));
     expect(verdict.passed).toBe(false);
