@@ -9,7 +9,6 @@ import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { verdictToSvg } from '../graph.js';
-import { nodeInspectionRunner } from '../inspect-node.js';
 import { loadPublicKey, type KeyType } from '../keys.js';
 import { verify, type Verdict } from '../verify.js';
 import { helpText, parseArgs, UsageError, type OptionSpec } from './args.js';
@@ -129,7 +128,8 @@ async function main(argv: readonly string[]): Promise<number> {
       layout: layoutBytes,
       layoutKeys,
       links: { directory: resolve(values.get('link-dir')?.[0] ?? '.') },
-      inspections: { run: nodeInspectionRunner({ cwd: process.cwd() }) },
+      // Loaded only when the layout has inspections: most verifications never need the recording code.
+      inspections: { run: async (inspection) => (await import('../inspect-node.js')).nodeInspectionRunner({ cwd: process.cwd() })(inspection) },
       // The trace and the summary are printed only with --json or -v: on large chains they cost time.
       trace: values.has('json') || values.has('verbose'),
       summary: values.has('json'),

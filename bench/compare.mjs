@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Whole-process comparison with the reference CLI (Debian's in-toto 1.3.1), same inputs, one run,
+// interleaved: our `node dist/cli/in-toto-verify.js`, the reference's `in-toto-verify`, and the floor
+// (bench/lib/floor.mjs: read, parse and canonicalize every file in the engine, verify each signature).
+//
+//   node bench/compare.mjs [--quick] [--keep-node-extra-ca-certs] [--json out.json]
+//
+// Inputs (bench/lib/fixtures.mjs, cached in bench/.cache/): the in-toto demo chain, verified without its
+// inspection and with it (`tar xzf foo.tar.gz`, in a fresh copy of the client directory per run, outside the
+// timing), and a 3-step chain whose links each list N files as materials and as products, N = 1,000 /
+// 10,000 / 100,000. Reported: wall time (mean, sd, min of several runs) and peak RSS for each.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, BENCH, buildFingerprint, chainFixture, demoFixture, ensureReference } from './lib/fixtures.mjs';
+import { childEnv, compareRuns, ensureGnuTime, runOnce, stats, waitForQuiet } from './lib/measure.mjs';
+
+export const SIZES = [1000, 10000, 100000];
+
+const OURS = join(ROOT, 'dist/cli/in-toto-verify.js');
+const FLOOR = join(BENCH, 'lib/floor.mjs');
+
+function verifyArgs(layout, key) {
+  return ['--layout', layout, '--layout-keys', key, '--key-types', 'ed25519'];
+}
+
+function contenders({ cwd, prepare, layout, key, floor = true, referenceWarmup = 1 }) {
+  const where = prepare ? { prepare } : { cwd };
+  const list = [
+    { name: 'ours', cmd: process.execPath, args: [OURS, ...verifyArgs(layout, key)], ...where },
+    { name: 'reference', cmd: 'in-toto-verify', args: verifyArgs(layout, key), warmup: referenceWarmup, ...where },
+  ];
+  if (floor) list.push({ name: 'floor', cmd: process.execPath, args: [FLOOR, layout, key, '.'], ...where });
+  return list;
+}
+
+/** Interpreter start alone: what no program on either side can go under. */
+function startup(reps, log) {
+  const out = {};
+  const time = (name, cmd, args, env) => {
+    const list = [];
+    childEnv(env === 'keep');
+    runOnce(cmd, args, { cwd: tmpdir() });
+    for (let i = 0; i < reps; i++) list.push(runOnce(cmd, args, { cwd: tmpdir() }));
+    out[name] = { ms: stats(list.map((s) => s.ms)), rssMiB: stats(list.map((s) => s.rssMiB)) };
+    log(`  ${name}: ${out[name].ms.mean.toFixed(1)} ms`);
+  };
+  time('node -e 0', process.execPath, ['-e', '0']);
+  if (process.env.NODE_EXTRA_CA_CERTS) time('node -e 0, NODE_EXTRA_CA_CERTS set', process.execPath, ['-e', '0'], 'keep');
+  // The reference's own interpreter (its #! line), not whatever python3 is first on PATH.
+  time('/usr/bin/python3 -c 0', '/usr/bin/python3', ['-c', '0']);
+  time('/usr/bin/python3 -c "import in_toto.verifylib"', '/usr/bin/python3', ['-c', 'import in_toto.verifylib']);
+  return out;
+}
+
+export async function compare({ quick = false, keepCaCerts = false, log = console.log } = {}) {
+  ensureReference(log);
+  ensureGnuTime(log);
+  const reps = quick ? { demo: 5, 1000: 3, 10000: 2, 100000: 1, startup: 5 } : { demo: 15, 1000: 10, 10000: 5, 100000: 3, startup: 15 };
+  const results = { reps, keepCaCerts, startup: {}, demo: {}, chains: {} };
+
+  log('interpreter start');
+  waitForQuiet({ log });
+  results.startup = startup(reps.startup, log);
+  childEnv(keepCaCerts);
+
+  const demo = await demoFixture(log);
+  const client = join(demo.dir, 'client');
+  // Other processes on the machine skew every number: each section starts once the CPUs are idle (or after
+  // a minute of waiting), and records how busy they were then.
+  // The fingerprint of dist/ and the engine is taken with it: a rebuild in the middle of a run shows.
+  const quiet = () => ({ busyBefore: waitForQuiet({ log }), build: buildFingerprint() });
+  log('demo chain, without the inspection');
+  let q = quiet();
+  results.demo.noInspection = { ...compareRuns(contenders({ cwd: client, layout: demo.layouts.noInspect, key: demo.key }), { reps: reps.demo, log }), ...q };
+  log('demo chain, with the inspection (tar xzf foo.tar.gz, in a fresh copy of the client directory per run)');
+  const prepare = () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'in-toto-bench-demo-'));
+    cpSync(client, cwd, { recursive: true });
+    return { cwd, cleanup: () => rmSync(cwd, { recursive: true, force: true }) };
+  };
+  q = quiet();
+  results.demo.inspection = { ...compareRuns(contenders({ prepare, layout: demo.layouts.inspect, key: demo.key, floor: false }), { reps: reps.demo, log }), ...q };
+
+  for (const n of SIZES) {
+    const chain = await chainFixture(n, log);
+    log(`3-step chain, N = ${n} (${(chain.linkBytes / 1e6).toFixed(1)} MB of links)`);
+    q = quiet();
+    const runs = compareRuns(contenders({ cwd: chain.dir, layout: chain.layout, key: chain.key, referenceWarmup: n >= 100000 ? 0 : 1 }), { reps: reps[n], log });
+    results.chains[n] = { linkBytes: chain.linkBytes, ...runs, ...q };
+  }
+  return results;
+}
+
+const fmt = (s) => `${(s.mean / 1000).toFixed(3)} s ± ${(s.sd / 1000).toFixed(3)}`;
+
+export function summaryTable(results) {
+  const rows = [['input', 'ours', 'reference', 'floor', 'reference / ours', 'ours / floor', 'peak RSS ours / reference / floor']];
+  const row = (label, r) => {
+    const floor = r.floor ? fmt(r.floor.ms) : '-';
+    rows.push([
+      label, fmt(r.ours.ms), fmt(r.reference.ms), floor,
+      `${(r.reference.ms.mean / r.ours.ms.mean).toFixed(1)}x`,
+      r.floor ? `${(r.ours.ms.mean / r.floor.ms.mean).toFixed(2)}x` : '-',
+      [r.ours, r.reference, r.floor].filter(Boolean).map((x) => x.rssMiB.max.toFixed(0)).join(' / ') + ' MiB',
+    ]);
+  };
+  row('demo, no inspection', results.demo.noInspection);
+  row('demo, with inspection', results.demo.inspection);
+  for (const [n, r] of Object.entries(results.chains)) row(`chain N = ${Number(n).toLocaleString('en-US')}`, r);
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  const jsonAt = argv.indexOf('--json');
+  const results = await compare({ quick: argv.includes('--quick'), keepCaCerts: argv.includes('--keep-node-extra-ca-certs') });
+  for (const row of summaryTable(results)) console.log(row.join(' | '));
+  if (jsonAt >= 0) writeFileSync(argv[jsonAt + 1], JSON.stringify(results, null, 2) + '\n');
+}
