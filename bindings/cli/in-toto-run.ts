@@ -20,6 +20,8 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'products', short: 'p', kind: 'many', metavar: '<path>', help: 'files or directories whose paths and hashes are recorded after the command ran (symlinks followed)' },
   { name: 'record-streams', short: 's', kind: 'flag', help: "record the command's stdout and stderr in the link (and show them); not for interactive commands" },
   { name: 'no-command', short: 'x', kind: 'flag', help: 'record a link without running a command, e.g. for a signed-off step' },
+  // Not in 1.3.1's tool; in-toto-golang's and newer python's flag: hash text with CRLF and lone CR read as LF.
+  { name: 'normalize-line-endings', kind: 'flag', help: 'hash files with CRLF and CR line endings normalized to LF (as in-toto-golang and newer in-toto)' },
   O.key, O.keyType, O.password, O.gpg, O.gpgHome, O.exclude, O.basePath, O.lstripPaths, O.metadataDirectory, O.useDsse, O.verbose, O.quiet,
 ];
 
@@ -61,6 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
       // Read only when a command runs: the reference fails on a bad value only then.
       timeoutSeconds: command.length > 0 ? timeoutSetting(settings) : undefined,
       ...artifactOptionsFromArgs(parsed, settings, log),
+      normalizeLineEndings: parsed.values.has('normalize-line-endings'),
       key,
       format: parsed.values.has('use-dsse') ? 'dsse' : 'metablock',
       metadataDirectory: single(parsed, 'metadata-directory'),
