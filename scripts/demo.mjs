@@ -1,7 +1,7 @@
-// The main job: the in-toto demo supply chain, end to end, against the reference on this machine.
-//   1. keys made with the reference's in-toto-keygen (owner ed25519, bob ed25519, carol RSA)
+// The main job: the in-toto demo supply chain, end to end, with our tools, checked against the reference.
+//   1. keys made with our in-toto-keygen (owner and bob ed25519, carol RSA)
 //   2. the layout written and signed by this library
-//   3. the steps recorded with the reference's in-toto-run
+//   3. the steps recorded with our in-toto-run
 //   4. verified by our in-toto-verify and by the reference's: both pass
 //   5. the final product replaced by an attacker: both refuse, ours says exactly why
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,14 +18,16 @@ const ourVerify = join(root, 'dist/cli/in-toto-verify.js');
 const dir = mkdtempSync(join(tmpdir(), 'in-toto-demo-'));
 const say = (text) => process.stdout.write(`\n== ${text}\n`);
 const run = (cmd, args, cwd = dir) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+/** One of our command-line tools, from dist/cli/. */
+const tool = (name, args, cwd = dir) => run(process.execPath, [join(root, 'dist/cli', `${name}.js`), ...args], cwd);
 
 await initEngine();
 say(`working in ${dir}`);
 
-say('1. keys (reference in-toto-keygen): owner and bob ed25519, carol RSA');
-run('in-toto-keygen', ['-t', 'ed25519', 'owner']);
-run('in-toto-keygen', ['-t', 'ed25519', 'bob']);
-run('in-toto-keygen', ['-t', 'rsa', '-b', '2048', 'carol']);
+say('1. keys (our in-toto-keygen): owner and bob ed25519, carol RSA');
+tool('in-toto-keygen', ['-t', 'ed25519', 'owner']);
+tool('in-toto-keygen', ['-t', 'ed25519', 'bob']);
+tool('in-toto-keygen', ['-t', 'rsa', '-b', '2048', 'carol']);
 const owner = await loadPrivateKey(readFileSync(join(dir, 'owner')), { keyType: 'ed25519' });
 const bob = loadPublicKey(readFileSync(join(dir, 'bob.pub')), { keyType: 'ed25519' });
 const carol = loadPublicKey(readFileSync(join(dir, 'carol.pub')), { keyType: 'rsa' });
@@ -55,10 +57,10 @@ const client = mkdtempSync(join(tmpdir(), 'in-toto-demo-client-'));
 writeFileSync(join(client, 'root.layout'), serializeEnvelope(signed));
 copyFileSync(join(dir, 'owner.pub'), join(client, 'owner.pub'));
 
-say('3. the steps, recorded with the reference in-toto-run');
+say('3. the steps, recorded with our in-toto-run');
 writeFileSync(join(dir, 'foo.py'), 'print("hello world")\n');
-run('in-toto-run', ['-n', 'write-code', '-k', 'bob', '-t', 'ed25519', '-p', 'foo.py', '-x']); // bob edited foo.py by hand
-run('in-toto-run', ['-n', 'package', '-k', 'carol', '-m', 'foo.py', '-p', 'foo.tar.gz', '--', 'tar', 'zcvf', 'foo.tar.gz', 'foo.py']);
+tool('in-toto-run', ['-n', 'write-code', '-k', 'bob', '-t', 'ed25519', '-p', 'foo.py', '-x']); // bob edited foo.py by hand
+tool('in-toto-run', ['-n', 'package', '-k', 'carol', '-m', 'foo.py', '-p', 'foo.tar.gz', '--', 'tar', 'zcvf', 'foo.tar.gz', 'foo.py']);
 for (const file of ['foo.tar.gz', `write-code.${bob.keyid.slice(0, 8)}.link`, `package.${carol.keyid.slice(0, 8)}.link`]) {
   copyFileSync(join(dir, file), join(client, file));
 }
