@@ -163,36 +163,31 @@ function signatureCases(lib, read, vectors) {
       else await refuses(() => lib.verifyEnvelope(envelope, [key]), 'SIGNATURE', v.name);
     },
   }));
-  // Every crypto backend this runtime has, on the raw signatures (a backend the runtime lacks, or one that
-  // does not do a key type, is skipped, not failed).
+  // Every crypto backend on the raw signatures. Where this runtime lacks a backend (node:crypto outside Node
+  // and Deno) or a backend does not do a key type (noble: ed25519 only), the case checks that it says so with
+  // an UNSUPPORTED error instead of answering: never a verdict from a backend that cannot give one.
   for (const backend of lib.BACKENDS) {
     for (const v of vectors.filter((x) => x.keyid !== undefined)) {
-      const prepare = async () => {
-        const impl = await lib.getBackend(backend);
-        const envelope = lib.readEnvelope(await read(`signatures/${v.file}`));
-        const key = lib.loadPublicKey(await read(`signatures/${v.key}`), { keyType: v.keyType });
-        const entry = envelope.signatures[0];
-        assert(entry, 'no signature');
-        const sig = envelope.kind === 'metablock' ? lib.fromHex(entry.sig) : lib.fromBase64(entry.sig);
-        assert(sig, 'undecodable signature');
-        return [impl, key, envelope.signedBytes, sig];
-      };
       cases.push({
         group: `signatures (${backend} backend)`,
         name: v.name,
-        async skip() {
-          try {
-            const [impl, key] = await prepare();
-            await impl.verify(key, new Uint8Array(1), new Uint8Array(64));
-          } catch (error) {
-            const err = /** @type {{ code?: string, message?: string }} */ (error);
-            if (err?.code === 'UNSUPPORTED') return err.message ?? 'unsupported';
-          }
-          return undefined;
-        },
         async run() {
-          const [impl, key, data, sig] = await prepare();
-          equal(await impl.verify(key, data, sig), v.valid, `${backend} verify`);
+          const envelope = lib.readEnvelope(await read(`signatures/${v.file}`));
+          const key = lib.loadPublicKey(await read(`signatures/${v.key}`), { keyType: v.keyType });
+          const entry = envelope.signatures[0];
+          assert(entry, 'no signature');
+          const sig = envelope.kind === 'metablock' ? lib.fromHex(entry.sig) : lib.fromBase64(entry.sig);
+          assert(sig, 'undecodable signature');
+          let answer;
+          try {
+            const impl = await lib.getBackend(backend);
+            answer = await impl.verify(key, envelope.signedBytes, sig);
+          } catch (error) {
+            const err = /** @type {{ code?: string }} */ (error);
+            if (err?.code === 'UNSUPPORTED') return;
+            throw error;
+          }
+          equal(answer, v.valid, `${backend} verify`);
         },
       });
     }
