@@ -8,7 +8,8 @@
  * A key names its signature by any of its ids (`keyidCandidates`: other implementations compute them
  * differently); callers that know the one id that counts (a layout's `keys` map) pass it. ECDSA signatures are
  * DER, as every in-toto implementation writes them; in DSSE envelopes raw r||s (IEEE P1363, what the DSSE
- * specification's own test vector uses) is accepted too.
+ * specification's own test vector uses) is accepted too. OpenPGP keys verify the reference's OpenPGP signature
+ * entries (`openpgp/`), in Metablocks only.
  */
 import { getEngine, parseJson } from './engine.js';
 import { fromBase64, fromHex, pae, toBase64, toHex } from './encoding.js';
@@ -17,16 +18,25 @@ import { dumpCompactJson, dumpReferenceJson } from './reference-json.js';
 import { sign, verify } from './crypto/index.js';
 import { ecdsaRawToDer } from './crypto/webcrypto.js';
 import { ecdsaCurve, keyidCandidates, type PrivateKey, type PublicKey } from './keys.js';
+import { isGpgKey, type GpgPublicKey } from './openpgp/key.js';
+import { isGpgSignature, verifyGpgSignature, type GpgSignature, type GpgVerifyOptions } from './openpgp/signature.js';
 
 /** The payload type in-toto's DSSE envelopes carry; anything else is not in-toto metadata. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
-/** One entry of `signatures`, as written. GPG signatures carry `other_headers` too: kept, not interpreted here. */
+/**
+ * One entry of `signatures`, as written: `{keyid, sig}` (securesystemslib; hex in a Metablock, base64 in DSSE),
+ * or in a Metablock the reference's OpenPGP form `{keyid, other_headers, signature}` (no `sig`; see
+ * `openpgp/signature.ts`). Other fields (golang's `cert`) are kept.
+ */
 export interface SignatureEntry {
   keyid: string;
-  sig: string;
+  sig?: string;
   [field: string]: unknown;
 }
+
+/** A key that verifies signatures: securesystemslib's kinds, or an OpenPGP key with its subkeys. */
+export type VerificationKey = PublicKey | GpgPublicKey;
 
 interface EnvelopeBase {
   /** The signed metadata as a plain JSON value (`signed`, or the parsed DSSE payload). */
@@ -53,12 +63,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readSignatures(value: unknown, field: string): SignatureEntry[] {
+function readSignatures(value: unknown, field: string, kind: Envelope['kind']): SignatureEntry[] {
   if (!Array.isArray(value)) throw new InTotoError('FORMAT', `${field} must be a list of signatures`, { field });
   return value.map((entry, i) => {
     const at = `${field}[${i}]`;
     if (!isRecord(entry)) throw new InTotoError('FORMAT', `${at} must be an object with "keyid" and "sig"`, { field: at });
     if (typeof entry.keyid !== 'string') throw new InTotoError('FORMAT', `${at}.keyid must be a string`, { field: `${at}.keyid` });
+    // The reference's OpenPGP signatures exist in Metablocks only (securesystemslib GPG_SIGNATURE_SCHEMA).
+    if (kind === 'metablock' && isGpgSignature(entry)) return { ...entry, keyid: entry.keyid };
     if (typeof entry.sig !== 'string') throw new InTotoError('FORMAT', `${at}.sig must be a string`, { field: `${at}.sig` });
     return { ...entry, keyid: entry.keyid, sig: entry.sig };
   });
@@ -98,7 +110,7 @@ export function envelopeFromDocument(doc: unknown, parts: EnvelopeParts): Envelo
     }
   }
   // The reference reads a missing "signatures" as none; so do we (verification then fails for want of one).
-  const signatures = readSignatures(doc.signatures ?? [], 'signatures');
+  const signatures = readSignatures(doc.signatures ?? [], 'signatures', 'metablock');
   return { kind: 'metablock', signed: doc.signed, signedBytes: parts.signedBytes(), signatures };
 }
 
@@ -115,7 +127,7 @@ function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvel
       throw new InTotoError('FORMAT', `unknown DSSE envelope field "${key}"`, { field: key });
     }
   }
-  const signatures = readSignatures(doc.signatures, 'signatures');
+  const signatures = readSignatures(doc.signatures, 'signatures', 'dsse');
   let signed: unknown;
   try {
     signed = parts.readPayload(payload);
@@ -134,6 +146,7 @@ export type Signed = Pick<Envelope, 'kind' | 'signatures' | 'signedBytes'>;
 
 /** Decodes a signature's bytes per envelope kind; undefined when malformed (which then fails verification). */
 function signatureBytes(envelope: Signed, entry: SignatureEntry): Uint8Array | undefined {
+  if (entry.sig === undefined) return undefined;
   return envelope.kind === 'metablock' ? fromHex(entry.sig) : fromBase64(entry.sig);
 }
 
@@ -150,11 +163,23 @@ async function signatureHolds(envelope: Signed, key: PublicKey, sig: Uint8Array)
  * own first); a layout's `keys` map names the one id that counts. Throws `SIGNATURE` (naming the keyid)
  * when there is no such signature or it does not verify.
  */
-export async function verifySignatureBy(envelope: Signed, key: PublicKey, keyids: readonly string[] = keyidCandidates(key)): Promise<void> {
+export async function verifySignatureBy(
+  envelope: Signed,
+  key: VerificationKey,
+  keyids: readonly string[] = isGpgKey(key) ? [key.keyid, ...key.subkeys.keys()] : keyidCandidates(key),
+  options: GpgVerifyOptions = {},
+): Promise<void> {
   const entry = envelope.signatures.find((s) => keyids.includes(s.keyid));
   if (!entry) {
-    const also = keyids.length > 1 ? ` (nor under any of its ${keyids.length - 1} other ids)` : '';
+    const also = keyids.length > 1 ? ` (nor under any of its ${keyids.length - 1} other ids${isGpgKey(key) ? ': its subkeys' : ''})` : '';
     throw new InTotoError('SIGNATURE', `no signature by key ${key.keyid}${also}`, { keyid: key.keyid });
+  }
+  if (isGpgKey(key)) {
+    // Only the reference's OpenPGP form can hold an OpenPGP signature, and only in a Metablock.
+    if (envelope.kind !== 'metablock' || !isGpgSignature(entry)) {
+      throw new InTotoError('SIGNATURE', `the signature by key ${entry.keyid} is not an OpenPGP signature ({keyid, other_headers, signature} in a Metablock)`, { keyid: entry.keyid });
+    }
+    return verifyGpgSignature(entry as unknown as GpgSignature, key, envelope.signedBytes, options);
   }
   const sig = signatureBytes(envelope, entry);
   if (!sig || !(await signatureHolds(envelope, key, sig))) {
@@ -163,9 +188,9 @@ export async function verifySignatureBy(envelope: Signed, key: PublicKey, keyids
 }
 
 /** Verifies that every one of `keys` signed the envelope (the reference's rule for layouts). */
-export async function verifyEnvelope(envelope: Envelope, keys: readonly PublicKey[]): Promise<void> {
+export async function verifyEnvelope(envelope: Envelope, keys: readonly VerificationKey[], options: GpgVerifyOptions = {}): Promise<void> {
   if (keys.length === 0) throw new InTotoError('SIGNATURE', 'no verification key given');
-  for (const key of keys) await verifySignatureBy(envelope, key);
+  for (const key of keys) await verifySignatureBy(envelope, key, undefined, options);
 }
 
 /** A DSSE envelope of any payload type, its payload not interpreted (DSSE protocol v1.0). */
@@ -197,6 +222,7 @@ export function readDsseEnvelope(bytes: Uint8Array | string): RawDsseEnvelope {
   const signatures = readSignatures(
     doc.signatures.map((s: unknown) => (isRecord(s) && s.keyid === undefined ? { ...s, keyid: '' } : s)),
     'signatures',
+    'dsse',
   );
   return { kind: 'dsse', payloadType: doc.payloadType, payload, signedBytes: pae(doc.payloadType, payload), signatures };
 }
@@ -217,7 +243,7 @@ export async function verifyDsse(envelope: RawDsseEnvelope | DsseEnvelope, keys:
     const ordered = [...envelope.signatures].sort((a, b) => rank(a) - rank(b)).slice(0, MAX_DSSE_TRIES);
     let ok = false;
     for (const entry of ordered) {
-      const sig = fromBase64(entry.sig);
+      const sig = entry.sig === undefined ? undefined : fromBase64(entry.sig);
       if (sig && (await signatureHolds(envelope, key, sig))) {
         ok = true;
         break;

@@ -13,6 +13,7 @@ export type ErrorCode =
   // keys and signatures
   | 'KEY' // a key that cannot be read, or is of an unsupported type or scheme
   | 'KEY_PASSWORD' // an encrypted private key without the right password
+  | 'KEY_EXPIRED' // an OpenPGP key (or its primary key) past its expiration time
   | 'SIGNATURE' // a signature that is missing, malformed or does not verify
   | 'UNSUPPORTED' // a feature this runtime cannot provide (e.g. RSA signing without WebCrypto)
   // the engine itself

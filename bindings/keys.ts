@@ -954,6 +954,12 @@ function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
   return Point.BASE.multiply(s).toBytes();
 }
 
+/** DER SPKI of a raw Ed25519 public key (checked to be a curve point); for OpenPGP keys. */
+export const ed25519SpkiFromRaw = (raw: Uint8Array): Uint8Array => ed25519Spki(raw);
+
+/** DER SPKI of an RSA key from its modulus and exponent (big-endian magnitudes), checked as every RSA key here. */
+export const rsaSpkiFromParts = (n: Uint8Array, e: Uint8Array): Uint8Array => rsaSpki(n, e);
+
 function ed25519Spki(raw: Uint8Array): Uint8Array {
   if (raw.length !== 32) throw new DerError('an Ed25519 public key is 32 bytes (RFC 8410 §3)');
   try {

@@ -13,12 +13,13 @@
  *   reference's `in_toto_match_products` does not, so it reports files below them as missing).
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
 import { InTotoError } from './errors.js';
 import type { PrivateKey } from './keys.js';
 import { linkFileName } from './link-source.js';
+import { gpgExportKey, gpgSign, isGpgSigner, type GpgSigner } from './openpgp/gpg-node.js';
 import { layoutToJSON, linkToJSON, parseLink, parseSigned, type Link, type LinkJSON } from './models.js';
 import { compareCodePoints } from './reference-json.js';
 import { recordArtifacts, type ArtifactDict, type RecordOptions } from './record.js';
@@ -69,8 +70,11 @@ export interface StepOptions extends ArtifactOptions {
   onPhase?: (phase: StepPhase, detail: readonly string[]) => void;
 }
 
+/** A private key, or a key in a GnuPG keyring signed with through `gpg` (`gpgSigner()`; Metablocks only). */
+export type SigningKey = PrivateKey | GpgSigner;
+
 export interface SigningOptions {
-  key: PrivateKey;
+  key: SigningKey;
   /** Default `metablock`. */
   format?: MetadataFormat;
 }
@@ -114,9 +118,14 @@ export async function recordStep(options: StepOptions): Promise<LinkJSON> {
 export async function runStep(options: StepOptions & SigningOptions & { metadataDirectory?: string }): Promise<Recorded> {
   const link = await recordStep(options);
   const envelope = await signMetadata(link, [options.key], options.format);
-  const path = resolveIn(options.cwd, inDirectory(options.metadataDirectory, linkFileName(options.name, options.key.keyid)));
+  const path = resolveIn(options.cwd, inDirectory(options.metadataDirectory, linkFileName(options.name, signerId(envelope))));
   await writeMetadataFile(path, envelope);
   return { path, envelope, link };
+}
+
+/** The id of the envelope's last signature: the key a link file is named after (a gpg key's: the subkey's that signed). */
+function signerId(envelope: Envelope): string {
+  return envelope.signatures.at(-1)!.keyid;
 }
 
 /** The file `in-toto-record start` writes, in the working directory: `.<name>.<keyid8>.link-unfinished`. */
@@ -142,7 +151,7 @@ export async function recordStart(options: RecordStartOptions): Promise<Recorded
     environment: environmentOf(options.cwd ?? process.cwd(), options.recordEnvironment),
   };
   const envelope = await signMetadata(link, [options.key], options.format);
-  const path = resolveIn(options.cwd, unfinishedLinkFileName(options.name, options.key.keyid));
+  const path = resolveIn(options.cwd, unfinishedLinkFileName(options.name, signerId(envelope)));
   await writeMetadataFile(path, envelope);
   return { path, envelope, link };
 }
@@ -160,20 +169,28 @@ export interface RecordStopOptions extends ArtifactOptions, SigningOptions {
  * `format` decides the one written.
  */
 export async function recordStop(options: RecordStopOptions): Promise<Recorded> {
-  const unfinished = resolveIn(options.cwd, unfinishedLinkFileName(options.name, options.key.keyid));
+  const key = options.key;
+  const unfinished = resolveIn(options.cwd, isGpgSigner(key) ? await findUnfinished(options.name, options.cwd) : unfinishedLinkFileName(options.name, key.keyid));
   let bytes: Uint8Array;
   try {
     bytes = await readFile(unfinished);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    const why = missing ? `no preliminary link for step '${options.name}' signed by key ${options.key.keyid.slice(0, 8)}... (run 'in-toto-record start' first)` : (error as Error).message;
+    const why = missing ? `no preliminary link for step '${options.name}' signed by key ${isGpgSigner(key) ? '' : key.keyid.slice(0, 8)}... (run 'in-toto-record start' first)` : (error as Error).message;
     throw new InTotoError('IO', `cannot read ${unfinished}: ${why}`, { path: unfinished, step: options.name }, { cause: error });
   }
   const envelope = readEnvelope(bytes);
-  await verifySignatureBy(envelope, options.key);
+  if (isGpgSigner(key)) {
+    // As the reference: the keyring's key (the one named, else the preliminary link's signer) must have signed it.
+    const id = key.keyid?.replace(/!$/, '') ?? envelope.signatures[0]?.keyid;
+    if (!id) throw new InTotoError('SIGNATURE', `the preliminary link ${unfinished} is not signed`, { path: unfinished });
+    await verifySignatureBy(envelope, await gpgExportKey(id, key.homedir));
+  } else {
+    await verifySignatureBy(envelope, key);
+  }
   const link: LinkJSON = { ...linkToJSON(parseLink(envelope.signed, { root: 'signed' })), products: await recordPaths(options.products, options) };
   const signed = await signMetadata(link, [options.key], options.format);
-  const path = resolveIn(options.cwd, inDirectory(options.metadataDirectory, linkFileName(options.name, options.key.keyid)));
+  const path = resolveIn(options.cwd, inDirectory(options.metadataDirectory, linkFileName(options.name, signerId(signed))));
   await writeMetadataFile(path, signed);
   try {
     await unlink(unfinished);
@@ -181,6 +198,20 @@ export async function recordStop(options: RecordStopOptions): Promise<Recorded> 
     throw new InTotoError('IO', `wrote ${path} but cannot remove ${unfinished}: ${(error as Error).message}`, { path: unfinished }, { cause: error });
   }
   return { path, envelope: signed, link };
+}
+
+/**
+ * The one preliminary link of step `name` in `cwd` (`.<name>.*.link-unfinished`), for a gpg key, whose file
+ * name's id is only known once gpg has signed (the reference globs the same way).
+ */
+async function findUnfinished(name: string, cwd: string | undefined): Promise<string> {
+  const prefix = `.${name}.`;
+  const found = (await readdir(cwd ?? process.cwd()).catch(() => [])).filter((f) => f.startsWith(prefix) && f.endsWith('.link-unfinished')).sort();
+  if (found.length === 0) throw new InTotoError('IO', `could not find a preliminary link for step '${name}' in ${cwd ?? 'the current directory'} (run 'in-toto-record start' first)`, { step: name });
+  if (found.length > 1) {
+    throw new InTotoError('IO', `found more than one preliminary link for step '${name}': ${found.join(', ')}; exactly one is needed to stop recording`, { step: name });
+  }
+  return found[0]!;
 }
 
 /**
@@ -228,11 +259,21 @@ export async function matchProducts(link: Link, options: ArtifactOptions & { pat
 }
 
 /** A new envelope around `signed` (a link or layout as plain JSON), signed by each key in turn. */
-export async function signMetadata(signed: LinkJSON | Record<string, unknown>, keys: readonly PrivateKey[], format: MetadataFormat = 'metablock'): Promise<Envelope> {
+export async function signMetadata(signed: LinkJSON | Record<string, unknown>, keys: readonly SigningKey[], format: MetadataFormat = 'metablock'): Promise<Envelope> {
   const plain = signed as Record<string, unknown>;
   let envelope: Envelope = format === 'dsse' ? createDsse(plain) : createMetablock(plain);
-  for (const key of keys) envelope = await signEnvelope(envelope, key);
+  for (const key of keys) envelope = await addSignature(envelope, key);
   return envelope;
+}
+
+/** The envelope with a signature by `key` (one by the same key id replaced). */
+async function addSignature(envelope: Envelope, key: SigningKey): Promise<Envelope> {
+  if (!isGpgSigner(key)) return signEnvelope(envelope, key);
+  if (envelope.kind !== 'metablock') {
+    throw new InTotoError('UNSUPPORTED', 'OpenPGP signatures exist in Metablocks only (the reference has no OpenPGP form for DSSE): sign DSSE envelopes with a key file');
+  }
+  const entry = await gpgSign(envelope.signedBytes, key);
+  return { ...envelope, signatures: [...envelope.signatures.filter((s) => s.keyid !== entry.keyid), { ...entry }] };
 }
 
 /**
@@ -240,14 +281,14 @@ export async function signMetadata(signed: LinkJSON | Record<string, unknown>, k
  * Metablock's `signed` is read and written back as the reference's models do (unknown fields dropped, so
  * earlier signatures over them no longer verify, as there); a DSSE payload is kept byte for byte.
  */
-export async function resignMetadata(envelope: Envelope, keys: readonly PrivateKey[], options: { append?: boolean } = {}): Promise<Envelope> {
+export async function resignMetadata(envelope: Envelope, keys: readonly SigningKey[], options: { append?: boolean } = {}): Promise<Envelope> {
   const model = parseSigned(envelope.signed, { root: envelope.kind === 'metablock' ? 'signed' : 'payload' });
   const signatures = options.append ? envelope.signatures : [];
   let signed: Envelope =
     envelope.kind === 'dsse'
       ? { ...envelope, signatures }
       : { ...createMetablock((model.type === 'link' ? linkToJSON(model) : layoutToJSON(model)) as unknown as Record<string, unknown>), signatures };
-  for (const key of keys) signed = await signEnvelope(signed, key);
+  for (const key of keys) signed = await addSignature(signed, key);
   return signed;
 }
 

@@ -25,7 +25,7 @@
  *   (certificate functionaries), any other is refused, naming it: it may change who may sign or what passes.
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
-import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
+import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from './envelope.js';
 import { getEngine, parseJson } from './engine.js';
 import { InTotoError, type ErrorCode } from './errors.js';
 import { computeKeyid, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, type PublicKey } from './keys.js';
@@ -35,6 +35,7 @@ import {
   linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
 } from './models.js';
+import { gpgKeyFromDict, isGpgKey, isGpgKeyDict, type GpgPublicKey } from './openpgp/key.js';
 import { matchGlob, RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
 import type { ArtifactRule } from './rules.js';
 import { parseCertificatePem } from './x509.js';
@@ -54,8 +55,8 @@ export type InspectionPolicy = { run: InspectionRunner } | { links: LinkSource }
 export interface VerifyOptions {
   /** The layout file's bytes (Metablock or DSSE), or an envelope already read. */
   layout: Uint8Array | string | Envelope;
-  /** The project owner's keys: each must have a valid signature on the layout. */
-  layoutKeys: readonly PublicKey[];
+  /** The project owner's keys: each must have a valid signature on the layout (an OpenPGP key's: or its subkey's). */
+  layoutKeys: readonly VerificationKey[];
   /**
    * Where the links are: a map of relative paths to bytes, a loader, or `{ directory }` on Node/Deno. Links of
    * certificate functionaries (in-toto-golang's `cert_constraints`) are found by listing: a map and a directory
@@ -134,8 +135,8 @@ export interface Verdict {
 /** A link that counted for a step: its model, and its artifact tables in the rule engine. */
 interface CountedLink {
   readonly keyid: string;
-  /** The key that signed it (absent for inspections). */
-  readonly key?: PublicKey;
+  /** The key that signed it (an OpenPGP master key when its subkey signed; absent for inspections). */
+  readonly key?: VerificationKey;
   /** The link's small part: its materials and products stay in the engine (`artifactsOf`). */
   readonly link: Link;
   readonly handle: LinkHandle;
@@ -252,7 +253,7 @@ function where(layout: readonly string[]): string {
 async function verifyLayout(
   ctx: Context,
   envelope: Envelope,
-  keys: readonly PublicKey[],
+  keys: readonly VerificationKey[],
   links: Links,
   path: readonly string[],
   parameters: Readonly<Record<string, string>> | undefined,
@@ -278,7 +279,7 @@ async function verifyLayout(
   let signed = true;
   for (const key of keys) {
     try {
-      await verifySignatureBy(envelope, key, keyids);
+      await verifySignatureBy(envelope, key, keyids, { now: ctx.now });
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       fail(error.code, `layout: ${error.message}`, { keyid: key.keyid });
@@ -351,10 +352,20 @@ async function verifyLayout(
   };
 }
 
-function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): Map<string, PublicKey> {
-  const keys = new Map<string, PublicKey>();
+function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): Map<string, VerificationKey> {
+  const keys = new Map<string, VerificationKey>();
   for (const [keyid, dict] of Object.entries(layout.keys)) {
     try {
+      if (isGpgKeyDict(dict)) {
+        // An OpenPGP key: listed under its fingerprint, which is recomputed from the key when it can be.
+        const key = gpgKeyFromDict(dict, `keys.${keyid}`);
+        if (keyid.toLowerCase() !== key.keyid) {
+          fail('KEY', `layout key ${keyid} is a different key (its id is ${key.keyid})`, { keyid });
+          continue;
+        }
+        keys.set(keyid, key);
+        continue;
+      }
       const key = publicKeyFromDict(dict);
       // The ids computed from the key itself (any scheme another implementation uses), not the one it declares.
       if (!keyidCandidates({ keytype: key.keytype, scheme: key.scheme, public: key.public, spki: key.spki }).includes(keyid)) {
@@ -370,11 +381,31 @@ function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string,
   return keys;
 }
 
+/**
+ * Who may have signed a step's link named after `keyid` (one of the step's `pubkeys`), as the reference
+ * decides (`verify_link_signature_thresholds`): the layout's key of that id, whose OpenPGP subkeys' links count
+ * for it; or an OpenPGP master key when the id is one of its subkeys. Each candidate is a link file name's id,
+ * the key to verify with, and the signature ids accepted. Stricter than the reference: a link for an authorized
+ * subkey must be signed by that subkey, not by a sibling.
+ */
+function linkSigners(keyid: string, layoutKeys: ReadonlyMap<string, VerificationKey>): { fileId: string; key: VerificationKey; ids: string[] }[] | undefined {
+  const key = layoutKeys.get(keyid);
+  if (key && isGpgKey(key)) {
+    const ids = [key.keyid, ...key.subkeys.keys()];
+    return [keyid, ...key.subkeys.keys()].map((fileId) => ({ fileId, key, ids }));
+  }
+  if (key) return [{ fileId: keyid, key, ids: [keyid] }];
+  for (const master of layoutKeys.values()) {
+    if (isGpgKey(master) && master.subkeys.has(keyid.toLowerCase())) return [{ fileId: keyid, key: master, ids: [keyid.toLowerCase()] }];
+  }
+  return undefined;
+}
+
 /** Loads, checks and counts one step's links. Returns the counted ones, in the order of the step's pubkeys. */
 async function verifyStepLinks(
   ctx: Context,
   step: Step,
-  layoutKeys: ReadonlyMap<string, PublicKey>,
+  layoutKeys: ReadonlyMap<string, VerificationKey>,
   certs: LayoutCertificates,
   links: Links,
   path: readonly string[],
@@ -385,54 +416,63 @@ async function verifyStepLinks(
   const rejected: string[] = [];
   const tried = new Set<string>();
   for (const keyid of new Set(step.pubkeys)) {
-    const file = linkFileName(step.name, keyid);
-    tried.add(file);
-    const at = { step: step.name, keyid, file };
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = await links.loader(file);
-    } catch (error) {
-      if (!(error instanceof InTotoError)) throw error;
-      fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
-      rejected.push(file);
-      continue;
-    }
-    if (bytes === undefined) {
-      missing.push(file);
-      continue;
-    }
-    const key = layoutKeys.get(keyid);
-    if (!key) {
-      fail('KEY', `step '${step.name}': authorized key ${keyid} is not in the layout's keys`, at);
-      rejected.push(file);
-      continue;
-    }
-    try {
-      // One copy into the engine, now: the signed bytes, the small part and the artifact tables all come from
-      // it, so bytes the caller changes after this cannot reach the rules unsigned.
-      const { envelope, handle } = readLinkFile(ctx, bytes);
-      // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id.
-      await verifySignatureBy(envelope, key, [keyid]);
-      // One key listed under several of its ids (legacy and new schemes) is still one functionary.
-      const twin = counted.find((c) => c.key && sameKey(c.key, key));
-      if (twin) {
-        ctx.out.warnings.push({
-          code: 'LINK_IGNORED',
-          message: `${where(path)}step '${step.name}': link ${file} is signed by the same key as ${twin.file} (listed under another of its ids): counted once`,
-          layout: path,
-          step: step.name,
-        });
+    const signers = linkSigners(keyid, layoutKeys);
+    const candidates = signers ?? [{ fileId: keyid, key: undefined, ids: [keyid] }];
+    const absent: string[] = [];
+    for (const { fileId, key, ids } of candidates) {
+      const file = linkFileName(step.name, fileId);
+      if (tried.has(file)) continue;
+      tried.add(file);
+      const at = { step: step.name, keyid: fileId, file };
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await links.loader(file);
+      } catch (error) {
+        if (!(error instanceof InTotoError)) throw error;
+        fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
         rejected.push(file);
         continue;
       }
-      const link = await countLink(ctx, step, keyid, key, envelope, handle, file, links, path);
-      if (link) counted.push(link);
-      else rejected.push(file);
-    } catch (error) {
-      if (!(error instanceof InTotoError)) throw error;
-      fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
-      rejected.push(file);
+      if (bytes === undefined) {
+        absent.push(file);
+        continue;
+      }
+      if (!key) {
+        fail('KEY', `step '${step.name}': authorized key ${keyid} is not in the layout's keys`, at);
+        rejected.push(file);
+        continue;
+      }
+      try {
+        // One copy into the engine, now: the signed bytes, the small part and the artifact tables all come from
+        // it, so bytes the caller changes after this cannot reach the rules unsigned.
+        const { envelope, handle } = readLinkFile(ctx, bytes);
+        // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id (for an
+        // OpenPGP key: its own or one of its subkeys').
+        await verifySignatureBy(envelope, key, ids, { now: ctx.now });
+        // One key listed under several of its ids (legacy and new schemes), or several subkeys of one OpenPGP
+        // key, is still one functionary.
+        const twin = counted.find((c) => c.key && sameKey(c.key, key));
+        if (twin) {
+          ctx.out.warnings.push({
+            code: 'LINK_IGNORED',
+            message: `${where(path)}step '${step.name}': link ${file} is signed by the same ${isGpgKey(key) ? `OpenPGP key (${key.keyid}) as ${twin.file}` : `key as ${twin.file} (listed under another of its ids)`}: counted once`,
+            layout: path,
+            step: step.name,
+          });
+          rejected.push(file);
+          continue;
+        }
+        const link = await countLink(ctx, step, fileId, key, envelope, handle, file, links, path);
+        if (link) counted.push(link);
+        else rejected.push(file);
+      } catch (error) {
+        if (!(error instanceof InTotoError)) throw error;
+        fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
+        rejected.push(file);
+      }
     }
+    // A functionary is missing when none of its key's files is there (an OpenPGP key: neither its own nor a subkey's).
+    if (absent.length === candidates.length) missing.push(absent.length === 1 ? absent[0]! : `${absent[0]} (or a subkey's: ${absent.slice(1).join(', ')})`);
   }
   const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path) : [];
   if (counted.length < step.threshold) {
@@ -463,7 +503,7 @@ async function countLink(
   ctx: Context,
   step: Step,
   keyid: string,
-  key: PublicKey,
+  key: VerificationKey,
   envelope: Envelope,
   handle: LinkHandle,
   file: string,
@@ -585,7 +625,8 @@ function artifactsOf(ctx: Context, counted: { readonly handle: LinkHandle }, sid
   return (cached[side] ??= new Map(Object.entries(ctx.rules.artifacts(counted.handle, side))));
 }
 
-function sameKey(a: PublicKey, b: PublicKey): boolean {
+function sameKey(a: VerificationKey, b: VerificationKey): boolean {
+  if (isGpgKey(a) || isGpgKey(b)) return isGpgKey(a) && isGpgKey(b) && a.keyid === b.keyid;
   return a.spki.length === b.spki.length && a.spki.every((x, i) => x === b.spki[i]);
 }
 
@@ -593,7 +634,7 @@ async function verifySublayout(
   ctx: Context,
   step: Step,
   keyid: string,
-  key: PublicKey,
+  key: VerificationKey,
   envelope: Envelope,
   links: Links,
   path: readonly string[],

@@ -518,7 +518,7 @@ describe('bad input: a clear error naming the file, the reference exit code, not
     'a base path that does not exist': { args: () => ['-n', 's', ...ed(), '-m', 'a', '--base-path', 'no-such-dir', '-x'], code: 1, names: /no-such-dir/ },
     'left-strip prefixes that overlap': { args: () => ['-n', 's', ...ed(), '-m', 'src', '--lstrip-paths', 'src', 'src/', '-x'], code: 1, names: /src/ },
     'a command that outlives LINK_CMD_EXEC_TIMEOUT': { env: { IN_TOTO_LINK_CMD_EXEC_TIMEOUT: '0.5' }, args: () => ['-n', 's', ...ed(), '--', 'sleep', '5'], code: 1, names: /sleep/ },
-    'GPG signing': { args: () => ['-n', 's', '-g', 'ABCDEF', '-x'], code: 1, names: /gpg/i },
+    'a GPG key that is not in the keyring': { args: () => ['-n', 's', '-g', 'ABCDEF', '--gpg-home', '/nonexistent-gpg-home', '-x'], code: 1, names: /ABCDEF/ },
     'no command and no --no-command': { args: () => ['-n', 's', ...ed()], code: 2, names: /command/ },
     'both --key and --gpg': { args: () => ['-n', 's', ...ed(), '-g', '-x'], code: 2, names: /--gpg/ },
     'no step name': { args: () => [...ed(), '-x'], code: 2, names: /step-name/ },

@@ -9,8 +9,8 @@ export interface OptionSpec {
   readonly name: string;
   /** One-letter alias, e.g. `k`. */
   readonly short?: string;
-  /** `flag`: no value; `one`: exactly one value; `many`: one or more values; `optional`: zero or one value. */
-  readonly kind: 'flag' | 'one' | 'many' | 'optional';
+  /** `flag`: no value; `one`: exactly one value; `many`: one or more values; `optional`: zero or one value; `any`: zero or more. */
+  readonly kind: 'flag' | 'one' | 'many' | 'optional' | 'any';
   /** Allowed values, when the option has a fixed set. */
   readonly choices?: readonly string[];
   readonly help: string;
@@ -66,9 +66,9 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       got.push(argv[++i]!);
     } else if (spec.kind === 'optional' && inline === undefined) {
       if (i + 1 < argv.length && !isOption(argv[i + 1]!) && argv[i + 1] !== '--') got.push(argv[++i]!);
-    } else if (spec.kind === 'many') {
+    } else if (spec.kind === 'many' || spec.kind === 'any') {
       while (i + 1 < argv.length && !isOption(argv[i + 1]!) && argv[i + 1] !== '--') got.push(argv[++i]!);
-      if (got.length === 0) throw new UsageError(`argument --${spec.name}: expected at least one argument`);
+      if (got.length === 0 && spec.kind === 'many') throw new UsageError(`argument --${spec.name}: expected at least one argument`);
     }
     if (spec.choices) {
       for (const v of got) {
@@ -85,7 +85,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
 export function helpText(usage: string, description: string, specs: readonly OptionSpec[]): string {
   const lines = specs.map((s) => {
     const meta = s.metavar ?? `<${s.name}>`;
-    const arg = s.kind === 'flag' ? '' : s.kind === 'many' ? ` ${meta} [${meta} ...]` : s.kind === 'optional' ? ` [${meta}]` : ` ${meta}`;
+    const arg = s.kind === 'flag' ? '' : s.kind === 'many' ? ` ${meta} [${meta} ...]` : s.kind === 'any' ? ` [${meta} ...]` : s.kind === 'optional' ? ` [${meta}]` : ` ${meta}`;
     const names = [s.short ? `-${s.short}${arg}` : '', `--${s.name}${arg}`].filter(Boolean).join(', ');
     return `  ${names}\n      ${s.help}`;
   });

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { isatty, ReadStream } from 'node:tty';
 import { InTotoError } from '../errors.js';
 import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys.js';
+import type { SigningKey } from '../link.js';
+import { gpgSigner } from '../openpgp/gpg-node.js';
 import type { StepPhase } from '../link.js';
 import type { SkipReason } from '../record.js';
 import { helpText, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
@@ -452,8 +454,8 @@ export const RECORDING_OPTIONS = {
   key: { name: 'key', short: 'k', kind: 'one', metavar: '<path>', help: "private key file to sign the link with; its keyid prefix is part of the link's file name. One of '--key' or '--gpg' is required" },
   keyType: { name: 'key-type', short: 't', kind: 'one', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "type of the '--key': 'rsa' (PEM, the default), 'ed25519' or 'ecdsa' (securesystemslib JSON)" },
   password: { name: 'password', short: 'P', kind: 'optional', metavar: '<password>', help: "password of an encrypted '--key'; '-P' alone asks for it. Without one, the key is read as unencrypted (not '-p/--products')" },
-  gpg: { name: 'gpg', short: 'g', kind: 'optional', metavar: '<id>', help: 'GPG key id to sign with (not supported yet: exits 1)' },
-  gpgHome: { name: 'gpg-home', kind: 'one', metavar: '<path>', help: 'GPG home directory (not supported yet)' },
+  gpg: { name: 'gpg', short: 'g', kind: 'optional', metavar: '<id>', help: "OpenPGP key id to sign with through gpg (its default key when no id is given); the signing (sub)key's id prefix is part of the link's file name" },
+  gpgHome: { name: 'gpg-home', kind: 'one', metavar: '<path>', help: "GnuPG home directory of the '--gpg' key (default: gpg's own)" },
   exclude: { name: 'exclude', kind: 'many', metavar: '<pattern>', help: 'gitignore-style patterns of paths not to record; override the IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS setting' },
   basePath: { name: 'base-path', kind: 'one', metavar: '<path>', help: 'directory the artifact paths are relative to, not part of the recorded paths (default: the current directory)' },
   lstripPaths: { name: 'lstrip-paths', kind: 'many', metavar: '<path>', help: 'path prefixes to strip from recorded artifact paths; none may be a prefix of another' },
@@ -468,13 +470,9 @@ export function requireKeyOrGpg(parsed: Parsed): void {
   if (parsed.values.has('key') === parsed.values.has('gpg')) throw new UsageError("Specify either '--key <key path>' or '--gpg [<keyid>]'");
 }
 
-/** Refuses `--gpg` clearly, as an error the tool exits with as it does for its signing errors. */
-export function refuseGpg(parsed: Parsed): void {
-  if (parsed.values.has('gpg')) throw new InTotoError('UNSUPPORTED', "OpenPGP keys ('--gpg') are not supported yet: use '--key'");
-}
-
-/** The `--key` with its `--key-type` (default rsa, as the reference) and `-P` password. */
-export async function signingKeyFromArgs(parsed: Parsed): Promise<PrivateKey> {
+/** The `--key` with its `--key-type` (default rsa, as the reference) and `-P` password, or the `--gpg` key in `--gpg-home`. */
+export async function signingKeyFromArgs(parsed: Parsed): Promise<SigningKey> {
+  if (parsed.values.has('gpg')) return gpgSigner(parsed.values.get('gpg')![0], single(parsed, 'gpg-home'));
   const path = single(parsed, 'key')!;
   return loadSigningKey(path, (single(parsed, 'key-type') ?? 'rsa') as KeyType, await passwordOption(parsed, path));
 }

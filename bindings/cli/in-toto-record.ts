@@ -11,7 +11,7 @@ import { InTotoError } from '../errors.js';
 import { recordStart, recordStop } from '../link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
-  artifactOptionsFromArgs, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, refuseGpg, requireKeyOrGpg, runTool,
+  artifactOptionsFromArgs, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, requireKeyOrGpg, runTool,
   signingKeyFromArgs, single, usageError, VERSION, type CommandLine,
 } from './common.js';
 
@@ -79,7 +79,6 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = Log.fromArgs(cli.tool, parsed, progress);
   try {
     const settings = readUserSettings();
-    refuseGpg(parsed);
     const key = await signingKeyFromArgs(parsed);
     await initEngine();
     const name = single(parsed, 'step-name')!;

@@ -10,7 +10,7 @@ import { InTotoError } from '../errors.js';
 import { runStep } from '../link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
-  artifactOptionsFromArgs, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, refuseGpg, requireKeyOrGpg,
+  artifactOptionsFromArgs, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, requireKeyOrGpg,
   runTool, signingKeyFromArgs, single, timeoutSetting,
 } from './common.js';
 
@@ -48,7 +48,6 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = Log.fromArgs(CLI.tool, parsed, progress);
   try {
     const settings = readUserSettings();
-    refuseGpg(parsed);
     const key = await signingKeyFromArgs(parsed);
     await initEngine();
     const name = single(parsed, 'step-name')!;

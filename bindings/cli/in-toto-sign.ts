@@ -7,21 +7,22 @@
  */
 import { readFile } from 'node:fs/promises';
 import { initEngine } from '../engine.js';
-import { readEnvelope, verifySignatureBy, type Envelope } from '../envelope.js';
+import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../envelope.js';
 import { InTotoError } from '../errors.js';
-import { loadPublicKey, type KeyType, type PrivateKey } from '../keys.js';
+import { loadPublicKey, type KeyType } from '../keys.js';
 import { linkFileName } from '../link-source.js';
-import { resignMetadata, writeMetadataFile } from '../link.js';
+import { resignMetadata, writeMetadataFile, type SigningKey } from '../link.js';
+import { gpgSigner } from '../openpgp/gpg-node.js';
 import { parseSigned } from '../models.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
-import { askPassword, KEY_TYPES, loadSigningKey, Log, parseCommandLine, RECORDING_OPTIONS as O, refuseGpg, runTool, single } from './common.js';
+import { askPassword, KEY_TYPES, loadSigningKey, Log, parseCommandLine, RECORDING_OPTIONS as O, runTool, single } from './common.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'file', short: 'f', kind: 'one', metavar: '<path>', help: 'the link or layout file to sign or verify' },
   { name: 'key', short: 'k', kind: 'many', metavar: '<path>', help: 'private key files to sign with, or public key files to verify with' },
   { name: 'key-type', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the '--key' files, by position ('rsa' PEM for all by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
   { name: 'prompt', short: 'p', kind: 'flag', help: 'ask for the password of each signing key' },
-  { name: 'gpg', short: 'g', kind: 'optional', metavar: '<id>', help: 'GPG key ids to sign or verify with (not supported yet: exits 2)' },
+  { name: 'gpg', short: 'g', kind: 'any', metavar: '<id>', help: "OpenPGP key ids to sign with through gpg (its default key when none is given), or to verify with (at least one; exported from the keyring, checked here)" },
   O.gpgHome,
   { name: 'output', short: 'o', kind: 'one', metavar: '<path>', help: "where to write the signed file (default: a layout's own file, '<name>.<keyid prefix>.link' for a link)" },
   { name: 'append', short: 'a', kind: 'flag', help: "add signatures to the existing ones instead of replacing them (layouts only)" },
@@ -73,7 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (type === 'link') {
-    if ((values.get('key')?.length ?? 0) > 1) throw new UsageError(`too many arguments: ${LINK_IS_SINGLE} Hence signing Link metadata with multiple keys is not allowed.`);
+    if ((values.get('key')?.length ?? 0) > 1 || (values.get('gpg')?.length ?? 0) > 1) throw new UsageError(`too many arguments: ${LINK_IS_SINGLE} Hence signing Link metadata with multiple keys is not allowed.`);
     if (values.has('append')) throw new UsageError(`wrong arguments: ${LINK_IS_SINGLE}. Hence adding signatures to existing signatures on link metadata is not allowed.`);
   }
   return values.has('verify') ? verifyFile(envelope, parsed, log) : signFile(envelope, { type, name, file }, parsed, log);
@@ -81,20 +82,12 @@ async function main(argv: readonly string[]): Promise<number> {
 
 /** `_verify_metadata`: 0 when every key signed, 1 when one did not, 2 for any other error. */
 async function verifyFile(envelope: Envelope, parsed: Parsed, log: Log): Promise<number> {
-  let keys;
+  let keys: VerificationKey[];
   try {
-    refuseGpg(parsed);
-    const paths = parsed.values.get('key')!;
-    const types = keyTypes(parsed, paths.length);
-    keys = await Promise.all(
-      paths.map(async (path, i) => {
-        try {
-          return loadPublicKey(await readFile(path), { keyType: types[i] });
-        } catch (error) {
-          throw new InTotoError(error instanceof InTotoError ? error.code : 'IO', `key file ${path}: ${(error as Error).message}`, { path }, { cause: error });
-        }
-      }),
-    );
+    if (parsed.values.has('gpg')) {
+      const { gpgExportKeys } = await import('../openpgp/gpg-node.js');
+      keys = await gpgExportKeys(parsed.values.get('gpg')!, single(parsed, 'gpg-home'));
+    } else keys = await keysFromFiles(parsed);
   } catch (error) {
     log.say(`The following error occurred while verifying signatures: ${(error as Error).message}`);
     return 2;
@@ -103,7 +96,7 @@ async function verifyFile(envelope: Envelope, parsed: Parsed, log: Log): Promise
     try {
       await verifySignatureBy(envelope, key);
     } catch (error) {
-      if (error instanceof InTotoError && error.code === 'SIGNATURE') {
+      if (error instanceof InTotoError && (error.code === 'SIGNATURE' || error.code === 'KEY_EXPIRED')) {
         log.say(`Signature verification failed: ${error.message}`);
         return 1;
       }
@@ -115,19 +108,36 @@ async function verifyFile(envelope: Envelope, parsed: Parsed, log: Log): Promise
   return 0;
 }
 
+/** The `--key` public key files, by their `--key-type`. */
+async function keysFromFiles(parsed: Parsed): Promise<VerificationKey[]> {
+  const paths = parsed.values.get('key')!;
+  const types = keyTypes(parsed, paths.length);
+  return Promise.all(
+    paths.map(async (path, i) => {
+      try {
+        return loadPublicKey(await readFile(path), { keyType: types[i] });
+      } catch (error) {
+        throw new InTotoError(error instanceof InTotoError ? error.code : 'IO', `key file ${path}: ${(error as Error).message}`, { path }, { cause: error });
+      }
+    }),
+  );
+}
+
 /** `_sign_and_dump_metadata`: 0 when written, 2 for any error. */
 async function signFile(envelope: Envelope, metadata: { type: 'link' | 'layout'; name: string; file: string }, parsed: Parsed, log: Log): Promise<number> {
   try {
-    refuseGpg(parsed);
-    const paths = parsed.values.get('key')!;
-    const types = keyTypes(parsed, paths.length);
-    const keys: PrivateKey[] = [];
+    const keys: SigningKey[] = [];
+    const home = single(parsed, 'gpg-home');
+    const ids = parsed.values.get('gpg');
+    if (ids) keys.push(...(ids.length === 0 ? [gpgSigner(undefined, home)] : ids.map((id) => gpgSigner(id, home))));
+    const paths = parsed.values.get('key') ?? [];
+    const types = ids ? [] : keyTypes(parsed, paths.length);
     for (const [i, path] of paths.entries()) {
       const password = parsed.values.has('prompt') ? (await askPassword(`enter password to decrypt private key file '${path}' (leave empty if key not encrypted): `)) || undefined : undefined;
       keys.push(await loadSigningKey(path, types[i]!, password));
     }
     const signed = await resignMetadata(envelope, keys, { append: parsed.values.has('append') });
-    const output = single(parsed, 'output') ?? (metadata.type === 'link' ? linkFileName(metadata.name, keys.at(-1)!.keyid) : metadata.file);
+    const output = single(parsed, 'output') ?? (metadata.type === 'link' ? linkFileName(metadata.name, signed.signatures.at(-1)!.keyid) : metadata.file);
     log.info(`Dumping ${metadata.type} to '${output}'...`);
     await writeMetadataFile(output, signed);
     return 0;

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { verdictToSvg } from '../graph.js';
+import type { VerificationKey } from '../envelope.js';
 import { loadPublicKey, type KeyType } from '../keys.js';
 import { verify, type Verdict } from '../verify.js';
 import { helpText, parseArgs, UsageError, type OptionSpec } from './args.js';
@@ -19,8 +20,8 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: '<path>', help: 'path to the root layout to verify' },
   { name: 'layout-keys', short: 'k', kind: 'many', metavar: '<path>', help: 'public key files the layout must be signed with (each must have signed)' },
   { name: 'key-types', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the --layout-keys, by position ('rsa' PEM by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
-  { name: 'gpg', short: 'g', kind: 'many', metavar: '<id>', help: 'GPG key ids to verify the layout with (not supported yet)' },
-  { name: 'gpg-home', kind: 'one', metavar: '<path>', help: 'GPG home directory (not supported yet)' },
+  { name: 'gpg', short: 'g', kind: 'many', metavar: '<id>', help: "OpenPGP key ids (fingerprints) the layout must be signed with, exported from the gpg keyring (each must have signed; a subkey's signature counts for its key)" },
+  { name: 'gpg-home', kind: 'one', metavar: '<path>', help: "GnuPG home directory of the '--gpg' keys (default: gpg's own)" },
   { name: 'link-dir', kind: 'one', metavar: '<path>', help: 'directory to load link files from (default: the current directory)' },
   { name: 'parameters', kind: 'many', metavar: 'NAME=VALUE', help: 'values for {NAME} placeholders in the layout' },
   { name: 'json', kind: 'flag', help: 'print the verdict as JSON on stdout' },
@@ -90,7 +91,6 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!quiet) process.stderr.write(text);
   };
   try {
-    if (values.has('gpg')) throw new InTotoError('UNSUPPORTED', 'GPG keys are not supported yet');
     const keyPaths = values.get('layout-keys') ?? [];
     const keyTypes = (values.get('key-types') ?? keyPaths.map(() => 'rsa')) as KeyType[];
     if (keyTypes.length !== keyPaths.length) {
@@ -107,7 +107,7 @@ async function main(argv: readonly string[]): Promise<number> {
       parameters[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     await initEngine();
-    const layoutKeys = await Promise.all(
+    const layoutKeys: VerificationKey[] = await Promise.all(
       keyPaths.map(async (path, i) => {
         try {
           return loadPublicKey(await readFile(path), { keyType: keyTypes[i] });
@@ -117,6 +117,11 @@ async function main(argv: readonly string[]): Promise<number> {
         }
       }),
     );
+    // The keyring is read through gpg (as the reference); the keys it exports are checked and used here.
+    if (values.has('gpg')) {
+      const { gpgExportKeys } = await import('../openpgp/gpg-node.js');
+      layoutKeys.push(...(await gpgExportKeys(values.get('gpg')!, values.get('gpg-home')?.[0])));
+    }
     const layoutPath = values.get('layout')![0]!;
     let layoutBytes: Uint8Array;
     try {

@@ -12,8 +12,8 @@ export type BackendName = 'node' | 'webcrypto' | 'noble';
  */
 export interface SignatureAlgorithm {
   readonly name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA' | 'Ed25519';
-  /** The digest (not for Ed25519). */
-  readonly hash?: HashName;
+  /** The digest (not for Ed25519). SHA-1 only for OpenPGP key self-signatures, which old keys carry. */
+  readonly hash?: HashName | 'SHA-1';
   /** RSA-PSS only. */
   readonly saltLength?: number;
 }

@@ -12,7 +12,7 @@ import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify.
 
 /** Every code the library may put in a failure or an error (bindings/errors.ts `ErrorCode`). */
 export const ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'JSON', 'FORMAT', 'LIMIT', 'IO', 'KEY', 'KEY_PASSWORD', 'SIGNATURE', 'UNSUPPORTED', 'ENGINE',
+  'JSON', 'FORMAT', 'LIMIT', 'IO', 'KEY', 'KEY_PASSWORD', 'KEY_EXPIRED', 'SIGNATURE', 'UNSUPPORTED', 'ENGINE',
   'LAYOUT_EXPIRED', 'THRESHOLD', 'RULE_MATCH', 'RULE_DISALLOW', 'RULE_REQUIRE', 'LINK_MISSING', 'LINKS_DISAGREE', 'INSPECTION',
 ]);
 
