@@ -21,7 +21,9 @@
  */
 import { createDsse, createMetablock, signEnvelope, type Envelope } from './envelope.js';
 import { InTotoError } from './errors.js';
+import type { VerificationKey } from './envelope.js';
 import { keyToDict, publicKeyFromDict, loadPublicKey, type KeyType, type PrivateKey, type PublicKey } from './keys.js';
+import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, isGpgKey, isGpgKeyDict } from './openpgp/key.js';
 import {
   layoutToJSON, parseLayout,
   type InspectionJSON, type JsonObject, type Layout, type LayoutJSON, type StepJSON,
@@ -197,8 +199,8 @@ function readExpires(value: Date | string, field: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // The builder
 
-/** A functionary: a public key (added to the layout's keys too) or the id of a key the layout already lists. */
-export type Functionary = PublicKey | string;
+/** A functionary: a public key, OpenPGP ones too (added to the layout's keys), or the id of a key the layout already lists. */
+export type Functionary = VerificationKey | string;
 
 /** Shared by steps and inspections: artifact rules. */
 abstract class ItemBuilder<Self> {
@@ -247,7 +249,7 @@ export class StepBuilder extends ItemBuilder<StepBuilder> {
   private _threshold = 1;
   private _command: string[] = [];
 
-  constructor(name: string, private readonly addKey: (key: PublicKey) => void) {
+  constructor(name: string, private readonly addKey: (key: VerificationKey) => void) {
     super(name);
   }
 
@@ -287,7 +289,7 @@ export class StepBuilder extends ItemBuilder<StepBuilder> {
   }
 
   /** @internal */
-  static load(step: StepJSON, addKey: (key: PublicKey) => void): StepBuilder {
+  static load(step: StepJSON, addKey: (key: VerificationKey) => void): StepBuilder {
     const b = new StepBuilder(step.name, addKey);
     b._pubkeys.push(...step.pubkeys);
     b._threshold = step.threshold;
@@ -395,7 +397,13 @@ export class LayoutBuilder {
   }
 
   /** Adds a functionary key to the layout's `keys` (as `add_functionary_key`; an existing id is replaced). */
-  addKey(key: PublicKey | JsonObject): this {
+  addKey(key: VerificationKey | JsonObject): this {
+    if (isGpgKey(key) || isGpgKeyDict(key)) {
+      // OpenPGP keys go in as the reference's key dicts, under their fingerprints, subkeys included.
+      const gpgKey = isGpgKey(key) ? key : gpgKeyFromDict(key);
+      this.keys.set(gpgKey.keyid, gpgKeyToDict(gpgKey) as unknown as JsonObject);
+      return this;
+    }
     const publicKey = 'spki' in key ? (key as PublicKey) : publicKeyFromDict(key);
     this.keys.set(publicKey.keyid, keyToDict(publicKey) as unknown as JsonObject);
     return this;
@@ -523,7 +531,7 @@ export interface LayoutDescription {
   _type?: 'layout';
 }
 
-export type KeyReference = string | { path: string; type?: KeyType } | JsonObject | PublicKey;
+export type KeyReference = string | { path: string; type?: KeyType } | JsonObject | VerificationKey;
 
 export interface StepDescription {
   name: string;
@@ -552,7 +560,7 @@ export interface InspectionDescription {
 export interface DescriptionOptions {
   now?: Date;
   /** Loads a key file named in the description (`path` relative to wherever the host decides). */
-  resolveKey?: (ref: { path: string; type?: KeyType }, name: string) => PublicKey | Promise<PublicKey>;
+  resolveKey?: (ref: { path: string; type?: KeyType }, name: string) => VerificationKey | Promise<VerificationKey>;
 }
 
 export interface DescribedLayout {
@@ -630,7 +638,7 @@ export async function layoutFromDescription(description: unknown, options: Descr
   }
 
   // Keys: name -> PublicKey. A name is how steps refer to a key; ids work too.
-  const byName = new Map<string, PublicKey>();
+  const byName = new Map<string, VerificationKey>();
   const keyNames = new Map<string, string>();
   if (d.keys !== undefined) {
     if (!isPlainObject(d.keys)) throw formatError('keys', 'must map key names to key files or keys');
@@ -696,8 +704,8 @@ export async function layoutFromDescription(description: unknown, options: Descr
   return { layout: builder.build(), keyNames };
 }
 
-async function resolveKeyReference(ref: unknown, name: string, field: string, options: DescriptionOptions): Promise<PublicKey> {
-  const wrap = async (load: () => PublicKey | Promise<PublicKey>): Promise<PublicKey> => {
+async function resolveKeyReference(ref: unknown, name: string, field: string, options: DescriptionOptions): Promise<VerificationKey> {
+  const wrap = async (load: () => VerificationKey | Promise<VerificationKey>): Promise<VerificationKey> => {
     try {
       return await load();
     } catch (error) {
@@ -707,11 +715,14 @@ async function resolveKeyReference(ref: unknown, name: string, field: string, op
   };
   if (typeof ref === 'string') {
     // A PEM or JSON key written inline, or else a file name.
+    if (ref.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) return wrap(() => gpgKeyFromExport(ref));
     if (ref.includes('-----BEGIN ') || ref.trimStart().startsWith('{')) return wrap(() => loadPublicKey(ref));
     return wrap(() => resolveFile({ path: ref }, name, field, options));
   }
   if (isPlainObject(ref)) {
     if ('spki' in ref && 'keyid' in ref) return ref as unknown as PublicKey;
+    if (isGpgKey(ref)) return ref;
+    if (isGpgKeyDict(ref)) return wrap(() => gpgKeyFromDict(ref, field));
     if (typeof ref.path === 'string') {
       for (const k of Object.keys(ref)) if (k !== 'path' && k !== 'type') throw formatError(`${field}.${k}`, 'unknown field (known: path, type)');
       if (ref.type !== undefined && ref.type !== 'ed25519' && ref.type !== 'rsa' && ref.type !== 'ecdsa') {
@@ -725,7 +736,7 @@ async function resolveKeyReference(ref: unknown, name: string, field: string, op
   throw formatError(field, 'must be a key file name, { path, type }, or a public key');
 }
 
-function resolveFile(ref: { path: string; type?: KeyType }, name: string, field: string, options: DescriptionOptions): PublicKey | Promise<PublicKey> {
+function resolveFile(ref: { path: string; type?: KeyType }, name: string, field: string, options: DescriptionOptions): VerificationKey | Promise<VerificationKey> {
   if (!options.resolveKey) throw formatError(field, `names the key file ${ref.path}, but no resolveKey was given to read it`);
   return options.resolveKey(ref, name);
 }

@@ -216,6 +216,19 @@ describe.each([
     expect(verifyBoth(dir, fpr.owner)).toMatchObject({ reference: 0, ours: 0 });
   });
 
+  it('verifies here with the owner key exported to a file (armored or binary) and no gpg on the PATH', async () => {
+    writeFileSync(join(dir, 'owner.asc'), await exportKey(home, fpr.owner, { armor: true }));
+    writeFileSync(join(dir, 'owner.gpg'), await exportKey(home, fpr.owner));
+    for (const file of ['owner.asc', 'owner.gpg']) {
+      const bin = fileURLToPath(new URL('../dist/cli/in-toto-verify.js', import.meta.url));
+      const r = spawnSync(process.execPath, [bin, '-l', 'root.layout', '-k', file], { cwd: dir, encoding: 'utf8', env: { PATH: '/nonexistent' } });
+      expect(r.status, `${file}: ${r.stderr}`).toBe(0);
+    }
+    // And a key exported from another keyring entry does not do.
+    writeFileSync(join(dir, 'bob.asc'), await exportKey(home, fpr.bob, { armor: true }));
+    expect(ours('in-toto-verify', ['-l', 'root.layout', '-k', 'bob.asc'], dir).status).toBe(1);
+  });
+
   it('our in-toto-sign --verify and the reference\'s agree on every file', () => {
     for (const [file, key] of [['root.layout', fpr.owner], [`write-code.${fpr.rsa.slice(0, 8).toLowerCase()}.link`, fpr.rsa]] as const) {
       const args = ['-f', file, '--verify', '-g', key, '--gpg-home', home.dir];

@@ -19,7 +19,9 @@ import { initEngine, parseJson } from '../engine.js';
 import { readEnvelope, serializeEnvelope, signEnvelope, createDsse, createMetablock, type Envelope } from '../envelope.js';
 import { InTotoError } from '../errors.js';
 import { renderChainSvg } from '../graph.js';
-import { loadPrivateKey, loadPublicKey, type KeyType, type PrivateKey } from '../keys.js';
+import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys.js';
+import { isGpgKey } from '../openpgp/key.js';
+import { loadVerificationKey } from '../verification-key.js';
 import {
   addPeriod, formatExpires, LayoutBuilder, layoutFromDescription, parsePeriod, signLayout,
 } from '../layout-builder.js';
@@ -199,7 +201,7 @@ function keyResolver(descriptionPath: string) {
   const base = dirname(resolve(descriptionPath));
   return async (ref: { path: string; type?: KeyType }) => {
     const file = resolve(base, ref.path);
-    return loadPublicKey(await readBytes(file), ref.type ? { keyType: ref.type } : {});
+    return loadVerificationKey(await readBytes(file), ref.type ? { keyType: ref.type } : {});
   };
 }
 
@@ -316,14 +318,14 @@ async function addKey(args: Parsed): Promise<number> {
   for (const keyPath of keyPaths) {
     let key;
     try {
-      key = loadPublicKey(await readBytes(keyPath));
+      key = await loadVerificationKey(await readBytes(keyPath));
     } catch (error) {
       if (error instanceof InTotoError) throw new InTotoError(error.code, `${keyPath}: ${error.message}`, { path: keyPath }, { cause: error });
       throw error;
     }
     builder.addKey(key);
     for (const step of steps) builder.updateStep(step, (s) => s.functionaries(key));
-    say(`added key ${key.keyid} (${key.keytype}) from ${keyPath}${steps.length > 0 ? ` for ${steps.map((s) => `'${s}'`).join(', ')}` : ''}`);
+    say(`added key ${key.keyid} (${isGpgKey(key) ? `OpenPGP ${key.type}${key.subkeys.size > 0 ? ` with ${key.subkeys.size} signing subkey${key.subkeys.size === 1 ? '' : 's'}` : ''}` : key.keytype}) from ${keyPath}${steps.length > 0 ? ` for ${steps.map((s) => `'${s}'`).join(', ')}` : ''}`);
   }
   await writeChanged(builder.build(), envelope, args.values.get('output')?.[0] ?? path!, args);
   return 0;

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { initEngine } from '../engine.js';
 import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../envelope.js';
 import { InTotoError } from '../errors.js';
-import { loadPublicKey, type KeyType } from '../keys.js';
+import type { KeyType } from '../keys.js';
+import { loadVerificationKey } from '../verification-key.js';
 import { linkFileName } from '../link-source.js';
 import { resignMetadata, writeMetadataFile, type SigningKey } from '../link.js';
 import { gpgSigner } from '../openpgp/gpg-node.js';
@@ -115,7 +116,7 @@ async function keysFromFiles(parsed: Parsed): Promise<VerificationKey[]> {
   return Promise.all(
     paths.map(async (path, i) => {
       try {
-        return loadPublicKey(await readFile(path), { keyType: types[i] });
+        return await loadVerificationKey(await readFile(path), { keyType: types[i] });
       } catch (error) {
         throw new InTotoError(error instanceof InTotoError ? error.code : 'IO', `key file ${path}: ${(error as Error).message}`, { path }, { cause: error });
       }

@@ -10,7 +10,8 @@ import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { verdictToSvg } from '../graph.js';
 import type { VerificationKey } from '../envelope.js';
-import { loadPublicKey, type KeyType } from '../keys.js';
+import type { KeyType } from '../keys.js';
+import { loadVerificationKey } from '../verification-key.js';
 import { verify, type Verdict } from '../verify.js';
 import { helpText, parseArgs, UsageError, type OptionSpec } from './args.js';
 
@@ -18,7 +19,7 @@ const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: '<path>', help: 'path to the root layout to verify' },
-  { name: 'layout-keys', short: 'k', kind: 'many', metavar: '<path>', help: 'public key files the layout must be signed with (each must have signed)' },
+  { name: 'layout-keys', short: 'k', kind: 'many', metavar: '<path>', help: 'public key files the layout must be signed with (each must have signed); OpenPGP keys as exported by gpg (binary or armored) too' },
   { name: 'key-types', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the --layout-keys, by position ('rsa' PEM by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
   { name: 'gpg', short: 'g', kind: 'many', metavar: '<id>', help: "OpenPGP key ids (fingerprints) the layout must be signed with, exported from the gpg keyring (each must have signed; a subkey's signature counts for its key)" },
   { name: 'gpg-home', kind: 'one', metavar: '<path>', help: "GnuPG home directory of the '--gpg' keys (default: gpg's own)" },
@@ -110,7 +111,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const layoutKeys: VerificationKey[] = await Promise.all(
       keyPaths.map(async (path, i) => {
         try {
-          return loadPublicKey(await readFile(path), { keyType: keyTypes[i] });
+          // An OpenPGP export (binary or armored) is read as such, whatever --key-types says: no gpg needed.
+          return await loadVerificationKey(await readFile(path), { keyType: keyTypes[i] });
         } catch (error) {
           if (error instanceof InTotoError) throw new InTotoError(error.code, `layout key ${path}: ${error.message}`, { path }, { cause: error });
           throw new InTotoError('KEY', `cannot read layout key ${path}: ${(error as Error).message}`, { path }, { cause: error });

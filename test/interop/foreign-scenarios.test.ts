@@ -16,6 +16,8 @@ import { initEngine } from '../../bindings/engine.js';
 import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, type Envelope } from '../../bindings/envelope.js';
 import { nodeInspectionRunner } from '../../bindings/inspect-node.js';
 import { type PrivateKey, type PublicKey, keyIds, loadPrivateKey, loadPublicKey } from '../../bindings/keys.js';
+import { signMetadata } from '../../bindings/link.js';
+import { gpgExportKey, gpgSigner } from '../../bindings/openpgp/gpg-node.js';
 import { verify, type InspectionRunner, type Verdict } from '../../bindings/verify.js';
 import { foreignVectors } from './vectors.js';
 
@@ -278,19 +280,64 @@ describe('in-toto python scenarios', () => {
     expect(run.status, run.stderr).toBe(0);
   });
 
-  it('py-gpg: OpenPGP keys are not supported: the verdict is a clear UNSUPPORTED failure, not a pass', async () => {
-    // Signed by alice (not gpg) so that the layout's signature holds and the functionaries' keys are what fails.
-    const verdict = await verify({
-      layout: await resign(`${PY}/demo_files_gpg/demo.layout.template`, [await pyAlicePrivate()], dated),
-      layoutKeys: [pyAlice()],
-      links: links({ 'write-code.8288ef56.link': `${PY}/demo_files_gpg/write-code.8288ef56.link`, 'package.7b3abb26.link': `${PY}/demo_files_gpg/package.7b3abb26.link` }),
-      inspections: 'skip',
-      now: NOW,
+  describe('py-gpg: OpenPGP keys (the gpg keyring of python\'s tests)', () => {
+    // GnuPG 2.2 migrates the 1.x keyring on first use: work on a private copy (mode 700), never in place.
+    let home: string;
+    const OWNER = '8465a1e2e0fb2b40adb2478e18fb3f537e0c8a17';
+    beforeAll(() => {
+      home = mkdtempSync(join(tmpdir(), 'itg-'));
+      scratch.push(home);
+      for (const file of ['pubring.gpg', 'secring.gpg', 'trustdb.gpg']) copyFileSync(join(FOREIGN, `${PY}/gpg_keyrings/rsa/${file}`), join(home, file));
     });
-    record('py-gpg', verdict, 'OpenPGP unsupported; upstream and 1.3.1 pass with gpg');
-    expect(verdict.passed).toBe(false);
-    expect(codes(verdict)).toContain('UNSUPPORTED');
-    expect(verdict.failures.find((f) => f.code === 'UNSUPPORTED')!.message).toMatch(/OpenPGP/);
+    afterAll(() => {
+      spawnSync('gpgconf', ['--homedir', home, '--kill', 'all']);
+    });
+    const gpgLinks = () => links({ 'write-code.8288ef56.link': `${PY}/demo_files_gpg/write-code.8288ef56.link`, 'package.7b3abb26.link': `${PY}/demo_files_gpg/package.7b3abb26.link` });
+
+    it('signed with gpg (which picks the signing subkey c5a0abe6...), it passes here and in the reference', async () => {
+      const s = scenario('py-gpg');
+      expect(s.reference_1_3_1_verdict).toMatch(/PASS/);
+      const template = readEnvelope(read(`${PY}/demo_files_gpg/demo.layout.template`));
+      const signed = await signMetadata({ ...template.signed, expires: EXPIRES }, [gpgSigner(OWNER, home)]);
+      expect(signed.signatures.map((sig) => sig.keyid)).toEqual(['c5a0abe6ec19d0d65f85e2c39be9df5131d924e9']);
+      const owner = await gpgExportKey(OWNER, home);
+      const inspections = { run: nodeInspectionRunner({ cwd: workdir([`${PY}/demo_files_gpg/foo.tar.gz`]) }) };
+      const verdict = await verify({ layout: serializeEnvelope(signed), layoutKeys: [owner], links: gpgLinks(), inspections, now: dayBefore(EXPIRES) });
+      record('py-gpg', verdict, 'signed here through gpg');
+      expect(verdict.passed, explain(verdict)).toBe(true);
+      // The same files, verified by the reference.
+      const dir = workdir([`${PY}/demo_files_gpg/foo.tar.gz`, `${PY}/demo_files_gpg/write-code.8288ef56.link`, `${PY}/demo_files_gpg/package.7b3abb26.link`]);
+      writeFileSync(join(dir, 'root.layout'), serializeEnvelope(signed));
+      const ref = spawnSync('/usr/bin/in-toto-verify', ['-l', 'root.layout', '-g', OWNER, '--gpg-home', home], { cwd: dir, encoding: 'utf8' });
+      expect(ref.status, ref.stderr).toBe(0);
+    });
+
+    it('a changed link fails with the link named, here and in the reference', async () => {
+      const template = readEnvelope(read(`${PY}/demo_files_gpg/demo.layout.template`));
+      const signed = await signMetadata({ ...template.signed, expires: EXPIRES }, [gpgSigner(OWNER, home)]);
+      const changed = gpgLinks();
+      const link = JSON.parse(new TextDecoder().decode(changed.get('package.7b3abb26.link')!));
+      link.signed.command = ['tar', 'zcvf', 'other.tar.gz', 'foo.py'];
+      changed.set('package.7b3abb26.link', new TextEncoder().encode(JSON.stringify(link)));
+      const verdict = await verify({ layout: serializeEnvelope(signed), layoutKeys: [await gpgExportKey(OWNER, home)], links: changed, inspections: 'skip', now: dayBefore(EXPIRES) });
+      expect(verdict.passed).toBe(false);
+      expect(verdict.failures.find((f) => f.code === 'SIGNATURE')?.message).toMatch(/package\.7b3abb26\.link.*OpenPGP signature by key 7b3abb26.* does not verify/);
+      const dir = workdir([`${PY}/demo_files_gpg/write-code.8288ef56.link`]);
+      writeFileSync(join(dir, 'root.layout'), serializeEnvelope(signed));
+      writeFileSync(join(dir, 'package.7b3abb26.link'), changed.get('package.7b3abb26.link')!);
+      const ref = spawnSync('/usr/bin/in-toto-verify', ['-l', 'root.layout', '-g', OWNER, '--gpg-home', home], { cwd: dir, encoding: 'utf8' });
+      expect(ref.status).toBe(1);
+    });
+
+    it("the keyring's revoked key is refused, its expired key's signatures are refused, its subkeys count for the master", async () => {
+      await expect(gpgExportKey('f557d0ff451def45372591429ea70bd13d883381', home)).rejects.toMatchObject({ code: 'KEY', message: expect.stringMatching(/revoked since 2019-03-20T\d\d:\d\d:\d\dZ/) });
+      const expired = await gpgExportKey('e8ac80c924116dabb51d4b987cb07d6d2c199c7c', home);
+      expect(expired.validityPeriod).toBeGreaterThan(0);
+      const multi = await gpgExportKey('40e692c3ae03f6b88dff95d0d2c9fe930766998d', home);
+      expect([...multi.subkeys.keys()].sort()).toEqual(['35830aa342b9fea0178876b02b25647ff0ef59fe', '732d722578f71a9ec967a64bfead922c91eb7351']);
+      // The encryption subkey of the layout key is not a signing key: asked for by id, it is refused, saying why.
+      await expect(gpgExportKey('6a112fd3390b2e53afc2e57f8fc8e12099aeceea', home)).rejects.toMatchObject({ code: 'KEY', message: expect.stringMatching(/signing flag/) });
+    });
   });
 });
 
