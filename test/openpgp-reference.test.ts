@@ -237,6 +237,23 @@ describe.each([
     }
   });
 
+  it('in-toto-layout add-key puts an exported OpenPGP key in as the reference reads it', async () => {
+    const copy = makeTempDir('in-toto-gpg-');
+    spawnSync('cp', ['-a', `${dir}/.`, copy]);
+    // The layout without the test step's functionary, who is then added from an armored export.
+    const template = JSON.parse(readFileSync(join(copy, 'layout.template'), 'utf8'));
+    delete template.signed.keys[fpr.ed.toLowerCase()];
+    template.signed.steps[2].pubkeys = [];
+    writeFileSync(join(copy, 'partial.layout'), JSON.stringify(template));
+    writeFileSync(join(copy, 'eve.asc'), await exportKey(home, fpr.ed, { armor: true }));
+    const added = ours('in-toto-layout', ['add-key', 'partial.layout', 'eve.asc', '--step', 'test', '-o', 'unsigned.layout'], copy);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stderr + added.stdout).toMatch(new RegExp(`added key ${fpr.ed.toLowerCase()} \\(OpenPGP eddsa\\)`));
+    expect(JSON.parse(readFileSync(join(copy, 'unsigned.layout'), 'utf8')).signed.keys[fpr.ed.toLowerCase()]).toEqual(referenceKeyDict(fpr.ed, home.dir));
+    expect(runReference('in-toto-sign', ['-f', 'unsigned.layout', '-g', fpr.owner, '--gpg-home', home.dir, '-o', 'root.layout'], copy).status).toBe(0);
+    expect(verifyBoth(copy, fpr.owner)).toMatchObject({ reference: 0, ours: 0 });
+  });
+
   it('a changed product fails in both', () => {
     const copy = makeTempDir('in-toto-gpg-');
     spawnSync('cp', ['-a', `${dir}/.`, copy]);

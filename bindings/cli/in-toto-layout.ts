@@ -64,7 +64,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   'add-key': {
     usage: 'in-toto-layout add-key LAYOUT PUBKEY [PUBKEY ...] [--step NAME ...] [-o OUT] [-k KEY ...]',
-    description: "Adds functionary public keys to the layout's keys and, with --step, authorizes them for those steps.",
+    description: "Adds functionary public keys to the layout's keys and, with --step, authorizes them for those steps.\nOpenPGP keys exported by gpg (binary or armored) go in as the reference's key dicts, signing subkeys included.",
     options: [
       { name: 'step', kind: 'many', metavar: '<name>', help: 'steps whose pubkeys get the keys' },
       OUTPUT,
