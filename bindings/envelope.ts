@@ -171,6 +171,9 @@ export async function verifySignatureBy(
 ): Promise<void> {
   const entry = envelope.signatures.find((s) => keyids.includes(s.keyid));
   if (!entry) {
+    if (isGpgKey(key) && keyids.length === 1 && keyids[0] !== key.keyid) {
+      throw new InTotoError('SIGNATURE', `no signature by subkey ${keyids[0]} of key ${key.keyid}`, { keyid: keyids[0] });
+    }
     const also = keyids.length > 1 ? ` (nor under any of its ${keyids.length - 1} other ids${isGpgKey(key) ? ': its subkeys' : ''})` : '';
     throw new InTotoError('SIGNATURE', `no signature by key ${key.keyid}${also}`, { keyid: key.keyid });
   }

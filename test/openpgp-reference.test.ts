@@ -309,6 +309,30 @@ describe('subkeys of one key count once toward a threshold', () => {
     expect(verdict.warnings.map((w) => w.message).join('\n')).toMatch(new RegExp(`same OpenPGP key \\(${fpr.bob.toLowerCase()}\\)`));
   });
 
+  it("a subkey listed in a step's pubkeys authorizes that subkey only (the reference also takes its siblings' signatures)", async () => {
+    const dir = makeTempDir('in-toto-gpg-');
+    const bob = await gpgExportKey(fpr.bob, home.dir);
+    const sub1 = fpr.bobSub1.toLowerCase();
+    writeFileSync(join(dir, 'layout.template'), layoutJson([bob], [{ name: 'build', keys: [sub1], materials: [], products: [['ALLOW', '*']] }]));
+    expect(runReference('in-toto-sign', ['-f', 'layout.template', '-g', fpr.owner, '--gpg-home', home.dir, '-o', 'root.layout'], dir).status).toBe(0);
+    writeFileSync(join(dir, 'out'), 'x');
+    const run = (sub: string) => expect(ours('in-toto-run', ['-n', 'build', '-g', `${sub}!`, '--gpg-home', home.dir, '-p', 'out', '-x'], dir).status).toBe(0);
+    const owner = await gpgExportKey(fpr.owner, home.dir);
+    const check = () => verify({ layout: readFileSync(join(dir, 'root.layout')), layoutKeys: [owner], links: { directory: dir } });
+    // Signed by the authorized subkey itself: passes in both.
+    run(fpr.bobSub1);
+    expect((await check()).passed).toBe(true);
+    expect(verifyBoth(dir, fpr.owner)).toMatchObject({ reference: 0, ours: 0 });
+    // The sibling's link, under the authorized subkey's file name.
+    run(fpr.bobSub2);
+    const sibling = `build.${fpr.bobSub2.slice(0, 8).toLowerCase()}.link`;
+    spawnSync('mv', [join(dir, sibling), join(dir, `build.${sub1.slice(0, 8)}.link`)]);
+    const verdict = await check();
+    expect(verdict.passed).toBe(false);
+    expect(verdict.failures.map((f) => f.message).join('\n')).toMatch(new RegExp(`no signature by subkey ${sub1} of key ${bob.keyid}`));
+    expect(verifyBoth(dir, fpr.owner)).toMatchObject({ reference: 0, ours: 1 });
+  });
+
   it('a link by an expired key does not count, in both', async () => {
     const dir = makeTempDir('in-toto-gpg-');
     const keys = await Promise.all([fpr.old].map((id) => gpgExportKey(id, home.dir)));

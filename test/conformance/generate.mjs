@@ -3,7 +3,8 @@
 // is committed under test/conformance/vectors/: browsers and workerd cannot run python, so every runtime
 // reads the same files. Run it again only to change the vectors (it needs `apt-get install -y in-toto`):
 //
-//   node test/conformance/generate.mjs
+//   node test/conformance/generate.mjs                  (everything: every file changes)
+//   node test/conformance/generate.mjs --only openpgp   (only vectors/openpgp/, the rest untouched; needs gpg)
 //
 // What it writes:
 //   canonical.json            JSON documents and securesystemslib's encode_canonical of each (or the refusal)
@@ -15,9 +16,13 @@
 //                             (its verdict is recorded beside the one we must give); inspection links are
 //                             the ones the reference wrote while verifying, pre-recorded as
 //                             inspections/<name>.link, since browsers and Workers cannot run processes.
+//   openpgp/openpgp.json      + openpgp/*: OpenPGP keys made by gpg (their exports and the reference's key
+//                             dicts), signatures made by gpg (as the reference's signature objects), and
+//                             supply chains recorded with in-toto-run/in-toto-sign --gpg, each judged by the
+//                             reference's in-toto-verify --gpg (section 4, generateOpenpgp).
 // Private keys are never written into the vectors.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +43,14 @@ const write = (dir, file, content) => {
   writeFileSync(join(dir, file), content);
 };
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
+
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt < 0 ? undefined : process.argv[onlyAt + 1];
+if (only !== undefined && only !== 'openpgp') throw new Error(`--only ${only}: only "openpgp" can be made alone`);
+if (only === 'openpgp') {
+  generateOpenpgp();
+  process.exit(0);
+}
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
