@@ -368,4 +368,17 @@ describe('in-toto-record with --gpg', () => {
     expect(Object.keys(doc.signed.materials)).toEqual(['in.txt']);
     expect(Object.keys(doc.signed.products)).toEqual(['out.txt']);
   });
+
+  it('stop refuses a preliminary link signed by another key, and --use-dsse with --gpg is refused: nothing written', () => {
+    const dir = makeTempDir('in-toto-gpg-');
+    expect(ours('in-toto-record', ['start', '-n', 'edit', '-g', fpr.rsa, '--gpg-home', home.dir], dir).status).toBe(0);
+    const stop = ours('in-toto-record', ['stop', '-n', 'edit', '-g', fpr.dsa, '--gpg-home', home.dir], dir);
+    expect(stop.status).toBe(1);
+    expect(stop.stderr).toMatch(new RegExp(`no signature by key ${fpr.dsa.toLowerCase()}`));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.link'))).toEqual([]);
+    const dsse = ours('in-toto-run', ['-n', 'x', '-g', fpr.rsa, '--gpg-home', home.dir, '--use-dsse', '-x'], dir);
+    expect(dsse.status).toBe(1);
+    expect(dsse.stderr).toMatch(/OpenPGP signatures exist in Metablocks only/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('x.'))).toEqual([]);
+  });
 });

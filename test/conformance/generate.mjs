@@ -665,5 +665,354 @@ writeFileSync(
   }),
 );
 rmSync(keyDir, { recursive: true });
+generateOpenpgp();
 const count = (dir) => listFiles(dir).length;
 console.log(`wrote ${out}: ${count(out)} files, ${manifest.length} scenarios, ${sigVectors.length} signature vectors`);
+
+// ---------------------------------------------------------------------------------------------------
+// 4. OpenPGP: keys made by gpg (GnuPG 2.2) in a throwaway home directory, signatures made by gpg, supply
+//    chains recorded and signed with in-toto-run / in-toto-sign --gpg, each judged by in-toto-verify --gpg.
+//    Writes vectors/openpgp/ only (`--only openpgp` makes just this part and leaves every other vector be).
+//
+//    What the reference cannot do, and how the vectors get around it (securesystemslib 0.26):
+//    - its export_pubkey drops every Ed25519 subkey: it hashes a subkey's binding signature over 0x99 and the
+//      packet's own length bytes, which for a short (one-byte length) packet like an Ed25519 subkey's is not
+//      the two-byte length RFC 4880 §5.2.4 wants, so the binding never verifies. So the owner key, whose
+//      subkey signs the layout, is RSA (2048, with a signing subkey), and the Ed25519 functionary's dict in the
+//      layouts is the reference's own dict plus the subkeys the reference's own parser reads from the export
+//      (parse_pubkey_payload), which its verifier then uses as it should;
+//    - its key ids are hex only, so in-toto-run cannot take gpg's `KEYID!`: a link by a chosen subkey is
+//      recorded with a copy of the home directory where the other subkey's secret part is deleted.
+// ---------------------------------------------------------------------------------------------------
+function generateOpenpgp() {
+  const GPG = '/usr/bin/gpg';
+  const GPGCONF = '/usr/bin/gpgconf';
+  for (const tool of [GPG, GPGCONF, '/usr/bin/in-toto-run', '/usr/bin/in-toto-sign', '/usr/bin/in-toto-verify', PY]) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: apt-get install -y gnupg in-toto`);
+  }
+  const pgpOut = join(out, 'openpgp');
+  rmSync(pgpOut, { recursive: true, force: true });
+  mkdirSync(pgpOut, { recursive: true });
+  // Far enough to never matter, and the verification time the suite uses: after the keys were made.
+  const EXPIRES = '2099-01-01T00:00:00Z';
+  const NOW = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 1)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  // Home directories: short paths under /tmp (gpg-agent's socket path must stay short), mode 700.
+  const homes = [];
+  const newHome = () => {
+    const dir = mkdtempSync('/tmp/itg-');
+    chmodSync(dir, 0o700);
+    homes.push(dir);
+    return dir;
+  };
+  const home = newHome();
+  const gpg = (args, h = home, input = undefined) =>
+    execFileSync(GPG, ['--homedir', h, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { input, maxBuffer: 1 << 26, stdio: ['pipe', 'pipe', 'pipe'] });
+  const tool = (name, args, cwd) => {
+    const result = spawnSync(`/usr/bin/${name}`, args, { cwd, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${name} ${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    return result;
+  };
+
+  try {
+    // Keys, no encryption subkeys: `sign` as the usage makes none.
+    const fingerprints = (id, h = home) =>
+      gpg(['--with-colons', '--with-subkey-fingerprints', '--list-keys', id], h).toString().split('\n').filter((l) => l.startsWith('fpr:')).map((l) => l.split(':')[9].toLowerCase());
+    const makeKey = (name, algo, subkeys, about) => {
+      const email = `${name}@in-toto.test`;
+      gpg(['--quick-gen-key', `in-toto conformance ${name} <${email}>`, algo, 'sign', 'never']);
+      const [fpr] = fingerprints(`<${email}>`);
+      for (let i = 0; i < subkeys; i++) gpg(['--quick-add-key', fpr, algo, 'sign', 'never']);
+      const all = fingerprints(fpr);
+      if (all.length !== subkeys + 1 || all[0] !== fpr) throw new Error(`${name}: unexpected key listing ${all.join(', ')}`);
+      return { name, algo, about, fpr, subkeys: all.slice(1) };
+    };
+    const k = {
+      owner: makeKey('owner', 'rsa2048', 1, 'the project owner: RSA 2048 with an RSA signing subkey (gpg signs the layout with the subkey)'),
+      rsa: makeKey('rsa', 'rsa2048', 0, 'a functionary: RSA 2048'),
+      dsa: makeKey('dsa', 'dsa2048', 0, 'a functionary: DSA 2048 (q of 224 bits; signatures over SHA-256, truncated)'),
+      ed: makeKey('ed', 'ed25519', 2, 'a functionary: Ed25519 with two Ed25519 signing subkeys (gpg signs with the newest)'),
+    };
+
+    // The reference's key dicts (export_pubkey), and the subkeys its parser reads from the same export.
+    const DICTS = `
+import json, sys, subprocess
+from securesystemslib.gpg.functions import export_pubkey
+from securesystemslib.gpg import common
+spec = json.load(sys.stdin)
+out = {}
+for fpr in spec["keys"]:
+    data = subprocess.run(["${GPG}", "--homedir", spec["home"], "--export", fpr], check=True, capture_output=True).stdout
+    bundle = common.parse_pubkey_bundle(data)
+    parsed = {}
+    for packet, info in bundle[common.PACKET_TYPE_SUB_KEY].items():
+        sub = common.parse_pubkey_payload(bytearray(packet[-info["body_len"]:]))
+        parsed[sub["keyid"]] = sub
+    out[fpr] = {"reference": export_pubkey(fpr, homedir=spec["home"]), "parsed": parsed}
+print(json.dumps(out))
+`;
+    const dicts = JSON.parse(python(DICTS, JSON.stringify({ home, keys: Object.values(k).map((key) => key.fpr) })).toString());
+    const keyVectors = [];
+    for (const key of Object.values(k)) {
+      const { reference, parsed } = dicts[key.fpr];
+      if (reference.keyid !== key.fpr) throw new Error(`${key.name}: the reference exported ${reference.keyid}`);
+      const listed = Object.keys(reference.subkeys ?? {});
+      const dropped = key.subkeys.filter((id) => !listed.includes(id));
+      if (listed.some((id) => !key.subkeys.includes(id))) throw new Error(`${key.name}: the reference lists a subkey gpg does not: ${listed}`);
+      const dict = dropped.length === 0 ? reference : { ...reference, subkeys: { ...(reference.subkeys ?? {}), ...Object.fromEntries(dropped.map((id) => [id, parsed[id]])) } };
+      if (dropped.some((id) => parsed[id] === undefined)) throw new Error(`${key.name}: the reference's parser did not read subkeys ${dropped}`);
+      if (dropped.length > 0 && key.algo !== 'ed25519') throw new Error(`${key.name}: the reference dropped subkeys ${dropped} of a ${key.algo} key`);
+      key.dict = dict;
+      write(pgpOut, `keys/${key.name}.asc`, gpg(['--armor', '--export', key.fpr]));
+      write(pgpOut, `keys/${key.name}.gpg`, gpg(['--export', key.fpr]));
+      keyVectors.push({
+        name: key.name,
+        about: key.about,
+        fingerprint: key.fpr,
+        signingSubkeys: key.subkeys,
+        armored: `keys/${key.name}.asc`,
+        binary: `keys/${key.name}.gpg`,
+        dict,
+        ...(dropped.length > 0
+          ? { referenceDict: reference, note: `the reference's export_pubkey drops the Ed25519 subkeys (${dropped.join(', ')}): its binding-signature check hashes a one-byte packet length; \`dict\` adds them as its parse_pubkey_payload reads them` }
+          : {}),
+      });
+    }
+
+    // Signatures: gpg --detach-sign over the same data by each algorithm, primary keys and subkeys (`ID!`
+    // makes gpg use exactly that key); the reference's signature object from parse_signature_packet; each
+    // verdict, and the one over the data with a byte changed, confirmed by the reference's verify_signature.
+    const data = Buffer.from('in-toto conformance: the bytes an OpenPGP signature covers {"_type":"link"}\n');
+    const changed = Buffer.from(data);
+    changed[10] ^= 0x01;
+    const signers = [
+      { name: 'RSA', key: k.rsa, id: `${k.rsa.fpr}!` },
+      { name: 'RSA subkey', key: k.owner, id: k.owner.fpr, signer: k.owner.subkeys[0] },
+      { name: 'DSA', key: k.dsa, id: `${k.dsa.fpr}!` },
+      { name: 'EdDSA', key: k.ed, id: `${k.ed.fpr}!` },
+      { name: 'EdDSA subkey', key: k.ed, id: `${k.ed.subkeys[0]}!`, signer: k.ed.subkeys[0] },
+    ];
+    const PARSE_SIGS = `
+import json, sys
+from securesystemslib.gpg.common import parse_signature_packet
+from securesystemslib.gpg.functions import verify_signature
+spec = json.load(sys.stdin)
+out = []
+for v in spec["sigs"]:
+    sig = parse_signature_packet(bytes.fromhex(v["packet"]))
+    sig.pop("short_keyid", None)
+    verdicts = []
+    for data in (spec["data"], spec["changed"]):
+        try:
+            verdicts.append(bool(verify_signature(sig, v["dict"], bytes.fromhex(data))))
+        except Exception:
+            verdicts.append(False)
+    out.append({"signature": sig, "verdicts": verdicts})
+print(json.dumps(out))
+`;
+    const packets = signers.map((s) => gpg(['--detach-sign', '--digest-algo', 'SHA256', '--local-user', s.id], home, data));
+    const parsedSigs = JSON.parse(
+      python(PARSE_SIGS, JSON.stringify({ data: data.toString('hex'), changed: changed.toString('hex'), sigs: packets.map((p, i) => ({ packet: p.toString('hex'), dict: signers[i].key.dict })) })).toString(),
+    );
+    const sigVectors = [];
+    signers.forEach((s, i) => {
+      const { signature, verdicts } = parsedSigs[i];
+      const signer = s.signer ?? s.key.fpr;
+      if (signature.keyid !== signer) throw new Error(`${s.name}: signed by ${signature.keyid}, not ${signer}`);
+      if (verdicts[0] !== true || verdicts[1] !== false) throw new Error(`${s.name}: the reference's verdicts are ${verdicts}`);
+      const common = { key: s.key.name, signer, packet: packets[i].toString('base64'), signature };
+      sigVectors.push(
+        { name: `${s.name}: valid`, ...common, data: data.toString('base64'), valid: true },
+        { name: `${s.name}: a data byte changed`, ...common, data: changed.toString('base64'), valid: false },
+      );
+    });
+
+    // Supply chains. Links are named after the key that signed (a subkey's fingerprint when a subkey did).
+    const record = (cwd, step, keyid, { materials = [], products = [], command } = {}, h = home) => {
+      const before = new Set(readdirSync(cwd));
+      const args = ['-n', step, '-g', keyid, '--gpg-home', h];
+      if (materials.length) args.push('-m', ...materials);
+      if (products.length) args.push('-p', ...products);
+      args.push(...(command ? ['--', ...command] : ['-x']));
+      tool('in-toto-run', args, cwd);
+      const made = readdirSync(cwd).filter((f) => !before.has(f) && f.endsWith('.link'));
+      if (made.length !== 1) throw new Error(`in-toto-run ${step}: made ${made.join(', ') || 'no link'}`);
+      return made[0];
+    };
+    /** A copy of the home directory in which only `keep` of `key`'s subkeys can sign. */
+    const homeSigningWith = (key, keep) => {
+      const copy = newHome();
+      cpSync(home, copy, { recursive: true, filter: (src) => !/\/S\.[^/]*$/.test(src) });
+      for (const other of key.subkeys.filter((id) => id !== keep)) gpg(['--yes', '--delete-secret-keys', `${other.toUpperCase()}!`], copy);
+      return copy;
+    };
+    const step = (name, keys, materials, products, threshold = 1) => ({
+      _type: 'step', name, pubkeys: keys.map((key) => key.fpr), threshold, expected_command: [], expected_materials: materials, expected_products: products,
+    });
+    const layoutOf = (steps) => {
+      const used = new Map(steps.flatMap((s) => s.pubkeys).map((id) => [id, Object.values(k).find((key) => key.fpr === id).dict]));
+      return { signatures: [], signed: { _type: 'layout', expires: EXPIRES, readme: 'in-toto conformance: OpenPGP', keys: Object.fromEntries(used), steps, inspect: [] } };
+    };
+    const signLayout = (dir, layout, signer) => {
+      write(dir, 'layout.unsigned', json(layout));
+      tool('in-toto-sign', ['-f', 'layout.unsigned', '-g', signer.fpr, '--gpg-home', home, '-o', 'root.layout'], dir);
+      unlinkSync(join(dir, 'layout.unsigned'));
+    };
+    const TAR = ['tar', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-czf', 'foo.tar.gz', 'foo.py'];
+    const CHAIN = [
+      step('write-code', [k.rsa], [['DISALLOW', '*']], [['CREATE', 'foo.py'], ['DISALLOW', '*']]),
+      step('package', [k.dsa], [['MATCH', 'foo.py', 'WITH', 'PRODUCTS', 'FROM', 'write-code'], ['DISALLOW', '*']], [['CREATE', 'foo.tar.gz'], ['ALLOW', 'foo.py'], ['DISALLOW', '*']]),
+      step('review', [k.ed], [['MATCH', 'foo.tar.gz', 'WITH', 'PRODUCTS', 'FROM', 'package'], ['DISALLOW', '*']], [['DISALLOW', '*']]),
+    ];
+    /** write-code (RSA), package (DSA), review (Ed25519, by its newest subkey), in `dir`; returns the link files. */
+    const chain = (dir, { changeCode = false } = {}) => {
+      const work = join(dir, 'work');
+      write(work, 'foo.py', 'print("hello")\n');
+      const links = { 'write-code': record(work, 'write-code', k.rsa.fpr, { products: ['foo.py'] }) };
+      // The product write-code recorded, changed before package used it.
+      if (changeCode) write(work, 'foo.py', 'print("changed")\n');
+      links.package = record(work, 'package', k.dsa.fpr, { materials: ['foo.py'], products: ['foo.py', 'foo.tar.gz'], command: TAR });
+      links.review = record(work, 'review', k.ed.fpr, { materials: ['foo.tar.gz'], command: ['tar', 'tzf', 'foo.tar.gz'] });
+      for (const file of Object.values(links)) cpSync(join(work, file), join(dir, file));
+      rmSync(work, { recursive: true });
+      return links;
+    };
+    const approve = (dir, signers) => {
+      const work = join(dir, 'work');
+      write(work, 'notes.txt', 'approved\n');
+      const files = signers.map(([keyid, h]) => record(work, 'approve', keyid, { products: ['notes.txt'], command: ['true'] }, h));
+      for (const file of files) cpSync(join(work, file), join(dir, file));
+      rmSync(work, { recursive: true });
+      return files;
+    };
+    const APPROVE = (keys, threshold) => [step('approve', keys, [['DISALLOW', '*']], [['ALLOW', 'notes.txt'], ['DISALLOW', '*']], threshold)];
+    const newestEdSubkey = () => {
+      const probe = join(newHome(), 'probe');
+      mkdirSync(probe);
+      const file = record(probe, 'probe', k.ed.fpr, { command: ['true'] });
+      return k.ed.subkeys.find((id) => file === `probe.${id.slice(0, 8)}.link`);
+    };
+    const edDefault = newestEdSubkey();
+    const edOther = k.ed.subkeys.find((id) => id !== edDefault);
+    if (!edDefault || !edOther) throw new Error('could not tell which Ed25519 subkey gpg signs with');
+
+    const scenarios = [
+      {
+        id: 'pass', name: 'write-code (RSA), package (DSA), review (Ed25519 subkey); the layout signed by the owner\'s RSA subkey, its key from the binary export', expect: 'pass',
+        layoutKeys: [k.owner], keyForm: 'binary',
+        build(dir) {
+          chain(dir);
+          signLayout(dir, layoutOf(CHAIN), k.owner);
+        },
+      },
+      {
+        id: 'product-changed', name: 'foo.py changed after write-code recorded it', expect: 'fail', codes: ['RULE_DISALLOW'], referenceSaid: /RuleVerificationError/,
+        layoutKeys: [k.owner],
+        build(dir) {
+          chain(dir, { changeCode: true });
+          signLayout(dir, layoutOf(CHAIN), k.owner);
+        },
+      },
+      {
+        id: 'link-signature-changed', name: 'one byte of the write-code link\'s OpenPGP signature changed', expect: 'fail', codes: ['THRESHOLD'], referenceSaid: /ThresholdVerificationError/,
+        layoutKeys: [k.owner],
+        build(dir) {
+          const links = chain(dir);
+          const file = join(dir, links['write-code']);
+          const text = readFileSync(file, 'utf8');
+          const sig = JSON.parse(text).signatures[0].signature;
+          const at = sig.length >> 1;
+          const flipped = `${sig.slice(0, at)}${(parseInt(sig[at], 16) ^ 1).toString(16)}${sig.slice(at + 1)}`;
+          if (!text.includes(sig)) throw new Error('signature not found in the link text');
+          writeFileSync(file, text.replace(sig, flipped));
+          signLayout(dir, layoutOf(CHAIN), k.owner);
+        },
+      },
+      {
+        id: 'subkeys-count-once', name: 'threshold 2, one functionary (Ed25519), links by its two subkeys: one functionary, counted once', expect: 'fail', codes: ['THRESHOLD'], warnings: ['LINK_IGNORED'],
+        referenceSaid: /ThresholdVerificationError.*'1'/,
+        layoutKeys: [k.owner],
+        build(dir) {
+          const files = approve(dir, [[k.ed.fpr, home], [k.ed.fpr, homeSigningWith(k.ed, edOther)]]);
+          const want = [edDefault, edOther].map((id) => `approve.${id.slice(0, 8)}.link`);
+          if (files.join() !== want.join()) throw new Error(`approve links ${files}, expected ${want}`);
+          signLayout(dir, layoutOf(APPROVE([k.ed], 2)), k.owner);
+        },
+      },
+      {
+        id: 'threshold-2-two-functionaries', name: 'threshold 2 met by the Ed25519 functionary (a subkey\'s link) and the RSA one', expect: 'pass',
+        layoutKeys: [k.owner],
+        build(dir) {
+          approve(dir, [[k.ed.fpr, home], [k.rsa.fpr, home]]);
+          signLayout(dir, layoutOf(APPROVE([k.ed, k.rsa], 2)), k.owner);
+        },
+      },
+      {
+        id: 'dsa-signed-layout', name: 'the layout signed by the DSA key, verified with it', expect: 'pass',
+        layoutKeys: [k.dsa],
+        build(dir) {
+          chain(dir);
+          signLayout(dir, layoutOf(CHAIN), k.dsa);
+        },
+      },
+      {
+        id: 'ed25519-subkey-signed-layout', name: 'the layout signed by the Ed25519 key (by its subkey), verified with the key from its export', expect: 'pass',
+        layoutKeys: [k.ed], referenceExpect: 'fail', referenceSaid: /SignatureVerificationError|No signature found/,
+        note: 'the reference fails: its export_pubkey drops Ed25519 subkeys (see the keys\' note), so it finds no signature by the key; the signature is valid',
+        build(dir) {
+          chain(dir);
+          signLayout(dir, layoutOf(CHAIN), k.ed);
+        },
+      },
+    ];
+
+    const scenarioVectors = [];
+    for (const s of scenarios) {
+      const dir = join(pgpOut, 'scenarios', s.id);
+      mkdirSync(dir, { recursive: true });
+      s.build(dir);
+      const files = listFiles(dir);
+      // The reference's verdict, on a copy (nothing of it may land in the vectors).
+      const copy = tmp('in-toto-conformance-pgp-');
+      cpSync(dir, copy, { recursive: true });
+      const result = spawnSync('/usr/bin/in-toto-verify', ['-l', 'root.layout', '-g', ...s.layoutKeys.map((key) => key.fpr), '--gpg-home', home], { cwd: copy, encoding: 'utf8' });
+      rmSync(copy, { recursive: true });
+      const reference = result.status === 0 ? 'pass' : 'fail';
+      const said = `${result.stdout}${result.stderr}`.trim().split('\n');
+      const referenceSays = reference === 'fail' ? (said.filter((line) => /Error/.test(line)).pop() ?? said.pop() ?? '') : '';
+      if (reference !== (s.referenceExpect ?? s.expect)) throw new Error(`${s.id}: the reference says ${reference} (${said.join(' | ')}), expected ${s.referenceExpect ?? s.expect}`);
+      if (s.referenceSaid && !s.referenceSaid.test(referenceSays)) throw new Error(`${s.id}: the reference failed for another reason: ${referenceSays}`);
+      scenarioVectors.push({
+        id: s.id,
+        name: s.name,
+        expect: s.expect,
+        ...(s.codes ? { codes: s.codes } : {}),
+        ...(s.warnings ? { warnings: s.warnings } : {}),
+        reference: { verdict: reference, ...(referenceSays ? { said: referenceSays } : {}) },
+        ...(s.note ? { note: s.note } : {}),
+        layout: 'root.layout',
+        layoutKeys: s.layoutKeys.map((key) => ({ name: key.name, file: s.keyForm === 'binary' ? `keys/${key.name}.gpg` : `keys/${key.name}.asc` })),
+        files,
+      });
+      console.log(`openpgp ${s.id}: ours ${s.expect}, reference ${reference}${referenceSays ? ` (${referenceSays})` : ''}`);
+    }
+
+    const gpgVersion = execFileSync(GPG, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+    writeFileSync(
+      join(pgpOut, 'openpgp.json'),
+      json({
+        about: `OpenPGP vectors: keys made by ${gpgVersion} (\`keys/\`: gpg --export, armored and binary; \`dict\`: securesystemslib 0.26 export_pubkey, Debian in-toto 1.3.1), signatures by gpg --detach-sign --digest-algo SHA256 as the reference's parse_signature_packet reads them (each verdict confirmed by its verify_signature), and supply chains recorded with in-toto-run --gpg and signed with in-toto-sign --gpg, judged by in-toto-verify --gpg (\`reference\`); \`expect\`/\`codes\`/\`warnings\`: what this library must report when verifying at \`now\`.`,
+        now: NOW,
+        keys: keyVectors,
+        signatures: sigVectors,
+        scenarios: scenarioVectors,
+      }),
+    );
+    console.log(`wrote ${pgpOut}: ${listFiles(pgpOut).length} files, ${keyVectors.length} keys, ${sigVectors.length} signature vectors, ${scenarioVectors.length} scenarios`);
+  } finally {
+    for (const h of homes) {
+      spawnSync(GPGCONF, ['--homedir', h, '--kill', 'all'], { stdio: 'ignore' });
+      rmSync(h, { recursive: true, force: true });
+    }
+  }
+}
