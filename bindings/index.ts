@@ -42,4 +42,9 @@ export {
   type ChainGraph, type GraphNode, type GraphEdge, type GraphRule, type GraphEdgeRule, type GraphOptions, type NodeStatus,
 } from './graph.js';
 export { parseCertificate, parseCertificatePem, verifyCertificateChain, type Certificate } from './x509.js';
+export {
+  gpgKeyFromExport, gpgKeyFromDict, gpgKeyToDict, readExportedKeys, isGpgKey,
+  type GpgPublicKey, type GpgKeyDict,
+} from './openpgp/key.js';
+export { verifyGpgSignature, signatureFromPacket, type GpgSignature } from './openpgp/signature.js';
 export { readLayoutCertificates, checkCertificateFunctionary } from './cert-constraints.js';

@@ -278,6 +278,34 @@ describe.each([
     expect(result.output).toMatch(/write-code/);
   });
 
+  it('every single-byte change of a link\'s other_headers, and of its signature, keyid and signed part, fails here', async () => {
+    const file = `write-code.${fpr.rsa.slice(0, 8).toLowerCase()}.link`;
+    const original = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    const layout = readFileSync(join(dir, 'root.layout'));
+    const owner = await gpgExportKey(fpr.owner, home.dir);
+    const run = async (doc: unknown) => {
+      const links = new Map<string, Uint8Array>();
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.link'))) links.set(f, readFileSync(join(dir, f)));
+      links.set(file, new TextEncoder().encode(JSON.stringify(doc)));
+      return verify({ layout, layoutKeys: [owner], links, summary: false, trace: false });
+    };
+    expect((await run(original)).passed).toBe(true);
+    const hexFlip = (hex: string, i: number) => hex.slice(0, i) + (hex[i] === '0' ? '1' : '0') + hex.slice(i + 1);
+    const mutants: unknown[] = [];
+    const sig = original.signatures[0];
+    for (let i = 0; i < sig.other_headers.length; i++) mutants.push({ ...original, signatures: [{ ...sig, other_headers: hexFlip(sig.other_headers, i) }] });
+    for (let i = 0; i < sig.signature.length; i += 7) mutants.push({ ...original, signatures: [{ ...sig, signature: hexFlip(sig.signature, i) }] });
+    for (let i = 0; i < sig.keyid.length; i += 5) mutants.push({ ...original, signatures: [{ ...sig, keyid: hexFlip(sig.keyid, i) }] });
+    mutants.push({ ...original, signatures: [{ ...sig, other_headers: sig.other_headers + '00' }] });
+    mutants.push({ ...original, signatures: [{ ...sig, signature: '00' + sig.signature }] });
+    mutants.push({ ...original, signatures: [{ ...sig, sig: sig.signature }] });
+    mutants.push({ ...original, signed: { ...original.signed, command: ['true'] } });
+    for (const mutant of mutants) {
+      const verdict = await run(mutant);
+      expect(verdict.passed, JSON.stringify((mutant as typeof original).signatures[0])).toBe(false);
+    }
+  });
+
   it('a layout verified with another key fails in both', () => {
     const result = verifyBoth(dir, fpr.bob);
     expect(result, result.output).toMatchObject({ reference: 1, ours: 1 });

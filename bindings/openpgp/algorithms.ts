@@ -128,8 +128,9 @@ export async function verifyHashed(type: GpgKeyType, params: PublicParams, hashI
       if (values.length !== 1) return false;
       const n = hexParam(params, 'n');
       const spki = keySpki(() => rsaSpkiFromParts(stripZeros(n), stripZeros(hexParam(params, 'e'))));
+      // Longer than the modulus, even by leading zeros, is refused (as pyca/cryptography refuses it for the reference).
+      if (values[0]!.length > stripZeros(n).length) return false;
       const s = stripZeros(values[0]!);
-      if (s.length > stripZeros(n).length) return false;
       // PKCS#1 v1.5 wants the signature as long as the modulus; OpenPGP's MPI drops leading zeros.
       const padded = new Uint8Array(stripZeros(n).length);
       padded.set(s, padded.length - s.length);

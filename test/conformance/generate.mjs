@@ -700,7 +700,7 @@ function generateOpenpgp() {
   // Home directories: short paths under /tmp (gpg-agent's socket path must stay short), mode 700.
   const homes = [];
   const newHome = () => {
-    const dir = mkdtempSync('/tmp/itg-');
+    const dir = mkdtempSync('/tmp/itcv-');
     chmodSync(dir, 0o700);
     homes.push(dir);
     return dir;

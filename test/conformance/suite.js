@@ -6,7 +6,9 @@
  *
  * The vectors (test/conformance/vectors/, made once by generate.mjs with Debian's in-toto 1.3.1):
  * canonical JSON, signatures for every key type as Metablock and DSSE, and supply-chain scenarios
- * with pre-recorded inspection links, each with the verdict we must give and the reference's.
+ * with pre-recorded inspection links, each with the verdict we must give and the reference's; and OpenPGP
+ * (vectors/openpgp/): keys exported by gpg with the reference's key dicts, gpg signatures as the reference's
+ * signature objects, and chains recorded and signed with in-toto-run/in-toto-sign --gpg.
  *
  * Types: suite.d.ts (this file stays plain JavaScript with no imports, types included, so that every
  * runtime loads it as it is).
@@ -63,6 +65,22 @@ async function refuses(fn, code, what) {
   throw new Error(`${what}: expected an InTotoError ${code}, but it was accepted`);
 }
 
+/** JSON with object keys sorted at every level: compares documents whatever order their keys came in. @param {unknown} value @returns {string} */
+function sortedJson(value) {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** @param {unknown} a @param {unknown} b @param {string} what */
+function sameJson(a, b, what) {
+  const [x, y] = [sortedJson(a), sortedJson(b)];
+  if (x !== y) throw new Error(`${what}: expected ${y}, got ${x}`);
+}
+
 /** @param {Read} read @param {string} path */
 async function readJson(read, path) {
   return JSON.parse(text.decode(await read(path)));
@@ -76,16 +94,18 @@ async function readJson(read, path) {
  */
 export async function conformanceCases(lib, read) {
   await lib.initEngine();
-  const [canonical, signatures, scenarios] = await Promise.all([
+  const [canonical, signatures, scenarios, openpgp] = await Promise.all([
     readJson(read, 'canonical.json'),
     readJson(read, 'signatures.json'),
     readJson(read, 'scenarios.json'),
+    readJson(read, 'openpgp/openpgp.json'),
   ]);
   return [
     ...engineCases(lib),
     ...canonicalCases(lib, canonical.vectors),
     ...signatureCases(lib, read, signatures.vectors),
     ...scenarioCases(lib, read, scenarios.scenarios),
+    ...openpgpCases(lib, read, openpgp),
   ];
 }
 
@@ -261,6 +281,126 @@ function scenarioCases(lib, read, scenarios) {
       if (problem) throw new Error(problem);
     },
   }));
+}
+
+/**
+ * @typedef {{
+ *   name: string, fingerprint: string, signingSubkeys: string[], armored: string, binary: string,
+ *   dict: any, referenceDict?: any, note?: string,
+ * }} PgpKeyVector
+ * @typedef {{
+ *   name: string, key: string, signer: string, packet: string, data: string, valid: boolean,
+ *   signature: { keyid: string, other_headers: string, signature: string },
+ * }} PgpSignatureVector
+ * @typedef {Scenario & { reference: { verdict: 'pass' | 'fail', said?: string }, note?: string, layoutKeys: { name: string, file: string }[] }} PgpScenario
+ * @typedef {{ now: string, keys: PgpKeyVector[], signatures: PgpSignatureVector[], scenarios: PgpScenario[] }} PgpVectors
+ */
+
+/**
+ * OpenPGP, made by gpg and judged by the reference (vectors/openpgp/openpgp.json): keys imported from gpg's
+ * export must be the reference's key dicts; gpg's signatures must read as the reference's signature objects
+ * and verify (or not) as it says; chains signed with gpg must get the reference's verdict, for our reasons.
+ * Every key the suite verifies with comes from the export or the layout, never from gpg.
+ * @param {Lib} lib @param {Read} read @param {PgpVectors} vectors
+ * @returns {Case[]}
+ */
+function openpgpCases(lib, read, vectors) {
+  const now = new Date(vectors.now);
+  const keys = new Map(vectors.keys.map((k) => [k.name, k]));
+  /** @type {Case[]} */
+  const cases = [];
+  for (const k of vectors.keys) {
+    for (const form of /** @type {const} */ (['armored', 'binary'])) {
+      cases.push({
+        group: 'OpenPGP keys',
+        name: `${k.name}: gpg's ${form} export imports as the reference's key dict`,
+        async run() {
+          const data = await read(`openpgp/${k[form]}`);
+          const key = await lib.gpgKeyFromExport(data);
+          assert(lib.isGpgKey(key), 'not an OpenPGP key');
+          equal(key.keyid, k.fingerprint, 'fingerprint');
+          sameJson(lib.gpgKeyToDict(key), k.dict, 'key dict');
+          if (k.referenceDict !== undefined) {
+            // Where the reference's export leaves subkeys out (see the vector's note), the rest is its dict.
+            const { subkeys, ...rest } = lib.gpgKeyToDict(key);
+            const { subkeys: refSubkeys, ...refRest } = k.referenceDict;
+            sameJson(rest, refRest, 'key dict without subkeys');
+            for (const id of Object.keys(refSubkeys ?? {})) assert(subkeys?.[id] !== undefined, `subkey ${id} of the reference's dict is missing`);
+          }
+          equal(key.subkeys.size, k.signingSubkeys.length, 'signing subkeys');
+          const found = await lib.readExportedKeys(data);
+          equal(found.length, 1, 'keys in the export');
+          equal(found[0].fingerprint, k.fingerprint, 'readExportedKeys fingerprint');
+          equal(found[0].leftOut.size, 0, 'subkeys left out');
+          for (const id of [k.fingerprint.slice(-16), ...k.signingSubkeys]) {
+            equal((await lib.gpgKeyFromExport(data, id)).keyid, k.fingerprint, `the key found by id ${id}`);
+          }
+          if (form === 'armored') sameJson(lib.gpgKeyToDict(await lib.gpgKeyFromExport(text.decode(data))), k.dict, 'key dict from the armored text');
+          await refuses(() => lib.gpgKeyFromExport(data, 'deadbeefdeadbeef'), 'KEY', 'a key id not in the export');
+        },
+      });
+    }
+    cases.push({
+      group: 'OpenPGP keys',
+      name: `${k.name}: the reference's key dict reads and writes back unchanged`,
+      async run() {
+        const key = lib.gpgKeyFromDict(k.dict);
+        equal(key.keyid, k.fingerprint, 'fingerprint');
+        sameJson(lib.gpgKeyToDict(key), k.dict, 'key dict');
+        // A dict whose key material is not its id's is refused (the fingerprint is recomputed).
+        const other = vectors.keys.find((x) => x.dict.type === k.dict.type && x.name !== k.name) ?? vectors.keys.find((x) => x.name !== k.name);
+        assert(other, 'no other key');
+        await refuses(() => lib.gpgKeyFromDict({ ...k.dict, keyval: other.dict.keyval, type: other.dict.type, method: other.dict.method, subkeys: undefined }), 'KEY', 'a dict with another key\'s numbers');
+      },
+    });
+  }
+  for (const v of vectors.signatures) {
+    cases.push({
+      group: 'OpenPGP signatures',
+      name: v.name,
+      async run() {
+        const packet = fromBase64(v.packet);
+        const data = fromBase64(v.data);
+        sameJson(lib.signatureFromPacket(packet), v.signature, 'the signature object, as the reference reads the packet');
+        equal(v.signature.keyid, v.signer, 'signer');
+        const vector = keys.get(v.key);
+        assert(vector, `no key ${v.key}`);
+        // With the reference's dict, and with the key imported from gpg's export.
+        for (const key of [lib.gpgKeyFromDict(vector.dict), await lib.gpgKeyFromExport(await read(`openpgp/${vector.armored}`))]) {
+          if (v.valid) await lib.verifyGpgSignature(v.signature, key, data, { now });
+          else await refuses(() => lib.verifyGpgSignature(v.signature, key, data, { now }), 'SIGNATURE', v.name);
+        }
+        // Another key (of the same kind where there is one) does not verify it.
+        const other = vectors.keys.find((x) => x.name !== v.key && x.dict.type === vector.dict.type) ?? vectors.keys.find((x) => x.name !== v.key);
+        assert(other, 'no other key');
+        await refuses(() => lib.verifyGpgSignature(v.signature, lib.gpgKeyFromDict(other.dict), data, { now }), 'SIGNATURE', `${v.name} with key ${other.name}`);
+      },
+    });
+  }
+  for (const s of vectors.scenarios) {
+    cases.push({
+      group: 'OpenPGP scenarios',
+      name: `${s.id}: ${s.name} (${s.expect}; reference ${s.reference.verdict})`,
+      async run() {
+        assert(s.reference.verdict === s.expect || s.note !== undefined, 'our verdict differs from the reference\'s without a note saying why');
+        const at = (/** @type {string} */ file) => read(`openpgp/scenarios/${s.id}/${file}`);
+        /** @type {Map<string, Uint8Array>} */
+        const links = new Map();
+        for (const file of s.files) if (file.endsWith('.link')) links.set(file, await at(file));
+        assert(links.size > 0, 'no links');
+        // The layout keys from gpg's export, as a person holding the owner's exported key has them.
+        const layoutKeys = await Promise.all(s.layoutKeys.map(async (k) => lib.gpgKeyFromExport(await read(`openpgp/${k.file}`))));
+        const verdict = await lib.verify({ layout: await at(s.layout), layoutKeys, links, now });
+        const problem = await checkVerdict(s, verdict, undefined);
+        if (problem) throw new Error(problem);
+        // On failure, only failures of the expected kinds (no unrelated KEY/FORMAT noise).
+        const unexpected = verdict.failures.filter((/** @type {{ code: string }} */ f) => !(s.codes ?? []).includes(f.code));
+        if (unexpected.length > 0) throw new Error(`unexpected failures: ${unexpected.map((/** @type {{ code: string, message: string }} */ f) => `[${f.code}] ${f.message}`).join('; ')}`);
+        if (s.expect === 'fail') assert(verdict.failures.length > 0 && (s.codes ?? []).length > 0, 'a failure without codes');
+      },
+    });
+  }
+  return cases;
 }
 
 /**

@@ -189,6 +189,8 @@ export interface SignatureOptions {
   unhashed?: Uint8Array[];
   /** Flip a bit of the signature value after signing, so it no longer verifies. */
   corrupt?: boolean;
+  /** Octets appended to the hashed part after the hashed subpackets, and signed (malformed on purpose). */
+  junkAfterHashed?: Uint8Array;
 }
 
 export interface BuiltSignature {
@@ -212,7 +214,7 @@ export function signature(signer: TestKey, type: number, framed: Uint8Array, opt
   if (!hashName) throw new Error(`no hash name for id ${hashId}`);
   const hashed = concat(...(opts.hashed ?? [sp.created(opts.created ?? signer.created), sp.issuerFpr(signer)]), ...(opts.extraHashed ?? []));
   const unhashed = concat(...(opts.unhashed ?? [sp.issuer(signer)]));
-  const hashedPart = concat(new Uint8Array([4, type, signer.algorithm, hashId]), u16(hashed.length), hashed);
+  const hashedPart = concat(new Uint8Array([4, type, signer.algorithm, hashId]), u16(hashed.length), hashed, opts.junkAfterHashed ?? new Uint8Array());
   const data = concat(framed, hashedPart, new Uint8Array([0x04, 0xff]), u32(hashedPart.length));
   const digest = createHash(hashName).update(data).digest();
   let value: Uint8Array;
