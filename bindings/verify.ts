@@ -462,7 +462,7 @@ async function verifyStepLinks(
           rejected.push(file);
           continue;
         }
-        const link = await countLink(ctx, step, fileId, key, envelope, handle, file, links, path);
+        const link = await countLink(ctx, step, fileId, key, envelope, handle, file, links, path, ids);
         if (link) counted.push(link);
         else rejected.push(file);
       } catch (error) {
@@ -509,10 +509,12 @@ async function countLink(
   file: string,
   links: Links,
   path: readonly string[],
+  /** The signature ids the key may sign under (an OpenPGP key: its own and its subkeys'); default `[keyid]`. */
+  ids: readonly string[] = [keyid],
 ): Promise<CountedLink | undefined> {
   if (envelope.signed._type === 'layout') {
     ctx.rules.free(handle);
-    const summary = await verifySublayout(ctx, step, keyid, key, envelope, links, path);
+    const summary = await verifySublayout(ctx, step, keyid, key, envelope, links, path, ids);
     return summary ? { keyid, key, link: summary.link, handle: summary.handle, file } : undefined;
   }
   const link = parseLink(envelope.signed);
@@ -638,6 +640,7 @@ async function verifySublayout(
   envelope: Envelope,
   links: Links,
   path: readonly string[],
+  ids: readonly string[],
 ): Promise<Summary | undefined> {
   const inner = [...path, step.name];
   if (inner.length > ctx.maxDepth) {
@@ -654,7 +657,7 @@ async function verifySublayout(
   // takes part in the outer rules.
   const dir = sublayoutDirName(step.name, keyid);
   const inside = { loader: subLoader(links.loader, dir), lister: subLister(links.lister, dir) };
-  return verifyLayout(ctx, envelope, [key], inside, inner, undefined, step.name, [keyid]);
+  return verifyLayout(ctx, envelope, [key], inside, inner, undefined, step.name, ids);
 }
 
 function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {

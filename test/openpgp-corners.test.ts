@@ -722,8 +722,7 @@ describe('malformed and mutated packets', () => {
         if (keys.some((k) => k.key && k.key.subkeys.size === 0)) outcomes.subkeyDropped++;
       }
     }
-    console.log(outcomes);
-    // The changes reach every outcome (so the test is not vacuous): about { error: 60, refused: 150, valid: 290, subkeyDropped: 170 }.
+    // The changes reach every outcome (so the test is not vacuous): { error: 62, refused: 132, valid: 306, subkeyDropped: 194 } with this seed.
     expect(outcomes.error).toBeGreaterThan(20);
     expect(outcomes.refused).toBeGreaterThan(50);
     expect(outcomes.valid).toBeGreaterThan(50);

@@ -379,6 +379,33 @@ describe('subkeys of one key count once toward a threshold', () => {
   });
 });
 
+describe('a sublayout signed with an OpenPGP key', () => {
+  it('verifies with its own OpenPGP functionary, in both; a changed inner link fails in both', async () => {
+    const dir = makeTempDir('in-toto-gpg-');
+    const [alice, dora] = await Promise.all([fpr.rsa, fpr.dsa].map((id) => gpgExportKey(id, home.dir)));
+    const gpg = ['--gpg-home', home.dir];
+    writeFileSync(join(dir, 'root.template'), layoutJson([alice!], [{ name: 'sub', keys: [alice!.keyid], materials: [], products: [['ALLOW', '*']] }]));
+    expect(runReference('in-toto-sign', ['-f', 'root.template', '-g', fpr.owner, ...gpg, '-o', 'root.layout'], dir).status).toBe(0);
+    const subFile = `sub.${alice!.keyid.slice(0, 8)}.link`;
+    writeFileSync(join(dir, 'sub.template'), layoutJson([dora!], [{ name: 'inner', keys: [dora!.keyid], materials: [], products: [['CREATE', 'out'], ['DISALLOW', '*']] }]));
+    expect(runReference('in-toto-sign', ['-f', 'sub.template', '-g', fpr.rsa, ...gpg, '-o', subFile], dir).status).toBe(0);
+    const inner = join(dir, subFile.replace(/\.link$/, ''));
+    spawnSync('mkdir', [inner]);
+    writeFileSync(join(inner, 'out'), 'x');
+    const r = runReference('in-toto-run', ['-n', 'inner', '-g', fpr.dsa, ...gpg, '-p', 'out', '-x'], inner);
+    expect(r.status, r.stderr).toBe(0);
+    spawnSync('rm', [join(inner, 'out')]);
+    expect(verifyBoth(dir, fpr.owner)).toMatchObject({ reference: 0, ours: 0 });
+    const innerLink = join(inner, `inner.${dora!.keyid.slice(0, 8)}.link`);
+    const doc = JSON.parse(readFileSync(innerLink, 'utf8'));
+    doc.signed.products = { out: { sha256: '0'.repeat(64) } };
+    writeFileSync(innerLink, JSON.stringify(doc));
+    const result = verifyBoth(dir, fpr.owner);
+    expect(result, result.output).toMatchObject({ reference: 1, ours: 1 });
+    expect(result.output).toMatch(/inner/);
+  });
+});
+
 describe('in-toto-record with --gpg', () => {
   it('start and stop sign with the gpg key; the reference verifies the link', () => {
     const dir = makeTempDir('in-toto-gpg-');
