@@ -22,7 +22,7 @@ import { toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
 import { ALGORITHM_ID, KEY_ALGORITHMS, algorithmName, readPublicParams, verifyHashed, writePublicParams, type GpgKeyType, type PublicParams } from './algorithms.js';
 import { BodyReader, PgpFormatError, SUBPACKET, TAG, concat, dearmor, readPackets, readUint32, uint32, type Packet } from './packets.js';
-import { SIG_TYPE, hashedSubpacket, isoSeconds, readSignaturePacket, signedSuffix, type SignaturePacket } from './signature.js';
+import { SIG_TYPE, hashedSubpacket, isoSeconds, readSignaturePacket, signedSuffix, unknownCritical, type SignaturePacket } from './signature.js';
 
 export interface GpgPublicKey {
   readonly kind: 'openpgp';
@@ -268,8 +268,9 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
     }
   }
 
+  // A signature by `signer` over `signed` that holds; one with a critical subpacket we do not know is void.
   const bySelf = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) =>
-    issuedBy(sig, signer.fingerprint) && (await verifyHashed(signer.type, signer.params, sig.hashAlgorithm, concat(...signed, signedSuffix(sig.hashedPart)), sig.values).catch(() => false));
+    issuedBy(sig, signer.fingerprint) && !unknownCritical(sig) && (await verifyHashed(signer.type, signer.params, sig.hashAlgorithm, concat(...signed, signedSuffix(sig.hashedPart)), sig.values).catch(() => false));
 
   // Revocation of the whole key (0x20), by the key itself.
   for (const sig of direct) {
@@ -290,10 +291,11 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
       if (isCert) valid.push(sig);
       else revokedAt = Math.min(revokedAt, sig.creationTime ?? 0);
     }
-    for (const sig of valid) {
-      // A revoked user id's certifications no longer count; one made after the revocation does.
-      if ((sig.creationTime ?? 0) <= revokedAt && revokedAt !== Infinity) continue;
-      selfSigs.push({ sig, primaryUserId: (hashedSubpacket(sig, SUBPACKET.PRIMARY_USER_ID)?.[0] ?? 0) !== 0 });
+    // Only a user id's newest certification is in force (it supersedes the older ones, flags included); a
+    // revoked user id's certification no longer counts, one made after the revocation does.
+    const current = newest(valid);
+    if (current && !((current.creationTime ?? 0) <= revokedAt && revokedAt !== Infinity)) {
+      selfSigs.push({ sig: current, primaryUserId: (hashedSubpacket(current, SUBPACKET.PRIMARY_USER_ID)?.[0] ?? 0) !== 0 });
     }
   }
   for (const sig of direct) {

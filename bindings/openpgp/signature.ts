@@ -56,6 +56,11 @@ export interface SignaturePacket {
 /** Subpackets a signature may mark critical that we understand (RFC 4880 §5.2.3.1: an unknown critical one voids it). */
 const KNOWN_SUBPACKETS = new Set([2, 3, 4, 5, 6, 7, 9, 11, 12, 16, 21, 22, 23, 24, 25, 27, 28, 29, 30, 31, 32, 33, 34, 35]);
 
+/** The first hashed subpacket marked critical that we do not understand: it voids the signature (RFC 4880 §5.2.3.1). */
+export function unknownCritical(sig: Pick<SignaturePacket, 'hashed'>): Subpacket | undefined {
+  return sig.hashed.find((s) => s.critical && !KNOWN_SUBPACKETS.has(s.type));
+}
+
 /** Reads the hashed header part (`other_headers`) of a v4 signature. `body` may continue after it. */
 function readHeader(reader: BodyReader) {
   const version = reader.byte('version');
@@ -199,7 +204,7 @@ export async function verifyGpgSignature(entry: GpgSignature, key: GpgPublicKey,
   if (header.hashAlgorithm !== SHA256_ID) {
     throw fail(`uses ${HASHES[header.hashAlgorithm]?.name ?? `hash algorithm ${header.hashAlgorithm}`}; the reference verifies SHA-256 only`);
   }
-  const critical = header.hashed.find((s) => s.critical && !KNOWN_SUBPACKETS.has(s.type));
+  const critical = unknownCritical(header);
   if (critical) throw fail(`has a critical subpacket of unknown type ${critical.type}`);
   const created = hashedSubpacket(header, SUBPACKET.CREATION_TIME);
   const lifetime = hashedSubpacket(header, SUBPACKET.SIGNATURE_EXPIRATION);
