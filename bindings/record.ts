@@ -117,12 +117,17 @@ export async function recordArtifacts(paths: readonly string[], options: RecordO
   if (walker.collision) throw walker.collision;
 
   const result: ArtifactDict = {};
+  // In code point order of the paths, the order links are signed and written in (python's sort_keys): the
+  // metadata writers can then hand the dict to JSON.stringify as it is. The walk's order is nearly that one
+  // already (it differs where a directory's files sort after its subdirectories), which the sort exploits.
+  const order = walker.files.map((_, i) => i);
+  order.sort((a, b) => byCodePoint(walker.files[a]!.key, walker.files[b]!.key) || a - b);
   // A later file with the same path replaces an earlier one, as in the reference's dict (possible only
   // without left-stripping: a name with a backslash, or directories passed twice).
   // defineProperty, not assignment: a file named `__proto__` would otherwise set the object's prototype
   // and silently vanish from the link.
-  for (const [i, file] of walker.files.entries()) {
-    Object.defineProperty(result, file.key, { value: digests[i]!, enumerable: true, writable: true, configurable: true });
+  for (const i of order) {
+    Object.defineProperty(result, walker.files[i]!.key, { value: digests[i]!, enumerable: true, writable: true, configurable: true });
   }
   return result;
 }
@@ -642,6 +647,9 @@ function createFileHasher(setup: HashSetup, deps: HashDeps): (path: string) => D
         total += bytesRead;
         const chunk = normalize ? normalize(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
         for (const hasher of hashers) hasher.update(chunk);
+        // Read up to the size fstat gave, without the read that would return 0: a file that grew or shrank
+        // meanwhile fails the checks below all the same (a third fewer system calls for small files).
+        if (total >= before.size) break;
       }
       // A file written while we read it has a digest of no version of it: refuse, as tar warns "file changed
       // as we read it".
