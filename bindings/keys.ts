@@ -944,14 +944,37 @@ function ed25519FromSeed(seed: Uint8Array): KeyMaterial {
   };
 }
 
-/** RFC 8032 §5.1.5: A = [s]B with s the clamped first half of SHA-512(seed). */
+/**
+ * RFC 8032 §5.1.5: A = [s]B with s the clamped first half of SHA-512(seed). On Node, node:crypto derives it
+ * (reached synchronously through `process.getBuiltinModule`): noble's first multiplication builds its tables,
+ * 15 ms of a tool's start. Elsewhere, and if that fails, noble does.
+ */
 function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
+  const fromNode = nodePublicFromSeed(seed);
+  if (fromNode) return fromNode;
   const h = sha512(seed).subarray(0, 32);
   h[0] &= 248;
   h[31] &= 127;
   h[31] |= 64;
   const s = BigInt(`0x${bytesToHex(h.reverse())}`) % Point.CURVE().n;
   return Point.BASE.multiply(s).toBytes();
+}
+
+function nodePublicFromSeed(seed: Uint8Array): Uint8Array | undefined {
+  type NodeCrypto = typeof import('node:crypto');
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const crypto = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+    if (!crypto?.createPrivateKey) return undefined;
+    // Node takes any TypedArray as DER (its typings say Buffer); Buffer itself is not a global in every runtime.
+    const der = pkcs8Of(algorithmIdentifier(OID_ED25519), derOctetString(seed));
+    const key = crypto.createPrivateKey({ key: der as Buffer, format: 'der', type: 'pkcs8' });
+    const spki = new Uint8Array(crypto.createPublicKey(key).export({ format: 'der', type: 'spki' }));
+    // RFC 8410 §4: the 32-byte key ends the 44-byte SubjectPublicKeyInfo.
+    return spki.length === 44 ? spki.slice(12) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** DER SPKI of a raw Ed25519 public key (checked to be a curve point); for OpenPGP keys. */

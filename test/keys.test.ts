@@ -19,6 +19,7 @@ import {
   keyidCandidates,
   loadPrivateKey,
   loadPublicKey,
+  privateKeyFromEd25519Seed,
   publicKeyFromDict,
 } from '../bindings/keys.js';
 import { assertReferenceInstalled, makeTempDir, runPython, runReference } from './helpers/reference.js';
@@ -477,5 +478,16 @@ describe('keys made here', () => {
       expect(reference[i].privateKeyid).toBe(key.keyid);
       expect(reference[i].pub).toEqual(keyToDict(key));
     });
+  });
+});
+
+describe('Ed25519 public keys from seeds', () => {
+  it("node:crypto's derivation (used on Node) and noble's (used elsewhere) agree on 64 seeds", async () => {
+    const { getPublicKeyAsync } = await import('@noble/ed25519');
+    for (let i = 0; i < 64; i++) {
+      const seed = new Uint8Array(32).map((_, j) => (i * 37 + j * 11 + (i ^ j)) & 0xff);
+      const key = privateKeyFromEd25519Seed(seed);
+      expect(key.public).toBe(Buffer.from(await getPublicKeyAsync(seed)).toString('hex'));
+    }
   });
 });
