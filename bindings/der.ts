@@ -4,6 +4,7 @@
  * INTEGERs (§8.3.2), byte-aligned BIT STRINGs, no trailing bytes. A second encoding of the same key
  * would give a second set of bytes for parsers to disagree on.
  */
+import { concatBytes } from './encoding.js';
 
 /** Malformed DER. Callers turn it into an `InTotoError` naming the structure (or into `false`). */
 export class DerError extends Error {
@@ -198,15 +199,7 @@ export function derTlv(tag: number, contents: Uint8Array): Uint8Array {
   return out;
 }
 
-function derConcat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const derConcat = concatBytes;
 
 export const derSequence = (...items: Uint8Array[]): Uint8Array => derTlv(TAG.SEQUENCE, derConcat(...items));
 

@@ -69,3 +69,14 @@ export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
   out.set(payload, head.length);
   return out;
 }
+
+/** The byte strings one after another. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * Where WebCrypto lacks Ed25519, Ed25519 goes to @noble/ed25519.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { modPow, toBigInt } from '../bigint.js';
 import { DerError, DerReader, derSequence, derUnsignedInteger } from '../der.js';
 import { InTotoError, abytes } from '../errors.js';
 import {
@@ -291,17 +291,6 @@ function rsaPublicNumbers(spki: Uint8Array): { n: bigint; e: bigint; bits: numbe
   return { n: toBigInt(n), e: toBigInt(e), bits: n.length * 8 - (Math.clz32(n[0]) - 24) };
 }
 
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let x = exponent; x > 0n; x >>= 1n) {
-    if (x & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
-
-const toBigInt = (bytes: Uint8Array): bigint => BigInt(`0x${bytesToHex(bytes)}`);
 
 function toBytes(value: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);

@@ -10,11 +10,11 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { verifyWith } from '../crypto/index.js';
 import type { SignatureAlgorithm } from '../crypto/types.js';
-import { fromHex, toHex } from '../encoding.js';
+import { concatBytes as concat, fromHex, toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
 import { ed25519SpkiFromRaw, rsaSpkiFromParts } from '../keys.js';
 import { dsaVerify } from './dsa.js';
-import { BodyReader, PgpFormatError, concat } from './packets.js';
+import { BodyReader, PgpFormatError } from './packets.js';
 
 export type GpgKeyType = 'rsa' | 'dsa' | 'eddsa';
 

@@ -3,6 +3,7 @@
  * WebCrypto has DSA and no maintained pure-JS library offers it alone; it is a few modular exponentiations
  * over public values, so constant time does not matter. Cross-checked against node:crypto in the tests.
  */
+import { modPow, toBigInt } from '../bigint.js';
 
 /** Domain parameters and public key, as big-endian magnitudes. */
 export interface DsaPublicKey {
@@ -15,24 +16,8 @@ export interface DsaPublicKey {
 /** Largest `p` accepted: FIPS 186-4 stops at 3072 bits; gpg can make 4096-bit DSA keys. */
 const MAX_P_BITS = 4096;
 
-export function toBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
 function bitLength(n: bigint): number {
   return n === 0n ? 0 : n.toString(2).length;
-}
-
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
 }
 
 /** Inverse of `a` modulo the prime `q` (extended Euclid); undefined when there is none. */

@@ -3,7 +3,7 @@
  * verifying keys and signatures needs. Every length is checked against the bytes that are there; malformed
  * input is a `KEY` or `SIGNATURE` error (the caller says which), naming the packet and the offset.
  */
-import { fromBase64 } from '../encoding.js';
+import { concatBytes as concat, fromBase64 } from '../encoding.js';
 
 /** Packet tags (RFC 4880 §4.3). */
 export const TAG = {
@@ -232,14 +232,4 @@ function crc24(bytes: Uint8Array): number {
     }
   }
   return crc & 0xffffff;
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -9,11 +9,11 @@
  * What is signed is `data || other_headers || 0x04 0xFF || length(other_headers) as 4 bytes` (§5.2.4).
  */
 import { DerReader, derSequence, derUnsignedInteger } from '../der.js';
-import { fromHex, toHex } from '../encoding.js';
+import { concatBytes as concat, fromHex, toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
 import { HASHES, KEY_ALGORITHMS, SHA256_ID, algorithmName, stripZeros, verifyHashed, type GpgKeyType } from './algorithms.js';
 import type { GpgPublicKey } from './key.js';
-import { BodyReader, PgpFormatError, SUBPACKET, TAG, concat, readPackets, readSubpackets, readUint32, uint32, type Subpacket } from './packets.js';
+import { BodyReader, PgpFormatError, SUBPACKET, TAG, readPackets, readSubpackets, readUint32, uint32, type Subpacket } from './packets.js';
 
 /** Signature types (RFC 4880 §5.2.1). */
 export const SIG_TYPE = {
