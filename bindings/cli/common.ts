@@ -11,13 +11,12 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { isatty, ReadStream } from 'node:tty';
 import { InTotoError } from '../errors.js';
 import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys.js';
-import type { SigningKey } from '../link.js';
+import type { SigningKey, StepPhase } from '../link.js';
 import { gpgSigner } from '../openpgp/gpg-node.js';
-import type { StepPhase } from '../link.js';
 import type { SkipReason } from '../record.js';
 import { helpText, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
 
@@ -495,6 +494,25 @@ export function skipLogger(log: Log): (path: string, reason: SkipReason) => void
     else if (reason === 'unlistable') log.info(`Directory '${path}' cannot be listed. Skipping...`);
     else log.info(`Directory '${path}' leads back to a directory being recorded. Skipping...`);
   };
+}
+
+/**
+ * Runs a recording tool's work, which returns the path of the link it wrote, and ends as the reference's tools
+ * do: the link's path logged and exit 0, or the error logged and exit 1 (nothing is written then). The
+ * progress line is cleared either way; errors that are not the library's are bugs and propagate.
+ */
+export async function recordingOutcome(log: Log, progress: Progress, what: string, work: () => Promise<string>): Promise<number> {
+  try {
+    const path = await work();
+    progress.stop();
+    log.info(`Storing ${what} to '${relative(process.cwd(), path)}'...`);
+    return 0;
+  } catch (error) {
+    progress.stop();
+    if (!(error instanceof InTotoError)) throw error;
+    log.error(error);
+    return 1;
+  }
 }
 
 /** Logs each stage as the reference does at info level, and shows it on the progress line. */

@@ -5,12 +5,10 @@
  * the link unsigned to `<name>.link`, to look at, or to sign later with in-toto-sign. Verbose, as the
  * reference; it reads no settings (the reference's in-toto-mock does not either).
  */
-import { relative } from 'node:path';
 import { initEngine } from '../engine.js';
-import { InTotoError } from '../errors.js';
 import { mockStep } from '../link.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { Log, parseCommandLine, phaseReporter, Progress, runTool, single, skipLogger } from './common.js';
+import { Log, parseCommandLine, phaseReporter, Progress, recordingOutcome, runTool, single, skipLogger } from './common.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'name', short: 'n', kind: 'one', metavar: '<name>', help: "name of the step: the link is written to '<name>.link'" },
@@ -34,19 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const progress = new Progress(CLI.tool);
   const log = new Log(CLI.tool, 'verbose', progress);
   const name = single(parsed, 'name')!;
-  try {
+  return recordingOutcome(log, progress, 'unsigned link metadata', async () => {
     await initEngine();
     log.info(`Running '${name}'...`);
-    const { path } = await mockStep({ name, command: parsed.rest, echo: true, onPhase: phaseReporter(log, progress), onSkip: skipLogger(log) });
-    progress.stop();
-    log.info(`Storing unsigned link metadata to '${relative(process.cwd(), path)}'...`);
-    return 0;
-  } catch (error) {
-    progress.stop();
-    if (!(error instanceof InTotoError)) throw error;
-    log.error(error);
-    return 1;
-  }
+    return (await mockStep({ name, command: parsed.rest, echo: true, onPhase: phaseReporter(log, progress), onSkip: skipLogger(log) })).path;
+  });
 }
 
 runTool(CLI, main);

@@ -5,14 +5,12 @@
  * in the current directory; `stop` checks that file's signature, records products and writes
  * `<name>.<keyid prefix>.link`, then removes the unfinished file.
  */
-import { relative } from 'node:path';
 import { initEngine } from '../engine.js';
-import { InTotoError } from '../errors.js';
 import { recordStart, recordStop } from '../link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
-  artifactOptionsFromArgs, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, requireKeyOrGpg, runTool,
-  signingKeyFromArgs, single, usageError, VERSION, type CommandLine,
+  artifactOptionsFromArgs, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome, requireKeyOrGpg,
+  runTool, signingKeyFromArgs, single, usageError, VERSION, type CommandLine,
 } from './common.js';
 
 const SHARED: readonly OptionSpec[] = [O.stepName, O.key, O.keyType, O.password, O.gpg, O.gpgHome, O.exclude, O.basePath, O.lstripPaths, O.useDsse, O.verbose, O.quiet];
@@ -77,31 +75,21 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const progress = new Progress(TOP.tool);
   const log = Log.fromArgs(cli.tool, parsed, progress);
-  try {
+  return recordingOutcome(log, progress, 'link metadata', async () => {
     const settings = readUserSettings();
     const key = await signingKeyFromArgs(parsed);
     await initEngine();
     const name = single(parsed, 'step-name')!;
     const common = { name, key, format: parsed.values.has('use-dsse') ? ('dsse' as const) : ('metablock' as const), ...artifactOptionsFromArgs(parsed, settings, log) };
-    let path: string;
     if (first === 'start') {
       log.info(`Start recording '${name}'...`);
       progress.stage('recording materials');
-      ({ path } = await recordStart({ ...common, materials: parsed.values.get('materials') }));
-    } else {
-      log.info(`Stop recording '${name}'...`);
-      progress.stage('recording products');
-      ({ path } = await recordStop({ ...common, products: parsed.values.get('products'), metadataDirectory: single(parsed, 'metadata-directory') }));
+      return (await recordStart({ ...common, materials: parsed.values.get('materials') })).path;
     }
-    progress.stop();
-    log.info(`Storing link metadata to '${relative(process.cwd(), path)}'...`);
-    return 0;
-  } catch (error) {
-    progress.stop();
-    if (!(error instanceof InTotoError)) throw error;
-    log.error(error);
-    return 1;
-  }
+    log.info(`Stop recording '${name}'...`);
+    progress.stage('recording products');
+    return (await recordStop({ ...common, products: parsed.values.get('products'), metadataDirectory: single(parsed, 'metadata-directory') })).path;
+  });
 }
 
 runTool(TOP, main);

@@ -4,14 +4,12 @@
  * runs the command, records products, signs the link and writes `<name>.<keyid prefix>.link`. Settings come
  * from `IN_TOTO_*` variables and rc files as in the reference; `--use-dsse` writes a DSSE envelope.
  */
-import { relative } from 'node:path';
 import { initEngine } from '../engine.js';
-import { InTotoError } from '../errors.js';
 import { runStep } from '../link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
-  artifactOptionsFromArgs, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, requireKeyOrGpg,
-  runTool, signingKeyFromArgs, single, timeoutSetting,
+  artifactOptionsFromArgs, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome,
+  requireKeyOrGpg, runTool, signingKeyFromArgs, single, timeoutSetting,
 } from './common.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -46,7 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const progress = new Progress(CLI.tool);
   const log = Log.fromArgs(CLI.tool, parsed, progress);
-  try {
+  return recordingOutcome(log, progress, 'link metadata', async () => {
     const settings = readUserSettings();
     const key = await signingKeyFromArgs(parsed);
     await initEngine();
@@ -68,15 +66,8 @@ async function main(argv: readonly string[]): Promise<number> {
       metadataDirectory: single(parsed, 'metadata-directory'),
       onPhase: phaseReporter(log, progress),
     });
-    progress.stop();
-    log.info(`Storing link metadata to '${relative(process.cwd(), path)}'...`);
-    return 0;
-  } catch (error) {
-    progress.stop();
-    if (!(error instanceof InTotoError)) throw error;
-    log.error(error);
-    return 1;
-  }
+    return path;
+  });
 }
 
 runTool(CLI, main);
