@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Whole-process comparison with the reference CLI (Debian's in-toto 1.3.1), same inputs, one run,
-// interleaved: our `node dist/cli/in-toto-verify.js`, the reference's `in-toto-verify`, and the floor
+// interleaved: our `node bin/in-toto-verify.js` (the bundled tool, as installed), the reference's `in-toto-verify`, and the floor
 // (bench/lib/floor.mjs: read, parse and canonicalize every file in the engine, verify each signature).
 //
 //   node bench/compare.mjs [--quick] [--keep-node-extra-ca-certs] [--json out.json]
@@ -18,7 +18,7 @@ import { childEnv, compareRuns, ensureGnuTime, runOnce, stats, waitForQuiet } fr
 
 export const SIZES = [1000, 10000, 100000];
 
-const OURS = join(ROOT, 'dist/cli/in-toto-verify.js');
+const OURS = join(ROOT, 'bin/in-toto-verify.js');
 const FLOOR = join(BENCH, 'lib/floor.mjs');
 
 function verifyArgs(layout, key) {

@@ -30,7 +30,7 @@ for (const [n, reps] of [[1_000, 5], [10_000, 3], [100_000, 2]]) {
     },
   });
   const result = compareRuns(
-    [contender('ours', process.execPath, [join(ROOT, 'dist/cli/in-toto-run.js')]), contender('reference', 'in-toto-run', [])],
+    [contender('ours', process.execPath, [join(ROOT, 'bin/in-toto-run.js')]), contender('reference', 'in-toto-run', [])],
     { reps, warmup: 1, log },
   );
   rows.push({ n, ...result });

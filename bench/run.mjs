@@ -32,7 +32,7 @@ const GOALS = { speedupAt100k: 30, rssAt100kMiB: 150, demoSpeedup: 4, growth10kT
 /** What the issue measured for the reference on this machine before this benchmark existed. */
 const KNOWN_REFERENCE = { demo: '0.25 s (0.21 s of it interpreter start)', 10000: '1.04 s', 100000: '9.8 s, 333 MiB' };
 
-if (!existsSync(join(ROOT, 'dist/cli/in-toto-verify.js')) || !existsSync(join(ROOT, 'build/engine.wasm'))) {
+if (!existsSync(join(ROOT, 'bin/in-toto-verify.js')) || !existsSync(join(ROOT, 'build/engine.wasm'))) {
   log('building the package (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
@@ -257,7 +257,7 @@ if (!argv.includes('--no-profile')) {
   waitForQuiet({ log });
   const chain = await chainFixture(n, log);
   const names = engineFunctionNames(log);
-  profile = { n, named: names.size > 0, ...profileNode([join(ROOT, 'dist/cli/in-toto-verify.js'), '--layout', chain.layout, '--layout-keys', chain.key, '--key-types', 'ed25519'], { cwd: chain.dir, env: childEnv(keepCaCerts), names }) };
+  profile = { n, named: names.size > 0, ...profileNode([join(ROOT, 'bin/in-toto-verify.js'), '--layout', chain.layout, '--layout-keys', chain.key, '--key-types', 'ed25519'], { cwd: chain.dir, env: childEnv(keepCaCerts), names }) };
 }
 
 info.buildAtEnd = buildFingerprint();

@@ -14,12 +14,12 @@ import {
 } from '../dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ourVerify = join(root, 'dist/cli/in-toto-verify.js');
+const ourVerify = join(root, 'bin/in-toto-verify.js');
 const dir = mkdtempSync(join(tmpdir(), 'in-toto-demo-'));
 const say = (text) => process.stdout.write(`\n== ${text}\n`);
 const run = (cmd, args, cwd = dir) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-/** One of our command-line tools, from dist/cli/. */
-const tool = (name, args, cwd = dir) => run(process.execPath, [join(root, 'dist/cli', `${name}.js`), ...args], cwd);
+/** One of our command-line tools, as installed (bin/, bundled). */
+const tool = (name, args, cwd = dir) => run(process.execPath, [join(root, 'bin', `${name}.js`), ...args], cwd);
 
 await initEngine();
 say(`working in ${dir}`);

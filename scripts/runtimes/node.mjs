@@ -4,7 +4,8 @@
 // runs the conformance suite through the `node` entry, and measures the cold start in fresh processes.
 // Prints `node-packed: N passed, N failed[, N skipped]`; exits non-zero on any failure.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { finish, prepareApp, PACKAGE } from './app.mjs';
@@ -36,6 +37,48 @@ const walk = (value) => (typeof value === 'string' ? targets.push(value) : value
 walk(manifest.exports);
 const missing = targets.filter((t) => !existsSync(join(pkg, t)));
 check(`exports: all ${targets.length} targets are in the package`, missing.length === 0, missing.join(', '));
+
+// The command-line tools as npm installs them: each "bin" target shipped, and it starts (the bundles load).
+for (const [name, target] of Object.entries(manifest.bin ?? {})) {
+  let ok = existsSync(join(pkg, target));
+  let detail = ok ? '' : `${target} is not in the package`;
+  if (ok) {
+    try {
+      const help = execFileSync(process.execPath, [join(pkg, target), '--help'], { cwd: app, encoding: 'utf8' });
+      ok = help.includes('usage:') && help.includes(name);
+      detail = ok ? '' : help.slice(0, 200);
+    } catch (error) {
+      ok = false;
+      detail = `${error.stderr ?? error.message}`.slice(0, 300);
+    }
+  }
+  check(`bin: ${name} (${target}) runs`, ok, detail);
+}
+
+// And together, from the package: a key, a layout, a recorded step, a verification (the engine found from bin/).
+try {
+  const dir = mkdtempSync(join(tmpdir(), 'in-toto-packed-'));
+  const tool = (name, args) => execFileSync(process.execPath, [join(pkg, manifest.bin[name]), ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  tool('in-toto-keygen', ['-t', 'ed25519', 'owner']);
+  writeFileSync(join(dir, 'layout.json'), JSON.stringify({ expires_in: '1m', keys: { owner: { path: 'owner.pub', type: 'ed25519' } }, steps: [{ name: 'build', functionaries: ['owner'], products: [['CREATE', 'out'], ['DISALLOW', '*']] }] }));
+  tool('in-toto-layout', ['create', 'layout.json', '-o', 'root.layout', '-k', 'owner', '-t', 'ed25519']);
+  writeFileSync(join(dir, 'out'), 'built');
+  tool('in-toto-run', ['-n', 'build', '-k', 'owner', '-t', 'ed25519', '-p', 'out', '-x']);
+  tool('in-toto-verify', ['-l', 'root.layout', '-k', 'owner.pub', '-t', 'ed25519']);
+  writeFileSync(join(dir, 'extra'), 'not built');
+  writeFileSync(join(dir, 'out'), 'tampered');
+  let caught = false;
+  try {
+    tool('in-toto-run', ['-n', 'build', '-k', 'owner', '-t', 'ed25519', '-p', 'out', 'extra', '-x']);
+    tool('in-toto-verify', ['-l', 'root.layout', '-k', 'owner.pub', '-t', 'ed25519']);
+  } catch (error) {
+    caught = error.status === 1 && /DISALLOW|extra/.test(`${error.stderr}`);
+  }
+  check('bin: keygen, layout create, run and verify from the package; a disallowed product fails', caught);
+  rmSync(dir, { recursive: true, force: true });
+} catch (error) {
+  check('bin: keygen, layout create, run and verify from the package', false, `${error.stderr ?? error.message}`.slice(0, 400));
+}
 
 // The engine's size budget.
 const wasm = readFileSync(join(pkg, 'build/engine.wasm'));
