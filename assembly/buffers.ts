@@ -5,6 +5,8 @@
 export class Region {
   ptr: usize = 0;
   cap: usize = 0;
+  /** The size the last `ensure` asked for: what the holder may use (the capacity may be larger). */
+  size: usize = 0;
 
   /** Makes room for `size` bytes (plus 8 of zeroed padding so word-sized loads at the end stay in bounds). */
   ensure(size: usize, keep: bool = false): usize {
@@ -12,8 +14,16 @@ export class Region {
     if (size > 0x7fff0000) abort('region larger than 2 GiB requested');
     const need = size + 8;
     if (need > this.cap) {
-      let cap = this.cap < 256 ? <usize>256 : this.cap;
-      while (cap < need) cap = cap << 1;
+      // Kept contents grow by doubling (amortized appends); a region sized for one document gets its size,
+      // rounded up to 64 KiB: doubling would waste up to half of a 20 MB link's buffers, and the allocator
+      // itself grows memory by doubling once it runs out.
+      let cap: usize;
+      if (keep) {
+        cap = this.cap < 256 ? <usize>256 : this.cap;
+        while (cap < need) cap = cap << 1;
+      } else {
+        cap = (need + 0xffff) & ~(<usize>0xffff);
+      }
       if (keep && this.ptr != 0) {
         this.ptr = heap.realloc(this.ptr, cap);
       } else {
@@ -23,6 +33,7 @@ export class Region {
       this.cap = cap;
     }
     store<u64>(this.ptr + size, 0);
+    this.size = size;
     return this.ptr;
   }
 
@@ -32,6 +43,7 @@ export class Region {
       heap.free(this.ptr);
       this.ptr = 0;
       this.cap = 0;
+      this.size = 0;
     }
   }
 }

@@ -100,7 +100,7 @@ export function release(): void {
 //   rules_apply(len, flags)       run the JSON rules program in input[0, len); the result JSON is the output
 //   glob_match(plen, len)         fnmatch(input[plen, plen + len), pattern input[0, plen))
 
-import { storeLink, storeParsed, writeSideJson, freeLink, resetLinks, composeLink, linksEqual, setSeed, probes, resetProbes } from './artifacts';
+import { storeLink, storeParsed, writeSideJson, freeLink, resetLinks, composeLink, linksEqual, setSeed, probes, resetProbes, linkAt } from './artifacts';
 import { applyRules, resultLength, TRACE } from './rules';
 import { compileGlob, globMatch, globSteps, resetGlobSteps, isUtf8 } from './glob';
 import { E_INVALID_UTF8 } from './errors';
@@ -108,7 +108,8 @@ import { input as inputRegion } from './json';
 
 /** Whether the input region reserved by the last `input_ptr` holds `len` bytes (a host bug otherwise). */
 function inputHolds(len: u64): bool {
-  return len + 8 <= <u64>inputRegion.cap;
+  // What `input_ptr` reserved, not the capacity behind it: beyond that lies stale memory.
+  return len <= <u64>inputRegion.size;
 }
 
 export function set_seed(a: u32, b: u32, c: u32, d: u32): i32 {
@@ -158,7 +159,11 @@ export function link_read(len: u32, select: u32, flags: u32, maxArtifacts: u32):
   const slot = storeParsed(root, maxArtifacts);
   if (slot < 0) return slot;
   if ((flags & 1) != 0) outputLen = <u32>writeCanonical(root, len);
-  auxLen = <u32>writePlain(0, root, aux, len);
+  // The lean document is the input less its artifacts: sized by what the tables hold, which is never more than
+  // the input bytes the artifacts took (decoded paths, canonical digest dicts), not by the whole input.
+  const link = linkAt(<u32>slot)!;
+  const artifactBytes = <usize>link.materials.bytesLen + <usize>link.products.bytesLen;
+  auxLen = <u32>writePlain(0, root, aux, <usize>len - min<usize>(artifactBytes, <usize>len) + 8);
   return slot;
 }
 

@@ -77,6 +77,8 @@ export function setMaxDepth(depth: u32): void {
 let base: usize = 0; // input start
 let end: usize = 0; // input end
 let arenaPos: usize = 0;
+/** Whether this parse has sized the arena: done at its first escape only (most big documents have none). */
+let arenaReady = false;
 
 function fail(code: i32, at: usize): i32 {
   errorOffset = <u32>(at - base);
@@ -218,6 +220,12 @@ function parseString(q: usize): i32 {
     }
     // A backslash escape (RFC 8259 section 7).
     if (!copying) {
+      // Decoded strings are never longer than the input: one arena of its size holds them all. Sized here, at
+      // the first escape, when no node points into the arena yet (ensure may move it).
+      if (!arenaReady) {
+        arena.ensure(end - base);
+        arenaReady = true;
+      }
       copying = true;
       dstStart = arena.ptr + arenaPos;
       memory.copy(dstStart, start, p - start);
@@ -346,7 +354,7 @@ export function parse(len: usize): i32 {
   tape.reset();
   orders.reset();
   stack.reset();
-  arena.ensure(len);
+  arenaReady = false;
   arenaPos = 0;
   errorOffset = 0;
 

@@ -239,6 +239,9 @@ export class RuleEngine {
       if (slot < 0) return { slot, offset };
       const bytes = canonical ? new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice() : undefined;
       const lean = decoder.decode(new Uint8Array(ex.memory.buffer, ex.aux_ptr(), ex.aux_len()));
+      // A large link's parse buffers go back to the engine's allocator at once, for the next link to reuse
+      // (memory that must grow grows by doubling).
+      if (link.length > 16 << 20) ex.release();
       return { slot, offset, bytes, lean };
     });
     if (result.slot < 0) this.#loadError(-result.slot, result.offset, link, select);
