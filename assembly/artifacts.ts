@@ -240,14 +240,54 @@ function dictBound(dict: u32): u64 {
   return bound;
 }
 
+/** `sha256`, the one algorithm in-toto's tools record. */
+const SHA256 = memory.data<u8>([0x73, 0x68, 0x61, 0x32, 0x35, 0x36]);
+/** First byte of a compact digest dict; a canonical one starts with `{`. */
+const COMPACT_SHA256: u8 = 0x01;
+/** A compact digest dict: the tag, then the 32 bytes of `{"sha256": "<64 lowercase hex digits>"}`. */
+const COMPACT_LEN: u32 = 33;
+
 /**
- * Writes the canonical JSON of a validated hash dict at `dst` and returns its length: what canonical.ts
- * writes for it, without going through the output region (this runs once per artifact). Values are hex
- * digits with at most a final newline, which canonical JSON writes raw; keys may need `"` and `\` escaped.
+ * Decodes 64 hex digits (already validated as such) at `src` into 32 bytes at `dst`, eight digits at a time;
+ * false, with `dst` partly written, when one is an upper-case letter (`0`-`9` and `a`-`f` have bit 0x20 set,
+ * `A`-`F` have not): such a digest is not compacted, since its dict differs from the lower-case one.
+ */
+function decodeLowerHex64(src: usize, dst: usize): bool {
+  for (let i: usize = 0; i < 64; i += 8) {
+    const x = load<u64>(src + i);
+    if ((x & 0x2020202020202020) != 0x2020202020202020) return false;
+    // Each digit's value: its low nibble, plus 9 for letters (0x6X: bit 6 set).
+    const v = (x & 0x0f0f0f0f0f0f0f0f) + ((x >> 6) & 0x0101010101010101) * 9;
+    // Digit pairs (little-endian: the high nibble first) into bytes 0, 2, 4 and 6 of w.
+    const w = ((v << 4) & 0xf0f0f0f0f0f0f0f0) | ((v >> 8) & 0x000f000f000f000f);
+    const out = dst + (i >> 1);
+    store<u8>(out, <u8>w);
+    store<u8>(out + 1, <u8>(w >> 16));
+    store<u8>(out + 2, <u8>(w >> 32));
+    store<u8>(out + 3, <u8>(w >> 48));
+  }
+  return true;
+}
+
+/**
+ * Writes a validated hash dict at `dst` and returns its length. The dict the tools record,
+ * `{"sha256": "<64 lowercase hex>"}`, is stored compact (a tag byte and the 32 digest bytes: 33 bytes instead
+ * of 77; a link of 100,000 artifacts per side holds 9 MB less); any other dict as its canonical JSON, what
+ * canonical.ts writes for it. Both forms are one-to-one and cannot be confused (a canonical dict starts with
+ * `{`), so two dicts are equal exactly when their stored bytes are, as rules and link comparison need.
  */
 function writeDigest(dict: u32, dst: usize): u32 {
   const members = word(dict, 1);
   const order = word(dict, 3);
+  if (members == 1) {
+    const k = dict + 1;
+    const v = k + 1;
+    const vPtr = word(v, 1);
+    if (word(k, 2) == 6 && word(v, 2) == 64 && memory.compare(word(k, 1), SHA256, 6) == 0 && decodeLowerHex64(vPtr, dst + 1)) {
+      store<u8>(dst, COMPACT_SHA256);
+      return COMPACT_LEN;
+    }
+  }
   let p = dst;
   store<u8>(p++, 0x7b);
   let walk = dict + 1;
@@ -277,6 +317,22 @@ function writeDigest(dict: u32, dst: usize): u32 {
   }
   store<u8>(p++, 0x7d);
   return <u32>(p - dst);
+}
+
+const HEX = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
+/** `{"sha256":"`, what a compact digest dict is written out with. */
+const SHA256_OPEN = memory.data<u8>([0x7b, 0x22, 0x73, 0x68, 0x61, 0x32, 0x35, 0x36, 0x22, 0x3a, 0x22]);
+
+/** Writes the compact digest dict at `d` as its canonical JSON `{"sha256":"<hex>"}` (77 bytes). */
+function writeCompactDigest(d: usize): void {
+  for (let k: usize = 0; k < 11; k++) putByte(load<u8>(SHA256_OPEN + k));
+  for (let k: usize = 1; k <= 32; k++) {
+    const b = <u32>load<u8>(d + k);
+    putByte(load<u8>(HEX + (b >> 4)));
+    putByte(load<u8>(HEX + (b & 0xf)));
+  }
+  putByte(0x22);
+  putByte(0x7d);
 }
 
 function failAt(code: i32, keyNode: u32): i32 {
@@ -410,10 +466,14 @@ export function writeSideJson(slot: u32, which: u32, region: Region): i64 {
     writeStringBody(side.pathPtr(i), side.pathLen(i), true);
     putByte(0x22);
     putByte(0x3a);
-    // The digest dict is canonical JSON: control bytes occur only inside its strings, where escaping them
-    // keeps the meaning and makes it plain JSON.
+    // The digest dict is compact (written out in full here) or canonical JSON: control bytes occur only
+    // inside its strings, where escaping them keeps the meaning and makes it plain JSON.
     const d = side.digestPtr(i);
     const n = side.digestLen(i);
+    if (n == COMPACT_LEN && load<u8>(d) == COMPACT_SHA256) {
+      writeCompactDigest(d);
+      continue;
+    }
     for (let k: u32 = 0; k < n; k++) {
       const c = load<u8>(d + k);
       if (c < 0x20) writeStringBody(d + k, 1, true);

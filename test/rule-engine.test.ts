@@ -640,3 +640,48 @@ describe('hash flooding', () => {
     rules.close();
   });
 });
+
+describe('digest dicts stored compact (sha256 alone, lower case) or canonical', () => {
+  const lower = 'a'.repeat(8) + '0123456789abcdef'.repeat(3) + 'f'.repeat(8);
+  const dicts: Record<string, Record<string, string>> = {
+    'compact.c': { sha256: lower },
+    'upper.c': { sha256: lower.toUpperCase() },
+    'mixed.c': { sha256: `${lower.slice(0, 63)}A` },
+    'newline.c': { sha256: `${lower}\n` },
+    'short.c': { sha256: lower.slice(0, 62) },
+    'two.c': { sha256: lower, sha512: 'ab'.repeat(64) },
+    'other.c': { sha384: lower },
+    'zeros.c': { sha256: '0'.repeat(64) },
+    'effs.c': { sha256: 'f'.repeat(64) },
+  };
+  const doc = (products: Record<string, Record<string, string>>) => new TextEncoder().encode(JSON.stringify({ signed: { materials: {}, products } }));
+
+  it('come back out exactly as they went in', () => {
+    const rules = new RuleEngine(createEngine());
+    try {
+      const handle = rules.load(doc(dicts));
+      expect(rules.artifacts(handle, 'products')).toEqual(dicts);
+    } finally {
+      rules.close();
+    }
+  });
+
+  it('MATCH compares them as the reference compares dicts: upper and lower case differ, equal dicts match', () => {
+    const engine = createEngine();
+    const match = (a: Record<string, string>, b: Record<string, string>) =>
+      evaluateRules(
+        [{ name: 'b', materials: [parseRule(['MATCH', 'f', 'WITH', 'PRODUCTS', 'FROM', 'a']), parseRule(['DISALLOW', '*'])], products: [] }],
+        [
+          { name: 'a', bytes: doc({ f: a }) },
+          { name: 'b', bytes: new TextEncoder().encode(JSON.stringify({ signed: { materials: { f: b }, products: {} } })) },
+        ],
+        { engine },
+      ).passed;
+    expect(match({ sha256: lower }, { sha256: lower })).toBe(true);
+    expect(match({ sha256: lower }, { sha256: lower.toUpperCase() })).toBe(false);
+    expect(match({ sha256: lower.toUpperCase() }, { sha256: lower.toUpperCase() })).toBe(true);
+    expect(match({ sha256: lower }, { sha256: `${lower.slice(0, 63)}e` })).toBe(false);
+    expect(match({ sha256: lower }, { sha256: lower, sha512: 'ab'.repeat(64) })).toBe(false);
+    expect(match({ sha256: '0'.repeat(64) }, { sha256: '0'.repeat(64) })).toBe(true);
+  });
+});
