@@ -28,7 +28,8 @@ import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertifi
 import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from './envelope.js';
 import { getEngine, parseJson } from './engine.js';
 import { InTotoError, type ErrorCode } from './errors.js';
-import { computeKeyid, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, type PublicKey } from './keys.js';
+import { fromHex, toHex } from './encoding.js';
+import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from './keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
 import { linkFileName, subLoader, sublayoutDirName, toLoader, type LinkLoader, type LinkSource } from './link-source.js';
 import {
@@ -137,6 +138,8 @@ interface CountedLink {
   readonly keyid: string;
   /** The key that signed it (an OpenPGP master key when its subkey signed; absent for inspections). */
   readonly key?: VerificationKey;
+  /** `signerIdentities` of the key that signed it: a link by a key already counted is not counted again. */
+  readonly signer?: readonly string[];
   /** The link's small part: its materials and products stay in the engine (`artifactsOf`). */
   readonly link: Link;
   readonly handle: LinkHandle;
@@ -451,11 +454,12 @@ async function verifyStepLinks(
         await verifySignatureBy(envelope, key, ids, { now: ctx.now });
         // One key listed under several of its ids (legacy and new schemes), or several subkeys of one OpenPGP
         // key, is still one functionary.
-        const twin = counted.find((c) => c.key && sameKey(c.key, key));
+        const signer = signerIdentities(key, envelope.signatures.find((sig) => ids.includes(sig.keyid))?.keyid);
+        const twin = counted.find((c) => c.signer?.some((id) => signer.includes(id)));
         if (twin) {
           ctx.out.warnings.push({
             code: 'LINK_IGNORED',
-            message: `${where(path)}step '${step.name}': link ${file} is signed by the same ${isGpgKey(key) ? `OpenPGP key (${key.keyid}) as ${twin.file}` : `key as ${twin.file} (listed under another of its ids)`}: counted once`,
+            message: `${where(path)}step '${step.name}': link ${file} is signed by the same ${isGpgKey(key) ? `OpenPGP key (${key.keyid}, or its subkey) as ${twin.file}` : `key as ${twin.file} (listed under another of its ids)`}: counted once`,
             layout: path,
             step: step.name,
           });
@@ -463,7 +467,7 @@ async function verifyStepLinks(
           continue;
         }
         const link = await countLink(ctx, step, fileId, key, envelope, handle, file, links, path, ids);
-        if (link) counted.push(link);
+        if (link) counted.push({ ...link, signer });
         else rejected.push(file);
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
@@ -569,12 +573,13 @@ async function certificateLinks(
       }
       await checkCertificateFunctionary(cert, step.name, certs, ctx.now);
       await verifySignatureBy(envelope, { ...key, keyid: entry.keyid }, [entry.keyid]);
-      if (counted.some((c) => c.keyid === entry.keyid || (c.key && sameKey(c.key, key)))) {
+      const signer = signerIdentities(key);
+      if (counted.some((c) => c.keyid === entry.keyid || c.signer?.some((id) => signer.includes(id)))) {
         throw new InTotoError('THRESHOLD', `signed by a key that already has a counted link for this step (${entry.keyid})`, { keyid: entry.keyid });
       }
       if (envelope.signed._type === 'layout') throw new InTotoError('FORMAT', 'a sublayout must be signed by a key of the layout, not by a certificate');
       const link = await countLink(ctx, step, entry.keyid, { ...key, keyid: entry.keyid }, envelope, handle, file, links, path);
-      if (link) counted.push(link);
+      if (link) counted.push({ ...link, signer });
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       reasons.push(`link ${file}: ${error.message}`);
@@ -627,9 +632,24 @@ function artifactsOf(ctx: Context, counted: { readonly handle: LinkHandle }, sid
   return (cached[side] ??= new Map(Object.entries(ctx.rules.artifacts(counted.handle, side))));
 }
 
-function sameKey(a: VerificationKey, b: VerificationKey): boolean {
-  if (isGpgKey(a) || isGpgKey(b)) return isGpgKey(a) && isGpgKey(b) && a.keyid === b.keyid;
-  return a.spki.length === b.spki.length && a.spki.every((x, i) => x === b.spki[i]);
+/**
+ * What identifies the key that signed a link, so that one functionary counts once however the layout lists it:
+ * the public key itself (SPKI), and for an OpenPGP key also its master key, the (sub)key that signed (`signerId`)
+ * being the one whose material counts. A key listed twice (under another of its ids, or an OpenPGP subkey also
+ * listed as a key of its own, or the same key as OpenPGP and as a key file) gives intersecting identities.
+ */
+function signerIdentities(key: VerificationKey, signerId?: string): string[] {
+  if (!isGpgKey(key)) return [toHex(key.spki)];
+  const signing = (signerId !== undefined ? key.subkeys.get(signerId) : undefined) ?? key;
+  const ids = [`openpgp:${key.keyid}`, `openpgp:${signing.keyid}`];
+  try {
+    if (signing.type === 'rsa') ids.push(toHex(rsaSpkiFromParts(fromHex(signing.public.n!)!, fromHex(signing.public.e!)!)));
+    else if (signing.type === 'eddsa') ids.push(toHex(ed25519SpkiFromRaw(fromHex(signing.public.q!)!)));
+    else ids.push(`dsa:${signing.public.p}:${signing.public.q}:${signing.public.g}:${signing.public.y}`);
+  } catch {
+    // Numbers no SPKI can hold: the key ids still identify it.
+  }
+  return ids;
 }
 
 async function verifySublayout(

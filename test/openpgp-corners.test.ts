@@ -755,3 +755,131 @@ describe('malformed and mutated packets', () => {
     expect((await single(B.concat(parts[0]!, parts[1]!, cert))).refused).toMatch(/no valid self-signature/);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Found in review: each of these once went the wrong way.
+
+describe('revocations that cannot be checked hold (fail closed)', () => {
+  it('a key revocation with a hash this verifier does not check (MD5) refuses the key; one with SHA-224 is checked', async () => {
+    const p = edKey();
+    const md5 = B.concat(B.keyPacket(p), B.revokeKey(p, { created: T0 + 100, hash: B.HASH.MD5 }), B.userIdPacket(UID), B.certify(p, UID));
+    const found = await single(md5);
+    expect(found.key).toBeUndefined();
+    expect(found.refused).toMatch(/revocation signature this runtime cannot check/);
+    // SHA-224 is checked (node:crypto): valid revokes, corrupt is ignored.
+    const sha224 = B.concat(B.keyPacket(p), B.revokeKey(p, { created: T0 + 100, hash: B.HASH.SHA224 }), B.userIdPacket(UID), B.certify(p, UID));
+    expect((await single(sha224)).refused).toMatch(/the key is revoked/);
+    const r = B.rsaKey(T0);
+    const rsa224 = B.concat(B.keyPacket(r), B.revokeKey(r, { created: T0 + 100, hash: B.HASH.SHA224 }), B.userIdPacket(UID), B.certify(r, UID));
+    expect((await single(rsa224)).refused).toMatch(/the key is revoked/);
+    const corrupt = B.concat(B.keyPacket(p), B.revokeKey(p, { created: T0 + 100, hash: B.HASH.SHA224, corrupt: true }), B.userIdPacket(UID), B.certify(p, UID));
+    expect((await usable(corrupt)).keyid).toBe(p.fingerprint);
+  });
+
+  it('a revocation in a signature version we cannot read refuses the key, drops the subkey, voids the user id', async () => {
+    const p = edKey();
+    const s = edKey(T0 + 60);
+    // A version 3 signature packet body: version, hashed length 5, type, time, key id, algorithms, left 16, MPI.
+    const v3 = (type: number) => B.packet(B.TAG.SIGNATURE, B.concat(new Uint8Array([3, 5, type]), B.u32(T0 + 100), new Uint8Array(8), new Uint8Array([22, 8, 0, 0]), B.mpi(new Uint8Array([1]))));
+    expect((await single(B.concat(B.keyPacket(p), v3(B.SIG.KEY_REVOCATION), B.userIdPacket(UID), B.certify(p, UID)))).refused).toMatch(/revocation signature that cannot be read/);
+    const sub = await single(withUid(p, B.certify(p, UID), B.subkeyPacket(s), B.bindSubkey(p, s), v3(B.SIG.SUBKEY_REVOCATION)));
+    expect(sub.key!.subkeys.size).toBe(0);
+    expect(sub.leftOut.get(s.fingerprint)).toMatch(/cannot be read/);
+    // The only user id's revocation cannot be read: no certification counts, so no self-signature is left.
+    expect((await single(withUid(p, B.certify(p, UID), v3(B.SIG.CERT_REVOCATION)))).refused).toMatch(/no valid self-signature/);
+  });
+});
+
+describe('costs and keyrings', () => {
+  it('many signatures over a huge user id cost linear time: refused past a budget, quickly', async () => {
+    const p = edKey();
+    const uid = 'x'.repeat(1 << 20);
+    const bogus = Array.from({ length: 200 }, () => B.certify(p, uid, { corrupt: true }));
+    const started = performance.now();
+    const err = await failure(readExportedKeys(B.concat(B.keyPacket(p), B.userIdPacket(uid), ...bogus)));
+    expect(err).toMatchObject({ code: 'KEY', message: expect.stringMatching(/more than 64 MiB/) });
+    // Not a timing assertion on a benchmark: 200 x 1 MiB would take tens of seconds without the budget.
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it('a keyring (trust packets after the key, each user id and each signature) reads as the export does', async () => {
+    const p = edKey();
+    const s = edKey(T0 + 60);
+    const trust = B.packet(12, new Uint8Array([0, 0]));
+    const exported = withUid(p, B.certify(p, UID), B.subkeyPacket(s), B.bindSubkey(p, s));
+    const ring = B.concat(B.keyPacket(p), trust, B.userIdPacket(UID), trust, B.certify(p, UID), trust, B.subkeyPacket(s), trust, B.bindSubkey(p, s), trust);
+    expect(gpgKeyToDict(await usable(ring))).toEqual(gpgKeyToDict(await usable(exported)));
+    expect((await usable(ring)).subkeys.has(s.fingerprint)).toBe(true);
+  });
+
+  it('a signing subkey of another algorithm than its primary is left out: the reference\'s dict could not hold it', async () => {
+    const r = B.rsaKey(T0);
+    const s = edKey(T0 + 60);
+    const found = await single(B.concat(B.keyPacket(r), B.userIdPacket(UID), B.certify(r, UID), B.subkeyPacket(s), B.bindSubkey(r, s)));
+    expect(found.key!.subkeys.size).toBe(0);
+    expect(found.leftOut.get(s.fingerprint)).toMatch(/is not its primary key's/);
+    // What we write reads back.
+    expect(gpgKeyToDict(gpgKeyFromDict(gpgKeyToDict(found.key!)))).toEqual(gpgKeyToDict(found.key!));
+  });
+});
+
+describe('one functionary, however the layout lists its OpenPGP key, counts once', () => {
+  it('a subkey also listed as a key of its own, and its master: one link under both names does not make a threshold of 2', async () => {
+    const { generateKeyPair } = await import('../bindings/crypto/index.js');
+    const { createMetablock, serializeEnvelope, signEnvelope } = await import('../bindings/envelope.js');
+    const { computeKeyid, privateKeyFromEd25519Seed } = await import('../bindings/keys.js');
+    const { verify } = await import('../bindings/verify.js');
+    const { initEngine } = await import('../bindings/engine.js');
+    await initEngine();
+    const owner = await generateKeyPair('ed25519');
+    const a = edKey();
+    const sSeed = new Uint8Array(32).fill(7);
+    const s = B.ed25519Key(T0 + 60, sSeed);
+    const master = await usable(withUid(a, B.certify(a, UID), B.subkeyPacket(s), B.bindSubkey(a, s)));
+    const masterDict = gpgKeyToDict(master);
+    const subDict = masterDict.subkeys![s.fingerprint]!;
+    const layout = (pubkeys: string[], keys: Record<string, unknown>) =>
+      signEnvelope(
+        createMetablock({
+          _type: 'layout',
+          expires: '2099-01-01T00:00:00Z',
+          readme: '',
+          keys,
+          steps: [{ _type: 'step', name: 'build', pubkeys, threshold: 2, expected_command: [], expected_materials: [], expected_products: [['ALLOW', '*']] }],
+          inspect: [],
+        }),
+        owner,
+      );
+    const link = createMetablock({ _type: 'link', name: 'build', materials: {}, products: {}, byproducts: {}, command: [], environment: {} });
+    const signed = serializeEnvelope({ ...link, signatures: [{ ...B.detachedSignature(s, link.signedBytes, { created: T0 + 120 }).entry }] });
+    const links = new Map([
+      [`build.${s.fingerprint.slice(0, 8)}.link`, signed],
+      [`build.${a.fingerprint.slice(0, 8)}.link`, signed],
+    ]);
+    const verdict = await verify({
+      layout: serializeEnvelope(await layout([s.fingerprint, a.fingerprint], { [a.fingerprint]: masterDict, [s.fingerprint]: subDict })),
+      layoutKeys: [owner.publicKey],
+      links,
+      now: at(T0 + DAY),
+    });
+    expect(verdict.passed).toBe(false);
+    expect(verdict.failures.map((f) => f.code)).toEqual(['THRESHOLD']);
+    expect(verdict.warnings.map((w) => w.code)).toContain('LINK_IGNORED');
+    // The same key as a securesystemslib ed25519 key and as the OpenPGP subkey: still one functionary.
+    const asKeyFile = { keytype: 'ed25519', scheme: 'ed25519', keyid_hash_algorithms: ['sha256', 'sha512'], keyval: { public: subDict.keyval.public.q } };
+    const sslibKey = privateKeyFromEd25519Seed(sSeed);
+    expect(sslibKey.public).toBe(subDict.keyval.public.q);
+    const sslibId = computeKeyid(sslibKey);
+    const plain = await signEnvelope(link, sslibKey);
+    const both = await verify({
+      layout: serializeEnvelope(await layout([sslibId, a.fingerprint], { [a.fingerprint]: masterDict, [sslibId]: { ...asKeyFile, keyid: sslibId } })),
+      layoutKeys: [owner.publicKey],
+      links: new Map([
+        [`build.${sslibId.slice(0, 8)}.link`, serializeEnvelope(plain)],
+        [`build.${a.fingerprint.slice(0, 8)}.link`, signed],
+      ]),
+      now: at(T0 + DAY),
+    });
+    expect(both.failures.map((f) => f.code)).toEqual(['THRESHOLD']);
+  });
+});

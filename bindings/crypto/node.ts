@@ -202,4 +202,4 @@ function withKey<T>(key: PublicKey, use: () => T): T {
 
 /** The curve decides an ECDSA key's hash, never its scheme label (see `signatureHash`). */
 const nodeHash = (key: PublicKey): string => nodeHashName(signatureHash(key));
-const nodeHashName = (hash: HashName | 'SHA-1'): string => ({ 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' })[hash];
+const nodeHashName = (hash: HashName | 'SHA-1' | 'SHA-224'): string => ({ 'SHA-1': 'sha1', 'SHA-224': 'sha224', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' })[hash];

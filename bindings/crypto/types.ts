@@ -13,7 +13,7 @@ export type BackendName = 'node' | 'webcrypto' | 'noble';
 export interface SignatureAlgorithm {
   readonly name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA' | 'Ed25519';
   /** The digest (not for Ed25519). SHA-1 only for OpenPGP key self-signatures, which old keys carry. */
-  readonly hash?: HashName | 'SHA-1';
+  readonly hash?: HashName | 'SHA-1' | 'SHA-224';
   /** RSA-PSS only. */
   readonly saltLength?: number;
 }

@@ -7,8 +7,8 @@
  * DSA, which no WebCrypto has, is verified by `dsa.ts`. Digests come from @noble/hashes, which runs everywhere.
  */
 import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { verifyWith } from '../crypto/index.js';
+import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { defaultBackendName, verifyWith } from '../crypto/index.js';
 import type { SignatureAlgorithm } from '../crypto/types.js';
 import { concatBytes as concat, fromHex, toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
@@ -44,12 +44,16 @@ export function algorithmName(id: number): string {
   return KEY_ALGORITHMS[id]?.type.toUpperCase() ?? OTHER_ALGORITHMS[id] ?? `algorithm ${id}`;
 }
 
-/** Hash algorithm ids (RFC 4880 §9.4) we accept: SHA-1 only in key self-signatures (see `verifyHashed`). */
-export const HASHES: Readonly<Record<number, { readonly name: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'; readonly digest: (data: Uint8Array) => Uint8Array }>> = {
+/**
+ * Hash algorithm ids (RFC 4880 §9.4) we check key signatures with (data signatures: SHA-256 only, see
+ * signature.ts). SHA-224 RSA signatures need node:crypto: WebCrypto has no SHA-224.
+ */
+export const HASHES: Readonly<Record<number, { readonly name: 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512'; readonly digest: (data: Uint8Array) => Uint8Array }>> = {
   2: { name: 'SHA-1', digest: sha1 },
   8: { name: 'SHA-256', digest: sha256 },
   9: { name: 'SHA-384', digest: sha384 },
   10: { name: 'SHA-512', digest: sha512 },
+  11: { name: 'SHA-224', digest: sha224 },
 };
 export const SHA256_ID = 8;
 
@@ -134,6 +138,7 @@ export async function verifyHashed(type: GpgKeyType, params: PublicParams, hashI
       // PKCS#1 v1.5 wants the signature as long as the modulus; OpenPGP's MPI drops leading zeros.
       const padded = new Uint8Array(stripZeros(n).length);
       padded.set(s, padded.length - s.length);
+      if (hash.name === 'SHA-224' && defaultBackendName() !== 'node') throw new InTotoError('UNSUPPORTED', 'RSA signatures with SHA-224 need node:crypto (WebCrypto has no SHA-224)');
       const algorithm: SignatureAlgorithm = { name: 'RSASSA-PKCS1-v1_5', hash: hash.name };
       return verifyWith(spki, algorithm, data, padded);
     }

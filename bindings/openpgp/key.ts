@@ -20,7 +20,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { concatBytes as concat, toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
-import { ALGORITHM_ID, KEY_ALGORITHMS, algorithmName, readPublicParams, verifyHashed, writePublicParams, type GpgKeyType, type PublicParams } from './algorithms.js';
+import { ALGORITHM_ID, HASHES, KEY_ALGORITHMS, algorithmName, readPublicParams, verifyHashed, writePublicParams, type GpgKeyType, type PublicParams } from './algorithms.js';
 import { BodyReader, PgpFormatError, SUBPACKET, TAG, dearmor, readPackets, readUint32, uint32, type Packet } from './packets.js';
 import { SIG_TYPE, hashedSubpacket, isoSeconds, readSignaturePacket, signedSuffix, unknownCritical, type SignaturePacket } from './signature.js';
 
@@ -211,6 +211,16 @@ export async function gpgKeyFromExport(data: Uint8Array | string, keyid?: string
   throw new InTotoError('KEY', wanted === undefined ? 'no OpenPGP key found' : `no OpenPGP key or subkey ${wanted} in the exported keys`, wanted ? { keyid: wanted } : {});
 }
 
+/** A part of a key (the key itself, a user id, a subkey) with the signatures over it. */
+interface Component {
+  readonly sigs: SignaturePacket[];
+  /** A revocation signature that could not be read is among them. */
+  unreadableRevocation: boolean;
+}
+
+/** Most bytes the signatures of one key may cover in all (each signature hashes the key and its part). */
+const MAX_SIGNED_BYTES = 64 << 20;
+
 interface ParsedKey {
   readonly fingerprint: string;
   readonly type: GpgKeyType;
@@ -233,49 +243,89 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
     throw error;
   }
   // Group the packets: signatures directly on the key, then user ids and subkeys, each with their signatures.
-  const direct: SignaturePacket[] = [];
-  const userIds: { hashed: Uint8Array; sigs: SignaturePacket[] }[] = [];
-  const subkeys: { packet: Packet; sigs: SignaturePacket[] }[] = [];
-  let current: SignaturePacket[] = direct;
+  // A revocation we cannot read (another signature version) is remembered: it cannot be checked, so it is
+  // taken to hold (below), never ignored.
+  const direct: Component = { sigs: [], unreadableRevocation: false };
+  const userIds: (Component & { hashed: Uint8Array })[] = [];
+  const subkeys: (Component & { packet: Packet })[] = [];
+  let current: Component | undefined = direct;
   for (const packet of group.slice(1)) {
     switch (packet.tag) {
       case TAG.SIGNATURE: {
+        if (!current) break;
         try {
-          current.push(readSignaturePacket(packet.body, `signature packet at byte ${packet.offset}`));
+          current.sigs.push(readSignaturePacket(packet.body, `signature packet at byte ${packet.offset}`));
         } catch (error) {
           if (!(error instanceof PgpFormatError)) throw error;
-          // A signature we cannot read (another version, say) certifies nothing; the others still count.
+          // A signature we cannot read certifies nothing; the others still count. A revocation type in it
+          // (v3: byte 2; v5 and v6: byte 1, RFC 9580 §5.2) still revokes.
+          const type = packet.body[0] === 3 ? packet.body[2] : packet.body[1];
+          if (type === SIG_TYPE.KEY_REVOCATION || type === SIG_TYPE.SUBKEY_REVOCATION || type === SIG_TYPE.CERT_REVOCATION) current.unreadableRevocation = true;
         }
         break;
       }
       case TAG.USER_ID:
       case TAG.USER_ATTRIBUTE: {
         // §5.2.4: 0xB4 (user id) or 0xD1 (attribute), a four-byte length, the body.
-        const entry = { hashed: concat(new Uint8Array([packet.tag === TAG.USER_ID ? 0xb4 : 0xd1]), uint32(packet.body.length), packet.body), sigs: [] };
+        const entry = { hashed: concat(new Uint8Array([packet.tag === TAG.USER_ID ? 0xb4 : 0xd1]), uint32(packet.body.length), packet.body), sigs: [], unreadableRevocation: false };
         userIds.push(entry);
-        current = entry.sigs;
+        current = entry;
         break;
       }
       case TAG.PUBLIC_SUBKEY: {
-        const entry = { packet, sigs: [] };
+        const entry = { packet, sigs: [], unreadableRevocation: false };
         subkeys.push(entry);
-        current = entry.sigs;
+        current = entry;
         break;
       }
+      case TAG.MARKER:
+      case TAG.TRUST:
+        // Keyrings (pubring.gpg) put a trust packet after the key, each user id and each signature: not signed,
+        // not part of the key, and no reason to lose the signatures that follow.
+        break;
       default:
-        // Trust (12) and marker (10) packets in keyrings, and anything else: not part of what is signed.
-        current = [];
+        // Anything else: what follows it is not attributed to the component before it.
+        current = undefined;
     }
   }
 
-  // A signature by `signer` over `signed` that holds; one with a critical subpacket we do not know is void.
-  const bySelf = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) =>
-    issuedBy(sig, signer.fingerprint) && !unknownCritical(sig) && (await verifyHashed(signer.type, signer.params, sig.hashAlgorithm, concat(...signed, signedSuffix(sig.hashedPart)), sig.values).catch(() => false));
+  // What each signature over the key's parts costs to check is bounded: a file of many signatures over a huge
+  // user id would otherwise cost its size squared.
+  let budget = MAX_SIGNED_BYTES;
+  /**
+   * Whether `sig` is `signer`'s valid signature over `signed`: a signature naming another issuer, or carrying a
+   * critical subpacket we do not know (RFC 4880 §5.2.3.1), is `invalid`; one whose hash or algorithm this runtime
+   * cannot check is `unchecked` (a revocation is then taken to hold).
+   */
+  const check = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]): Promise<'valid' | 'invalid' | 'unchecked'> => {
+    if (!issuedBy(sig, signer.fingerprint) || unknownCritical(sig)) return 'invalid';
+    if (!HASHES[sig.hashAlgorithm]) return 'unchecked';
+    const data = concat(...signed, signedSuffix(sig.hashedPart));
+    budget -= data.length;
+    if (budget < 0) throw new InTotoError('KEY', `OpenPGP key ${primary.fingerprint}: its signatures cover more than ${MAX_SIGNED_BYTES >> 20} MiB; refusing to check them`, { keyid: primary.fingerprint });
+    try {
+      return (await verifyHashed(signer.type, signer.params, sig.hashAlgorithm, data, sig.values)) ? 'valid' : 'invalid';
+    } catch (error) {
+      if (error instanceof InTotoError && (error.code === 'UNSUPPORTED' || error.code === 'KEY')) return 'unchecked';
+      throw error;
+    }
+  };
+  const bySelf = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => (await check(sig, signer, ...signed)) === 'valid';
+  /** Whether a revocation holds: valid, or impossible to check here (fail closed). */
+  const revokes = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => (await check(sig, signer, ...signed)) !== 'invalid';
 
   // Revocation of the whole key (0x20), by the key itself.
-  for (const sig of direct) {
-    if (sig.type === SIG_TYPE.KEY_REVOCATION && (await bySelf(sig, primary, primary.hashed))) {
-      return { fingerprint: primary.fingerprint, refused: `the key is revoked${revocationReason(sig)}`, leftOut: new Map() };
+  if (direct.unreadableRevocation) {
+    return { fingerprint: primary.fingerprint, refused: 'the key carries a revocation signature that cannot be read (another signature version)', leftOut: new Map() };
+  }
+  for (const sig of direct.sigs) {
+    if (sig.type === SIG_TYPE.KEY_REVOCATION && (await revokes(sig, primary, primary.hashed))) {
+      const unchecked = (await check(sig, primary, primary.hashed)) === 'unchecked';
+      return {
+        fingerprint: primary.fingerprint,
+        refused: unchecked ? `the key carries a revocation signature this runtime cannot check (${HASHES[sig.hashAlgorithm]?.name ?? `hash algorithm ${sig.hashAlgorithm}`})` : `the key is revoked${revocationReason(sig)}`,
+        leftOut: new Map(),
+      };
     }
   }
 
@@ -284,13 +334,17 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
   for (const uid of userIds) {
     const valid: SignaturePacket[] = [];
     let revokedAt = Infinity;
+    // A revocation we cannot read or check revokes for good: no certification of this user id counts.
+    let revokedForGood = uid.unreadableRevocation;
     for (const sig of uid.sigs) {
       const isCert = sig.type >= SIG_TYPE.CERT_GENERIC && sig.type <= SIG_TYPE.CERT_POSITIVE;
-      if (!isCert && sig.type !== SIG_TYPE.CERT_REVOCATION) continue;
-      if (!(await bySelf(sig, primary, primary.hashed, uid.hashed))) continue;
-      if (isCert) valid.push(sig);
-      else revokedAt = Math.min(revokedAt, sig.creationTime ?? 0);
+      if (isCert && (await bySelf(sig, primary, primary.hashed, uid.hashed))) valid.push(sig);
+      else if (sig.type === SIG_TYPE.CERT_REVOCATION && (await revokes(sig, primary, primary.hashed, uid.hashed))) {
+        if ((await check(sig, primary, primary.hashed, uid.hashed)) === 'unchecked') revokedForGood = true;
+        else revokedAt = Math.min(revokedAt, sig.creationTime ?? 0);
+      }
     }
+    if (revokedForGood) continue;
     // Only a user id's newest certification is in force (it supersedes the older ones, flags included); a
     // revoked user id's certification no longer counts, one made after the revocation does.
     const current = newest(valid);
@@ -298,7 +352,7 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
       selfSigs.push({ sig: current, primaryUserId: (hashedSubpacket(current, SUBPACKET.PRIMARY_USER_ID)?.[0] ?? 0) !== 0 });
     }
   }
-  for (const sig of direct) {
+  for (const sig of direct.sigs) {
     if (sig.type === SIG_TYPE.DIRECT_KEY && (await bySelf(sig, primary, primary.hashed))) selfSigs.push({ sig, primaryUserId: false });
   }
   if (selfSigs.length === 0) {
@@ -311,7 +365,7 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
 
   const usable = new Map<string, GpgPublicKey>();
   const leftOut = new Map<string, string>();
-  for (const { packet, sigs } of subkeys) {
+  for (const { packet, sigs, unreadableRevocation } of subkeys) {
     let sub: ParsedKey;
     try {
       sub = parseKeyPacket(packet.body, `subkey packet at byte ${packet.offset}`);
@@ -320,7 +374,16 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
       leftOut.set(fingerprintOf(packet.body), (error as Error).message);
       continue;
     }
-    const why = await subkeyProblem(primary, sub, sigs, bySelf);
+    if (sub.type !== primary.type) {
+      // The reference's key format gives a key and its subkeys one type: a dict holding this one could not be read.
+      leftOut.set(sub.fingerprint, `its algorithm (${sub.type}) is not its primary key's (${primary.type}), which the reference's key format cannot hold`);
+      continue;
+    }
+    if (unreadableRevocation) {
+      leftOut.set(sub.fingerprint, 'it carries a revocation signature that cannot be read (another signature version)');
+      continue;
+    }
+    const why = await subkeyProblem(primary, sub, sigs, bySelf, revokes);
     if (typeof why === 'string') {
       leftOut.set(sub.fingerprint, why);
       continue;
@@ -336,10 +399,13 @@ async function subkeyProblem(
   sub: ParsedKey,
   sigs: readonly SignaturePacket[],
   bySelf: (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => Promise<boolean>,
+  revokes: (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => Promise<boolean>,
 ): Promise<string | SignaturePacket> {
   const bindings: SignaturePacket[] = [];
   for (const sig of sigs) {
-    if (sig.type === SIG_TYPE.SUBKEY_REVOCATION && (await bySelf(sig, primary, primary.hashed, sub.hashed))) return `it is revoked${revocationReason(sig)}`;
+    if (sig.type === SIG_TYPE.SUBKEY_REVOCATION && (await revokes(sig, primary, primary.hashed, sub.hashed))) {
+      return (await bySelf(sig, primary, primary.hashed, sub.hashed)) ? `it is revoked${revocationReason(sig)}` : 'it carries a revocation signature this runtime cannot check';
+    }
     if (sig.type === SIG_TYPE.SUBKEY_BINDING && (await bySelf(sig, primary, primary.hashed, sub.hashed))) bindings.push(sig);
   }
   const binding = newest(bindings);

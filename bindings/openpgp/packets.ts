@@ -9,6 +9,8 @@ import { concatBytes as concat, fromBase64 } from '../encoding.js';
 export const TAG = {
   SIGNATURE: 2,
   PUBLIC_KEY: 6,
+  MARKER: 10,
+  TRUST: 12,
   USER_ID: 13,
   PUBLIC_SUBKEY: 14,
   USER_ATTRIBUTE: 17,

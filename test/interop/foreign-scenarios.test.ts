@@ -18,6 +18,7 @@ import { nodeInspectionRunner } from '../../bindings/inspect-node.js';
 import { type PrivateKey, type PublicKey, keyIds, loadPrivateKey, loadPublicKey } from '../../bindings/keys.js';
 import { signMetadata } from '../../bindings/link.js';
 import { gpgExportKey, gpgSigner } from '../../bindings/openpgp/gpg-node.js';
+import { gpgKeyToDict, readExportedKeys } from '../../bindings/openpgp/key.js';
 import { verify, type InspectionRunner, type Verdict } from '../../bindings/verify.js';
 import { foreignVectors } from './vectors.js';
 
@@ -337,6 +338,13 @@ describe('in-toto python scenarios', () => {
       expect([...multi.subkeys.keys()].sort()).toEqual(['35830aa342b9fea0178876b02b25647ff0ef59fe', '732d722578f71a9ec967a64bfead922c91eb7351']);
       // The encryption subkey of the layout key is not a signing key: asked for by id, it is refused, saying why.
       await expect(gpgExportKey('6a112fd3390b2e53afc2e57f8fc8e12099aeceea', home)).rejects.toMatchObject({ code: 'KEY', message: expect.stringMatching(/signing flag/) });
+    });
+
+    it('the keyring file itself (pubring.gpg, trust packets and all) reads as gpg --export does', async () => {
+      const ring = await readExportedKeys(read(`${PY}/gpg_keyrings/rsa/pubring.gpg`));
+      const fromRing = ring.find((k) => k.fingerprint === OWNER)!.key!;
+      expect(gpgKeyToDict(fromRing)).toEqual(gpgKeyToDict(await gpgExportKey(OWNER, home)));
+      expect(ring.find((k) => k.fingerprint === 'f557d0ff451def45372591429ea70bd13d883381')?.refused).toMatch(/revoked/);
     });
   });
 });
