@@ -311,22 +311,18 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
     }
   };
   const bySelf = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => (await check(sig, signer, ...signed)) === 'valid';
-  /** Whether a revocation holds: valid, or impossible to check here (fail closed). */
-  const revokes = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => (await check(sig, signer, ...signed)) !== 'invalid';
 
   // Revocation of the whole key (0x20), by the key itself.
   if (direct.unreadableRevocation) {
     return { fingerprint: primary.fingerprint, refused: 'the key carries a revocation signature that cannot be read (another signature version)', leftOut: new Map() };
   }
+  // A revocation holds when valid, and when this runtime cannot check it (fail closed).
   for (const sig of direct.sigs) {
-    if (sig.type === SIG_TYPE.KEY_REVOCATION && (await revokes(sig, primary, primary.hashed))) {
-      const unchecked = (await check(sig, primary, primary.hashed)) === 'unchecked';
-      return {
-        fingerprint: primary.fingerprint,
-        refused: unchecked ? `the key carries a revocation signature this runtime cannot check (${HASHES[sig.hashAlgorithm]?.name ?? `hash algorithm ${sig.hashAlgorithm}`})` : `the key is revoked${revocationReason(sig)}`,
-        leftOut: new Map(),
-      };
-    }
+    if (sig.type !== SIG_TYPE.KEY_REVOCATION) continue;
+    const verdict = await check(sig, primary, primary.hashed);
+    if (verdict === 'invalid') continue;
+    const refused = verdict === 'valid' ? `the key is revoked${revocationReason(sig)}` : `the key carries a revocation signature this runtime cannot check (${HASHES[sig.hashAlgorithm]?.name ?? `hash algorithm ${sig.hashAlgorithm}`})`;
+    return { fingerprint: primary.fingerprint, refused, leftOut: new Map() };
   }
 
   // Self-signatures: certifications of user ids not revoked since, and direct-key signatures.
@@ -339,9 +335,10 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
     for (const sig of uid.sigs) {
       const isCert = sig.type >= SIG_TYPE.CERT_GENERIC && sig.type <= SIG_TYPE.CERT_POSITIVE;
       if (isCert && (await bySelf(sig, primary, primary.hashed, uid.hashed))) valid.push(sig);
-      else if (sig.type === SIG_TYPE.CERT_REVOCATION && (await revokes(sig, primary, primary.hashed, uid.hashed))) {
-        if ((await check(sig, primary, primary.hashed, uid.hashed)) === 'unchecked') revokedForGood = true;
-        else revokedAt = Math.min(revokedAt, sig.creationTime ?? 0);
+      else if (sig.type === SIG_TYPE.CERT_REVOCATION) {
+        const verdict = await check(sig, primary, primary.hashed, uid.hashed);
+        if (verdict === 'unchecked') revokedForGood = true;
+        else if (verdict === 'valid') revokedAt = Math.min(revokedAt, sig.creationTime ?? 0);
       }
     }
     if (revokedForGood) continue;
@@ -383,7 +380,7 @@ async function readTransferableKey(group: Packet[]): Promise<ExportedKey> {
       leftOut.set(sub.fingerprint, 'it carries a revocation signature that cannot be read (another signature version)');
       continue;
     }
-    const why = await subkeyProblem(primary, sub, sigs, bySelf, revokes);
+    const why = await subkeyProblem(primary, sub, sigs, check);
     if (typeof why === 'string') {
       leftOut.set(sub.fingerprint, why);
       continue;
@@ -398,16 +395,18 @@ async function subkeyProblem(
   primary: ParsedKey,
   sub: ParsedKey,
   sigs: readonly SignaturePacket[],
-  bySelf: (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => Promise<boolean>,
-  revokes: (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => Promise<boolean>,
+  check: (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => Promise<'valid' | 'invalid' | 'unchecked'>,
 ): Promise<string | SignaturePacket> {
   const bindings: SignaturePacket[] = [];
   for (const sig of sigs) {
-    if (sig.type === SIG_TYPE.SUBKEY_REVOCATION && (await revokes(sig, primary, primary.hashed, sub.hashed))) {
-      return (await bySelf(sig, primary, primary.hashed, sub.hashed)) ? `it is revoked${revocationReason(sig)}` : 'it carries a revocation signature this runtime cannot check';
+    if (sig.type !== SIG_TYPE.SUBKEY_REVOCATION && sig.type !== SIG_TYPE.SUBKEY_BINDING) continue;
+    const verdict = await check(sig, primary, primary.hashed, sub.hashed);
+    if (sig.type === SIG_TYPE.SUBKEY_REVOCATION && verdict !== 'invalid') {
+      return verdict === 'valid' ? `it is revoked${revocationReason(sig)}` : 'it carries a revocation signature this runtime cannot check';
     }
-    if (sig.type === SIG_TYPE.SUBKEY_BINDING && (await bySelf(sig, primary, primary.hashed, sub.hashed))) bindings.push(sig);
+    if (sig.type === SIG_TYPE.SUBKEY_BINDING && verdict === 'valid') bindings.push(sig);
   }
+  const bySelf = async (sig: SignaturePacket, signer: ParsedKey, ...signed: Uint8Array[]) => (await check(sig, signer, ...signed)) === 'valid';
   const binding = newest(bindings);
   if (!binding) return 'it has no valid binding signature by its primary key';
   const flags = hashedSubpacket(binding, SUBPACKET.KEY_FLAGS);
