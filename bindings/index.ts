@@ -14,8 +14,9 @@ export { verify as verifySignature, sign as signBytes, generateKeyPair, getBacke
 export {
   readEnvelope, verifyEnvelope, verifySignatureBy, createMetablock, createDsse, signEnvelope, serializeEnvelope, IN_TOTO_PAYLOAD_TYPE,
   readDsseEnvelope, verifyDsse, type RawDsseEnvelope,
-  type Envelope, type Metablock, type DsseEnvelope, type SignatureEntry,
+  type Envelope, type Metablock, type DsseEnvelope, type SignatureEntry, type VerificationKey,
 } from './envelope.js';
+export { loadVerificationKey, isOpenPgpKeyData, type LoadVerificationKeyOptions } from './verification-key.js';
 export { pae, toHex, fromHex, toBase64, fromBase64 } from './encoding.js';
 export { dumpReferenceJson } from './reference-json.js';
 export {

@@ -25,6 +25,9 @@ import { compareCodePoints } from './reference-json.js';
 import { recordArtifacts, type ArtifactDict, type RecordOptions } from './record.js';
 import { executeCommand } from './run.js';
 
+// Signing with a key in a GnuPG keyring (through the gpg binary), and reading one from it.
+export { gpgExportKey, gpgExportKeys, gpgSigner, type GpgSigner } from './openpgp/gpg-node.js';
+
 /** Metablock (in-toto 1.x, the default) or DSSE (in-toto >= 1.4's `--use-dsse`). */
 export type MetadataFormat = 'metablock' | 'dsse';
 
