@@ -254,6 +254,17 @@ describe.each([
     expect(verifyBoth(copy, fpr.owner)).toMatchObject({ reference: 0, ours: 0 });
   });
 
+  it('in-toto-layout create reads an OpenPGP key file named in a layout description', async () => {
+    const copy = makeTempDir('in-toto-gpg-');
+    writeFileSync(join(copy, 'eve.asc'), await exportKey(home, fpr.ed, { armor: true }));
+    writeFileSync(join(copy, 'desc.json'), JSON.stringify({ expires_in: '1m', keys: { eve: 'eve.asc' }, steps: [{ name: 'test', functionaries: ['eve'], products: [['ALLOW', '*']] }] }));
+    const created = ours('in-toto-layout', ['create', 'desc.json', '-o', 'new.layout'], copy);
+    expect(created.status, created.stderr).toBe(0);
+    const signed = JSON.parse(readFileSync(join(copy, 'new.layout'), 'utf8')).signed;
+    expect(signed.keys[fpr.ed.toLowerCase()]).toEqual(referenceKeyDict(fpr.ed, home.dir));
+    expect(signed.steps[0].pubkeys).toEqual([fpr.ed.toLowerCase()]);
+  });
+
   it('a changed product fails in both', () => {
     const copy = makeTempDir('in-toto-gpg-');
     spawnSync('cp', ['-a', `${dir}/.`, copy]);
