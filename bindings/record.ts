@@ -182,9 +182,12 @@ class Walker {
 
   /** `ancestors` holds the device:inode of each directory from the root down to `dir` when following links. */
   private async walk(dir: string, ancestors: Set<string> | undefined): Promise<void> {
-    let entries: Dirent<Buffer>[];
+    let entries: Dirent<string>[] | Dirent<Buffer>[];
     try {
-      entries = await fs.readdir(this.fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
+      // Names as strings (cheap); a name Node could only decode with U+FFFD may not be UTF-8 at all: then the
+      // directory is listed again as bytes, to tell (the same count of entries, as a listing, per directory).
+      entries = await fs.readdir(this.fsPath(dir), { withFileTypes: true });
+      if (entries.some((entry) => entry.name.includes('\uFFFD'))) entries = await fs.readdir(this.fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       this.onSkip?.(dir, 'unlistable');
       return;
@@ -192,8 +195,8 @@ class Walker {
     const dirs: ListedDir[] = [];
     const files: ListedFile[] = [];
     await Promise.all(
-      entries.map(async (entry) => {
-        const { name, valid } = decodeName(entry.name);
+      (entries as (Dirent<string> | Dirent<Buffer>)[]).map(async (entry) => {
+        const { name, valid } = typeof entry.name === 'string' ? { name: entry.name, valid: true } : decodeName(entry.name);
         const path = joinPath(dir, name);
         if (!valid) {
           // Its real path cannot be built from the decoded name: kept only to be excluded, or refused.
