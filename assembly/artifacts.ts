@@ -209,20 +209,23 @@ function isHashValue(ptr: usize, len: u32): bool {
   if (n >= 2 && load<u8>(ptr + n - 1) == 0x0a) n--;
   if (n == 0) return false;
   // Eight bytes at a time (a link holds hundreds of thousands of 64-character digests): every byte must be
-  // ASCII, and once lowercased (| 0x20, which leaves digits alone) in 0x30-0x39 or 0x61-0x66. Adding
-  // 0x80 - lo sets a byte's top bit exactly when the byte is >= lo, and no sum carries into the next byte.
+  // ASCII, and a digit 0x30-0x39 as it is, or a letter 0x61-0x66 once lowercased (| 0x20). The digit test must
+  // not lowercase: 0x10-0x19 | 0x20 are the digits, and control characters are no hex (the reference's
+  // `[a-fA-F0-9]+`). Adding 0x80 - lo sets a byte's top bit exactly when the byte is >= lo, and no sum carries
+  // into the next byte.
   let i: u32 = 0;
   for (; i + 8 <= n; i += 8) {
     const x = load<u64>(ptr + i);
     if ((x & 0x8080808080808080) != 0) return false;
     const y = x | 0x2020202020202020;
-    const digit = (y + 0x5050505050505050) & ~(y + 0x4646464646464646);
+    const digit = (x + 0x5050505050505050) & ~(x + 0x4646464646464646);
     const letter = (y + 0x1f1f1f1f1f1f1f1f) & ~(y + 0x1919191919191919);
     if (((digit | letter) & 0x8080808080808080) != 0x8080808080808080) return false;
   }
   for (; i < n; i++) {
-    const c = <u32>load<u8>(ptr + i) | 0x20;
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+    const c = <u32>load<u8>(ptr + i);
+    const lower = c | 0x20;
+    if (!((c >= 0x30 && c <= 0x39) || (lower >= 0x61 && lower <= 0x66))) return false;
   }
   return true;
 }

@@ -262,7 +262,8 @@ export function createMetablock(signed: Record<string, unknown>): Metablock {
   // its output is used as is: a link of 100,000 artifacts is not parsed again. Otherwise the engine
   // canonicalizes (and refuses what canonical JSON cannot hold).
   const engine = getEngine();
-  const ordered = inPythonOrder(signed, true);
+  // The engine's own depth limit applies to both paths (a caller may have lowered it).
+  const ordered = inPythonOrder(signed, true, engine.limits.maxDepth);
   const asIs = ordered === NOT_STRINGIFIABLE ? undefined : new TextEncoder().encode(JSON.stringify(ordered));
   const signedBytes = asIs && asIs.length <= engine.limits.maxInputBytes ? asIs : engine.canonicalize(JSON.stringify(signed));
   return { kind: 'metablock', signed, signedBytes, signatures: [] };

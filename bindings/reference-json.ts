@@ -67,16 +67,18 @@ export const NOT_STRINGIFIABLE: unique symbol = Symbol('not stringifiable in pyt
  * JSON writes them raw) and no lone surrogates (which it refuses). Otherwise `NOT_STRINGIFIABLE`: the general
  * writer (or the engine) then gives the same bytes or the same error, only slower.
  */
-export function inPythonOrder(value: unknown, canonical = false, depth = 0): unknown {
+export function inPythonOrder(value: unknown, canonical = false, maxDepth = MAX_DEPTH, depth = 0): unknown {
   if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'string') return canonical && !canonicalString(value) ? NOT_STRINGIFIABLE : value;
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : NOT_STRINGIFIABLE;
-  if (typeof value !== 'object' || depth >= MAX_DEPTH) return NOT_STRINGIFIABLE;
+  if (typeof value !== 'object' || depth >= Math.min(maxDepth, MAX_DEPTH)) return NOT_STRINGIFIABLE;
+  // JSON.stringify calls a `toJSON` method, on arrays too: what it writes is then not this value.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return NOT_STRINGIFIABLE;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) return NOT_STRINGIFIABLE;
-      const item = inPythonOrder(value[i], canonical, depth + 1);
+      const item = inPythonOrder(value[i], canonical, maxDepth, depth + 1);
       if (item === NOT_STRINGIFIABLE) return NOT_STRINGIFIABLE;
       if (item !== value[i]) (copy ??= value.slice(0, i)).push(item);
       else copy?.push(item);
@@ -84,7 +86,7 @@ export function inPythonOrder(value: unknown, canonical = false, depth = 0): unk
     return copy ?? value;
   }
   const proto = Object.getPrototypeOf(value);
-  if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return NOT_STRINGIFIABLE;
+  if (proto !== Object.prototype && proto !== null) return NOT_STRINGIFIABLE;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   let sorted = true;
@@ -94,7 +96,7 @@ export function inPythonOrder(value: unknown, canonical = false, depth = 0): unk
   const items: unknown[] = [];
   for (const key of order) {
     if (canonical && !canonicalString(key)) return NOT_STRINGIFIABLE;
-    const item = inPythonOrder(record[key], canonical, depth + 1);
+    const item = inPythonOrder(record[key], canonical, maxDepth, depth + 1);
     if (item === NOT_STRINGIFIABLE) return NOT_STRINGIFIABLE;
     if (item !== record[key]) changed = true;
     items.push(item);

@@ -107,3 +107,21 @@ describe('createMetablock', () => {
     expect(fast).toBeGreaterThan(300);
   });
 });
+
+describe('fast paths and the engine limits', () => {
+  it("createMetablock refuses what the engine refuses under a lowered depth limit; toJSON on an array takes the general writer", () => {
+    const engine = getEngine();
+    const deep = { a: { b: { c: { d: { e: { f: 1 } } } } } };
+    engine.setLimits({ maxDepth: 4 });
+    try {
+      expect(() => engine.canonicalize(JSON.stringify(deep))).toThrow();
+      expect(() => createMetablock(deep)).toThrow();
+    } finally {
+      engine.setLimits({ maxDepth: 100 });
+    }
+    expect(createMetablock(deep).signedBytes).toEqual(engine.canonicalize(JSON.stringify(deep)));
+    const odd = { a: Object.assign([1, 2], { toJSON: () => 'x' }) };
+    expect(inPythonOrder(odd)).toBe(NOT_STRINGIFIABLE);
+    expect(new TextDecoder().decode(dumpCompactJson(odd))).toBe('{"a":[1,2]}');
+  });
+});

@@ -685,3 +685,27 @@ describe('digest dicts stored compact (sha256 alone, lower case) or canonical', 
     expect(match({ sha256: '0'.repeat(64) }, { sha256: '0'.repeat(64) })).toBe(true);
   });
 });
+
+describe('digest values are hex digits, exactly as HASHDICT_SCHEMA says', () => {
+  it('control characters 0x10-0x19 (which lowercase to digits) are refused at every position, both scan paths', () => {
+    const rules = new RuleEngine(createEngine());
+    try {
+      const link = (value: string) => new TextEncoder().encode(JSON.stringify({ signed: { materials: {}, products: { app: { sha256: value } } } }));
+      for (const c of [0x10, 0x15, 0x19, 0x01, 0x06, 0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67]) {
+        // Short values take the byte loop, 8-byte runs the word test.
+        for (const value of [String.fromCharCode(c), `ab${String.fromCharCode(c)}c`, `${'0'.repeat(8)}${String.fromCharCode(c)}${'f'.repeat(7)}`, `${'a'.repeat(63)}${String.fromCharCode(c)}`]) {
+          let error: unknown;
+          try {
+            rules.load(link(value));
+          } catch (e) {
+            error = e;
+          }
+          expect(error, `0x${c.toString(16)} in ${JSON.stringify(value)}`).toMatchObject({ code: 'FORMAT' });
+        }
+      }
+      for (const value of ['0', '09afAF', `${'a'.repeat(64)}`, `${'F'.repeat(16)}\n`]) expect(() => rules.load(link(value))).not.toThrow();
+    } finally {
+      rules.close();
+    }
+  });
+});
