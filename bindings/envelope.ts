@@ -63,15 +63,29 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** securesystemslib's HEX_SCHEMA, without the trailing newline python's `$` lets through. */
+const HEX = /^[0-9a-fA-F]+$/;
+
 function readSignatures(value: unknown, field: string, kind: Envelope['kind']): SignatureEntry[] {
   if (!Array.isArray(value)) throw new InTotoError('FORMAT', `${field} must be a list of signatures`, { field });
   return value.map((entry, i) => {
     const at = `${field}[${i}]`;
     if (!isRecord(entry)) throw new InTotoError('FORMAT', `${at} must be an object with "keyid" and "sig"`, { field: at });
     if (typeof entry.keyid !== 'string') throw new InTotoError('FORMAT', `${at}.keyid must be a string`, { field: `${at}.keyid` });
+    // A Metablock's entries are all checked, used or not, as the reference's Metablock does on load
+    // (securesystemslib ANY_SIGNATURE_SCHEMA): hex key id and hex signature, or the OpenPGP form, all hex.
+    const hex = (name: string) => {
+      if (kind === 'metablock' && !HEX.test(entry[name] as string)) throw new InTotoError('FORMAT', `${at}.${name} must be hex digits`, { field: `${at}.${name}` });
+    };
+    hex('keyid');
     // The reference's OpenPGP signatures exist in Metablocks only (securesystemslib GPG_SIGNATURE_SCHEMA).
-    if (kind === 'metablock' && isGpgSignature(entry)) return { ...entry, keyid: entry.keyid };
+    if (kind === 'metablock' && isGpgSignature(entry)) {
+      hex('other_headers');
+      hex('signature');
+      return { ...entry, keyid: entry.keyid };
+    }
     if (typeof entry.sig !== 'string') throw new InTotoError('FORMAT', `${at}.sig must be a string`, { field: `${at}.sig` });
+    hex('sig');
     return { ...entry, keyid: entry.keyid, sig: entry.sig };
   });
 }

@@ -211,3 +211,39 @@ describe('envelopes', () => {
     expect(fromBase64('ab=')).toBeUndefined();
   });
 });
+
+describe('every Metablock signature entry is checked on load, used or not, as the reference does', () => {
+  const ENTRIES: [string, Record<string, string>][] = [
+    ['a key id that is not hex', { keyid: 'zz', sig: '00' }],
+    ['a signature that is not hex', { keyid: 'ab', sig: 'zz' }],
+    ['an empty signature', { keyid: 'ab', sig: '' }],
+    ['an empty key id', { keyid: '', sig: '00' }],
+    ['an OpenPGP entry whose headers are not hex', { keyid: 'ab', other_headers: 'zz', signature: '00' }],
+    ['an OpenPGP entry whose signature is not hex', { keyid: 'ab', other_headers: '04', signature: 'x' }],
+  ];
+
+  it.each(ENTRIES)('%s, beside a valid signature, is refused (FORMAT, naming the field); the reference refuses it too', async (_, extra) => {
+    await initEngine();
+    const key = await generateKeyPair('ed25519');
+    const signed = await signEnvelope(createMetablock({ _type: 'link', name: 'a', materials: {}, products: {}, byproducts: {}, command: [], environment: {} }), key);
+    const bytes = serializeEnvelope({ ...signed, signatures: [...signed.signatures, extra] });
+    let error: unknown;
+    try {
+      readEnvelope(bytes);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InTotoError);
+    expect(error).toMatchObject({ code: 'FORMAT', field: expect.stringMatching(/^signatures\[1\]\./) });
+    const verdict = runPython(
+      'import sys\nfrom in_toto.models.metadata import Metablock\ntry:\n  Metablock.load(sys.argv[1]); print("loaded")\nexcept Exception as e:\n  print(type(e).__name__)',
+      undefined,
+      [(() => {
+        const file = join(makeTempDir(), 'x.link');
+        writeFileSync(file, bytes);
+        return file;
+      })()],
+    ).toString().trim();
+    expect(verdict).toBe('FormatError');
+  });
+});
