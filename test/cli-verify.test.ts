@@ -120,6 +120,88 @@ describe('in-toto-verify (ours) as a drop-in', () => {
     expect(result.status).toBe(theirs.status);
   });
 
+  it('refuses -v with -q as the reference does (exit 2, argparse words), whichever comes first or bundled', () => {
+    const base = ['--layout', 'root.layout', ...keyArgs([keys.owner])];
+    for (const [flags, message] of [
+      [['-v', '-q'], 'argument -q/--quiet: not allowed with argument -v/--verbose'],
+      [['-q', '-v'], 'argument -v/--verbose: not allowed with argument -q/--quiet'],
+      [['-vq'], 'argument -q/--quiet: not allowed with argument -v/--verbose'],
+      [['--verbose', '--quiet'], 'argument -q/--quiet: not allowed with argument -v/--verbose'],
+    ] as const) {
+      const theirs = spawnSync('/usr/bin/in-toto-verify', [...base, ...flags], { cwd: dir, encoding: 'utf8' });
+      const result = ours(dir, [...base, ...flags]);
+      expect(theirs.status, flags.join(' ')).toBe(2);
+      expect(result.status, flags.join(' ')).toBe(2);
+      expect(theirs.stderr).toContain(message);
+      expect(result.stderr).toContain(message);
+    }
+  });
+
+  it('takes unique prefixes of long options and refuses ambiguous ones, with the exit code of the reference', () => {
+    const pub = `${keys.owner.path}.pub`;
+    const type = keys.owner.type;
+    const cases: [string[], number][] = [
+      [['--layout', 'root.layout', '--layout-k', pub, '--key-t', type], 0],
+      [['--layout', 'root.layout', '--layout-ke', pub, '--key', type, '--link', '.'], 0],
+      [['--layout=root.layout', `--layout-k=${pub}`, `--key-t=${type}`, '--link-d=.'], 0],
+      [['--layout', 'root.layout', '--layout-keys', pub, '--key-types', type, '--verb'], 0],
+      [['--layout', 'root.layout', '--layout-keys', pub, '--key-types', type, '--qui'], 0],
+      [['-lroot.layout', `-k=${pub}`, `-t${type}`], 0],
+      // Ambiguous: --lay is --layout or --layout-keys; --l also --link-dir.
+      [['--lay', 'root.layout', '--layout-keys', pub, '--key-types', type], 2],
+      [['--l', 'root.layout', '--layout-keys', pub, '--key-types', type], 2],
+      [['--layout', 'root.layout', '--layout-keys', pub, '--key-types', type, '--verbose', '--qu'], 2],
+    ];
+    for (const [args, status] of cases) {
+      const theirs = spawnSync('/usr/bin/in-toto-verify', args, { cwd: dir, encoding: 'utf8' });
+      const result = ours(dir, args);
+      expect(theirs.status, `reference: ${args.join(' ')}: ${theirs.stderr}`).toBe(status);
+      expect(result.status, `ours: ${args.join(' ')}: ${result.stderr}`).toBe(status);
+    }
+    const ambiguous = ours(dir, ['--l', 'root.layout', '--layout-keys', pub]);
+    expect(ambiguous.stderr).toContain('ambiguous option: --l could match --layout, --layout-keys, --link-dir');
+  });
+
+  it('--parameters: every group counts, and a NAME given twice is a usage error naming it', () => {
+    const params = makeTempDir('in-toto-cli-params-');
+    copyInto(dir, params);
+    // The artifact's name comes in two parameters: a lost group leaves a placeholder unfilled.
+    writeLayout(join(params, 'param.layout'), {
+      steps: [
+        { name: 'build', pubkeys: [keys.alice], expected_products: [['CREATE', '{NAME}.{EXT}'], ['DISALLOW', '*']] },
+        { name: 'test', pubkeys: [keys.bob], expected_materials: [['MATCH', '{NAME}.{EXT}', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['DISALLOW', '*']] },
+      ],
+      signers: [keys.owner],
+    });
+    const base = ['--layout', 'param.layout', ...keyArgs([keys.owner])];
+    expect(ours(params, [...base, '--parameters', 'NAME=app', 'EXT=bin']).status).toBe(0);
+    const twoGroups = ours(params, [...base, '--parameters', 'NAME=app', '--parameters', 'EXT=bin']);
+    expect(twoGroups.status, twoGroups.stderr).toBe(0);
+    // The abbreviated flag extends as well.
+    expect(ours(params, ['--param', 'NAME=app', ...base, '--para', 'EXT=bin']).status).toBe(0);
+
+    for (const args of [['--parameters', 'NAME=app', 'NAME=other', 'EXT=bin'], ['--parameters', 'NAME=app', 'EXT=bin', '--parameters', 'NAME=app']]) {
+      const twice = ours(params, [...base, ...args]);
+      expect(twice.status, args.join(' ')).toBe(2);
+      expect(twice.stderr).toContain("'NAME' given twice");
+      expect(twice.stderr).toContain('give each NAME once');
+    }
+    const unnamed = ours(params, [...base, '--parameters', '=bin']);
+    expect(unnamed.status).toBe(2);
+    expect(unnamed.stderr).toContain("expected NAME=VALUE, got '=bin'");
+  });
+
+  it('a missing layout file is an IO error naming the file, exit 1 as in the reference', () => {
+    const args = ['--layout', 'no-such.layout', ...keyArgs([keys.owner])];
+    expect(spawnSync('/usr/bin/in-toto-verify', args, { cwd: dir, encoding: 'utf8' }).status).toBe(1);
+    const result = ours(dir, args);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[IO]');
+    expect(result.stderr).toContain('no-such.layout');
+    const json = ours(dir, [...args, '--json']);
+    expect(JSON.parse(json.stdout).failures[0]).toMatchObject({ code: 'IO' });
+  });
+
   it('exits 1 naming the file when a key or the layout cannot be read', () => {
     const missingKey = ours(dir, ['--layout', 'root.layout', '-k', 'nope.pub', '-t', 'ed25519']);
     expect(missingKey.status).toBe(1);

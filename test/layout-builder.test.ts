@@ -481,4 +481,27 @@ inspect:
     expect(parseLayout(again.signed).expires).toBe('2098-02-03T00:00:00Z');
     expect(again.signatures.map((s) => s.keyid)).toEqual([keys.owner.keyid]);
   });
+
+  it('takes unique prefixes of each command\'s options, as argparse and our other tools do; ambiguous ones exit 2 naming the candidates', () => {
+    const dir = project();
+    expect(cli(dir, ['create', 'demo.yaml', '--out', 'root.layout']).status).toBe(0);
+    // --key is exact beside --key-type; --key-t, --o and --pass are unique prefixes.
+    const signed = cli(dir, ['sign', 'root.layout', '--key', 'keys/owner', '--key-t', 'ed25519', '--o', 'signed.layout']);
+    expect(signed.status, signed.stderr).toBe(0);
+    expect(readEnvelope(readFileSync(join(dir, 'signed.layout'))).signatures.map((s) => s.keyid)).toEqual([keys.owner.keyid]);
+    write(dir, 'password', '\n');
+    expect(cli(dir, ['sign', 'root.layout', '-k', 'keys/owner', '--pass', 'password', '--out', 'again.layout']).status).toBe(0);
+    const expiry = cli(dir, ['set-expiry', 'root.layout', '--i', '1y', '--outp', 'later.layout']);
+    expect(expiry.status, expiry.stderr).toBe(0);
+    expect(cli(dir, ['graph', 'root.layout', '--key-n', `${keys.bob.keyid.slice(0, 8)}=bob`, '--ti', 'demo']).stdout).toContain('bob');
+    expect(cli(dir, ['sign', '--he']).stdout).toContain('--password-file');
+
+    const ambiguous = cli(dir, ['sign', 'root.layout', '--k', 'keys/owner']);
+    expect(ambiguous.status).toBe(2);
+    expect(ambiguous.stderr).toContain('ambiguous option: --k could match --key, --key-type');
+    // Required options are checked as argparse does, whichever prefix named the others.
+    const missing = cli(dir, ['sign', 'root.layout', '--key-t', 'ed25519']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('the following arguments are required: -k/--key');
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * What the recording tools (in-toto-run, -record, -sign, -keygen, -mock, -match-products) share, so each stays
  * a thin layer over `bindings/link.ts`:
- * - argparse's conventions beyond `args.ts`: abbreviated long options, bundled short flags, `-h` and
- *   `--version`, usage errors printed as argparse prints them and exit code 2;
+ * - `-h` and `--version` answered on stdout, usage errors printed as argparse prints them and exit code 2
+ *   (the parsing itself is `args.ts`, shared with in-toto-verify and in-toto-layout);
  * - the reference's user settings, read from `IN_TOTO_*` variables and rc files as `in_toto.user_settings` does;
  * - private keys loaded with `--key-type` and a password given or prompted for (`getpass` on the terminal);
  * - messages at the reference's log levels (`-v` info, default warnings and errors, `-q` nothing);
@@ -18,80 +18,23 @@ import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys.js';
 import type { SigningKey, StepPhase } from '../link.js';
 import { gpgSigner } from '../openpgp/gpg-node.js';
 import type { SkipReason } from '../record.js';
-import { helpText, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
-export const VERSION = '0.1.0';
+export { VERSION, type CommandLine } from './args.js';
 export const KEY_TYPES: readonly KeyType[] = ['rsa', 'ed25519', 'ecdsa'];
 
 // ---- command lines ----------------------------------------------------------------------------------------
 
-/** One tool's command line: its name, argparse's usage line, the text `-h` shows and its options. */
-export interface CommandLine {
-  readonly tool: string;
-  readonly usage: string;
-  readonly description: string;
-  readonly options: readonly OptionSpec[];
-  /** Names of the options argparse requires. */
-  readonly required?: readonly string[];
-}
-
 /**
- * Parses `argv` as argparse would for `cli`. Returns `undefined` when `-h` or `--version` was answered (exit 0);
- * throws `UsageError` (exit 2, see {@link runTool}) for anything argparse refuses, including `-v` with `-q`.
+ * Parses `argv` with the one parser every tool shares ({@link readCommandLine}). Returns `undefined` when `-h`
+ * or `--version` was answered (exit 0); throws `UsageError` (exit 2, see {@link runTool}) for anything
+ * argparse refuses, including `-v` with `-q`.
  */
 export function parseCommandLine(cli: CommandLine, argv: readonly string[]): Parsed | undefined {
-  const expanded = expandArgv(argv, cli.options);
-  const options = expanded.indexOf('--') < 0 ? expanded : expanded.slice(0, expanded.indexOf('--'));
-  if (options.includes('-h') || options.includes('--help')) {
-    process.stdout.write(helpText(cli.usage, cli.description, cli.options));
-    return undefined;
-  }
-  if (options.includes('--version')) {
-    process.stdout.write(`${cli.tool} (in-toto-wasm) ${VERSION}\n`);
-    return undefined;
-  }
-  const parsed = parseArgs(expanded, cli.options);
-  if (parsed.values.has('verbose') && parsed.values.has('quiet')) throw new UsageError('argument -q/--quiet: not allowed with argument -v/--verbose');
-  const missing = (cli.required ?? []).filter((name) => !parsed.values.has(name));
-  if (missing.length > 0) {
-    const label = (name: string) => {
-      const spec = cli.options.find((s) => s.name === name);
-      return spec?.short ? `-${spec.short}/--${name}` : `--${name}`;
-    };
-    throw new UsageError(`the following arguments are required: ${missing.map(label).join(', ')}`);
-  }
-  return parsed;
-}
-
-/**
- * argparse accepts a unique prefix of a long option (`--step` for `--step-name`) and bundled short flags
- * (`-sx` for `-s -x`, `-mfoo` for `-m foo`); args.ts takes neither, so they are spelled out first.
- */
-function expandArgv(argv: readonly string[], specs: readonly OptionSpec[]): string[] {
-  const longNames = [...specs.map((s) => s.name), 'help', 'version'];
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const candidates = longNames.includes(name) ? [name] : longNames.filter((n) => n.startsWith(name));
-      if (candidates.length > 1) throw new UsageError(`ambiguous option: --${name} could match ${candidates.map((n) => `--${n}`).join(', ')}`);
-      out.push(candidates.length === 1 && name !== '' ? `--${candidates[0]}${eq < 0 ? '' : arg.slice(eq)}` : arg);
-    } else if (/^-[^-\d]./.test(arg)) {
-      let rest = arg.slice(1);
-      while (rest.length > 0 && specs.find((s) => s.short === rest[0])?.kind === 'flag') {
-        out.push(`-${rest[0]}`);
-        rest = rest.slice(1);
-      }
-      if (rest.length > 0) out.push(`-${rest}`);
-    } else out.push(arg);
-  }
-  return out;
+  const invocation = readCommandLine(cli, argv);
+  if (invocation.kind === 'run') return invocation.parsed;
+  process.stdout.write(invocation.text);
+  return undefined;
 }
 
 /** Prints a usage error as argparse does; returns its exit code, 2. */

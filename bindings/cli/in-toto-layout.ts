@@ -28,7 +28,7 @@ import {
 import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../lint.js';
 import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../models.js';
 import type { Verdict } from '../verify.js';
-import { helpText, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { readCommandLine, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
@@ -44,6 +44,8 @@ interface Command {
   readonly usage: string;
   readonly description: string;
   readonly options: readonly OptionSpec[];
+  /** Options the command cannot do without. */
+  readonly required?: readonly string[];
   readonly run: (args: Parsed) => Promise<number>;
 }
 
@@ -88,6 +90,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'in-toto-layout sign LAYOUT -k KEY [KEY ...] [-o OUT]',
     description: 'Adds signatures to a layout (a key that already signed is replaced), as in-toto-sign does for layouts.',
     options: [OUTPUT, ...SIGNING],
+    required: ['key'],
     run: sign,
   },
   lint: {
@@ -349,7 +352,6 @@ async function setExpiry(args: Parsed): Promise<number> {
 
 async function sign(args: Parsed): Promise<number> {
   const [path] = positional(args, 1, 1, 'LAYOUT');
-  if (!args.values.has('key')) throw new UsageError('the following arguments are required: -k/--key');
   const { envelope } = await readLayoutFile(path!);
   let signed: Envelope = envelope;
   for (const key of await loadSigners(args)) signed = await signEnvelope(signed, key);
@@ -437,14 +439,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`usage: ${USAGE}\nin-toto-layout: error: unknown command '${name}' (choose from ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
   }
-  if (rest.includes('-h') || rest.includes('--help')) {
-    process.stdout.write(helpText(command.usage, command.description, command.options));
-    return 0;
-  }
   try {
-    const args = parseArgs(rest, command.options);
+    // The parser every tool shares: unique prefixes (`sign --k` is ambiguous, `--key-t` is --key-type),
+    // bundled flags, -h and --version, as for the reference's argparse tools.
+    const invocation = readCommandLine({ tool: `in-toto-layout ${name}`, ...command }, rest);
+    if (invocation.kind !== 'run') {
+      process.stdout.write(invocation.text);
+      return 0;
+    }
     await initEngine();
-    return await command.run(args);
+    return await command.run(invocation.parsed);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`usage: ${command.usage}\nin-toto-layout ${name}: error: ${error.message}\n`);
