@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'RULE_REQUIRE'
   | 'LINK_MISSING'
   | 'LINKS_DISAGREE'
-  | 'INSPECTION';
+  | 'INSPECTION'
+  | 'INSPECTION_REFUSED'; // an inspection not written by the root layout's owner, refused as asked
 
 export interface ErrorDetail {
   /** Dotted path of the offending field, e.g. `signed.steps[2].threshold`. */

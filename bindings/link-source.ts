@@ -36,26 +36,44 @@ export interface LoaderOptions {
   maxBytes?: number;
 }
 
-function directoryLoader(directory: string, maxBytes: number): LinkLoader {
+/**
+ * A link file found by its relative path, before it is read: what identifies it, so that a verification reads,
+ * parses and checks each distinct file once however often the layouts name it (symlinks back to one file, one
+ * value under many map keys), and how to read it.
+ */
+export interface FoundLink {
+  /** The file's real path (a directory), or the value a map or loader gave (compared by identity). */
+  readonly id: unknown;
+  read(): Promise<Uint8Array>;
+}
+
+/** Finds link files by relative path: `undefined` when there is none. */
+export type LinkFinder = (path: string) => Promise<FoundLink | undefined>;
+
+function directoryFinder(directory: string, maxBytes: number): LinkFinder {
   const fs = builtin<NodeFs>('node:fs/promises');
   const path = builtin<NodePath>('node:path');
   const fsConstants = builtin<{ constants: NodeFsConstants }>('node:fs')?.constants;
   if (!fs || !path || !fsConstants) throw new InTotoError('UNSUPPORTED', 'this runtime has no file system: pass links as a map or a loader function');
   const root = path.resolve(directory);
-  return async (relative) => {
-    const file = path.resolve(root, relative);
-    // Step names come from the layout; a name with `..` or `/` must not reach outside the link directory.
-    if (!file.startsWith(root + path.sep)) {
-      throw new InTotoError('FORMAT', `link path ${JSON.stringify(relative)} leaves the link directory ${root}`, { path: relative });
-    }
+  // Checked once, at the first look-up: a link directory that is not there is the caller's mistake, not a
+  // missing link (otherwise every step would fail with LINK_MISSING and hide the cause).
+  let rootChecked: Promise<void> | undefined;
+  const checkRoot = () =>
+    (rootChecked ??= fs.stat(root).then(
+      (stat) => {
+        if (!stat.isDirectory()) throw new InTotoError('IO', `the link directory ${root} is not a directory`, { path: root });
+      },
+      (error: NodeJS.ErrnoException) => {
+        throw new InTotoError('IO', error.code === 'ENOENT' ? `the link directory ${root} does not exist` : `cannot read the link directory ${root}: ${error.message}`, { path: root }, { cause: error });
+      },
+    ));
+  const read = async (file: string): Promise<Uint8Array> => {
     let handle: Awaited<ReturnType<NodeFs['open']>>;
     try {
       // Non-blocking: a FIFO planted in the link directory must not hang verification in open(2).
       handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch (error) {
-      // A link that is not there is simply not found (the reference's load_links_for_layout); any
-      // other I/O failure is an error the caller must see.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
     }
     try {
@@ -82,13 +100,56 @@ function directoryLoader(directory: string, maxBytes: number): LinkLoader {
       await handle.close();
     }
   };
+  return async (relative) => {
+    await checkRoot();
+    const file = path.resolve(root, relative);
+    // Step names come from the layout; a name with `..` or `/` must not reach outside the link directory.
+    if (!file.startsWith(root + path.sep)) {
+      throw new InTotoError('FORMAT', `link path ${JSON.stringify(relative)} leaves the link directory ${root}`, { path: relative });
+    }
+    let real: string;
+    try {
+      real = await fs.realpath(file);
+    } catch (error) {
+      // A link that is not there is simply not found (the reference's load_links_for_layout); any
+      // other I/O failure is an error the caller must see.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
+    }
+    return { id: real, read: () => read(real) };
+  };
+}
+
+/** Turns any LinkSource into a finder (see {@link FoundLink}). */
+export function toFinder(source: LinkSource, options: LoaderOptions = {}): LinkFinder {
+  const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  if (typeof source !== 'function' && 'directory' in source && typeof source.directory === 'string') return directoryFinder(source.directory, maxBytes);
+  const loader = toLoader(source, options);
+  const map = typeof source === 'function' ? undefined : (source as ReadonlyMap<string, Uint8Array | string>);
+  return async (path) => {
+    // A map's value is its identity (a string by value, bytes by object); a loader's bytes likewise.
+    const id = map ? map.get(path) : undefined;
+    if (map && id === undefined) return undefined;
+    const bytes = await loader(path);
+    if (bytes === undefined) return undefined;
+    return { id: id ?? bytes, read: async () => bytes };
+  };
+}
+
+/** A finder that sees only the files under `prefix/` (a sublayout's link directory). */
+export function subFinder(finder: LinkFinder, prefix: string): LinkFinder {
+  return (path) => finder(`${prefix}/${path}`);
 }
 
 /** Turns any LinkSource into a loader. */
 export function toLoader(source: LinkSource, options: LoaderOptions = {}): LinkLoader {
   const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
   if (typeof source === 'function') return source;
-  if ('directory' in source && typeof source.directory === 'string') return directoryLoader(source.directory, maxBytes);
+  if ('directory' in source && typeof source.directory === 'string') {
+    const finder = directoryFinder(source.directory, maxBytes);
+    return async (path) => (await finder(path))?.read();
+  }
   const map = source as ReadonlyMap<string, Uint8Array | string>;
   return async (path) => {
     const value = map.get(path);

@@ -14,8 +14,15 @@
  *  11. inspections: run (or pre-recorded, or explicitly skipped), then their artifact rules
  *
  * Unlike the reference, which stops at the first exception, this collects every failure it can still
- * establish. It stops only where going on would mean reading unauthenticated data: a layout that fails
- * to parse or whose signatures do not hold.
+ * establish, but it never acts on what failed:
+ * - it stops where going on would mean reading unauthenticated data: a layout that fails to parse or whose
+ *   signatures do not hold;
+ * - no inspection command runs once anything has failed (the reference: rules come first "so that inspection
+ *   commands don't run on compromised target files"); the verdict says so (`INSPECTIONS_NOT_RUN`);
+ * - cost stays linear in the distinct input: each distinct file (by real path, or by the value a map or loader
+ *   gave) is read, parsed and signature-checked once however often layouts name it; a sublayout that contains
+ *   itself, and the budgets on files looked up, bytes read and nesting depth, stop verification at once with one
+ *   failure; at most `MAX_LISTED_FAILURES` failures are listed, then their count.
  *
  * Beyond 1.3.1 (see docs in `cert-constraints.ts`, `keys.ts`):
  * - a trusted layout key matches a layout signature under any id it is known by (K1, K2, K3; golang's ECDSA
@@ -31,7 +38,7 @@ import { InTotoError, type ErrorCode } from './errors.js';
 import { fromHex, toHex } from './encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from './keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
-import { linkFileName, subLoader, sublayoutDirName, toLoader, type LinkLoader, type LinkSource } from './link-source.js';
+import { linkFileName, subFinder, sublayoutDirName, toFinder, toLoader, type LinkFinder, type LinkSource } from './link-source.js';
 import {
   linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
@@ -41,8 +48,25 @@ import { matchGlob, RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEn
 import type { ArtifactRule } from './rules.js';
 import { parseCertificatePem } from './x509.js';
 
-/** Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). */
-export type InspectionRunner = (inspection: Inspection) => Promise<LinkJSON | Uint8Array>;
+/**
+ * Where an inspection comes from, so that a runner can refuse one: the root layout's inspections were written by
+ * the project owner, a sublayout's by the functionary who signed that sublayout (any functionary of a step may
+ * hand in a sublayout, and its inspections then run on the verifier's host).
+ */
+export interface InspectionOrigin {
+  /** The steps leading to the sublayout that holds the inspection; empty for the root layout. */
+  readonly layout: readonly string[];
+  /** Ids of the keys that signed the layout holding the inspection (the owner's, or the functionary's). */
+  readonly signers: readonly string[];
+  /** Whether those keys are the root layout's keys (the owner's), as for every root-layout inspection. */
+  readonly byOwner: boolean;
+}
+
+/**
+ * Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). It is
+ * called only when everything verified before it passed.
+ */
+export type InspectionRunner = (inspection: Inspection, origin: InspectionOrigin) => Promise<LinkJSON | Uint8Array>;
 
 /**
  * What to do with the layout's inspections:
@@ -69,6 +93,12 @@ export interface VerifyOptions {
   /** Values for `{NAME}` placeholders in the root layout's rules, expected commands and inspections. */
   parameters?: Readonly<Record<string, string>>;
   inspections?: InspectionPolicy;
+  /**
+   * Inspections of sublayouts, written by a step's functionary rather than the owner: `'run'` them as the
+   * reference does (default), or `'refuse'` to run any inspection whose layout was not signed by the root
+   * layout's keys (verification then fails with `INSPECTION_REFUSED`).
+   */
+  sublayoutInspections?: 'run' | 'refuse';
   /** How deep sublayouts may nest (default 8). */
   maxSublayoutDepth?: number;
   /** Largest link file read from a directory, in bytes (default: the engine's `maxInputBytes`, 256 MiB). */
@@ -78,6 +108,8 @@ export interface VerifyOptions {
    * could otherwise make a few files cost steps^depth loads.
    */
   maxLinkFiles?: number;
+  /** Bytes read from link files per verification, each distinct file counted once (default 4 GiB). */
+  maxTotalLinkBytes?: number;
   /** Most artifacts on one side of one link (default: no limit beyond `maxLinkBytes`). */
   maxArtifacts?: number;
   /** Return the trace of which rule consumed which artifacts (default true; on large chains it costs time). */
@@ -86,7 +118,7 @@ export interface VerifyOptions {
   summary?: boolean;
 }
 
-export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'LINK_IGNORED';
+export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'INSPECTIONS_NOT_RUN' | 'LINK_IGNORED';
 
 /** One failure, with everything a person needs to see why. */
 export interface Failure {
@@ -153,23 +185,74 @@ interface Summary {
   readonly handle: LinkHandle;
 }
 
+/** Failures listed in a verdict; past this many, one more entry gives their count (a hostile input can make thousands). */
+export const MAX_LISTED_FAILURES = 100;
+
 class Collector {
   readonly failures: Failure[] = [];
   readonly warnings: VerdictWarning[] = [];
   readonly trace: (RuleTraceEntry & { layout: readonly string[] })[] = [];
+  /** Every failure found, listed or not. */
+  count = 0;
+  /** Why verification stopped early, if it did: listed first, whatever else was found. */
+  stopped?: Failure;
+
+  fail(failure: Failure): void {
+    if (++this.count <= MAX_LISTED_FAILURES) this.failures.push(failure);
+  }
+
+  stop(failure: Failure): void {
+    this.count++;
+    this.stopped = failure;
+  }
+
+  /** The listed failures (why it stopped first), and one entry for those not listed. */
+  listed(): Failure[] {
+    const listed = this.stopped ? [this.stopped, ...this.failures] : this.failures;
+    const more = this.count - listed.length;
+    if (more === 0) return listed;
+    return [...listed, { code: 'LIMIT', message: `${more} more failure${more === 1 ? '' : 's'} not listed (the first ${MAX_LISTED_FAILURES} are)`, layout: [] }];
+  }
+}
+
+/**
+ * Ends a verification at once: an input built to make verification costly (a layout that contains itself, a
+ * budget exceeded). Not an InTotoError, so that no per-file handler turns it into one more failure and goes on.
+ */
+class StopVerification extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
 }
 
 const DEFAULT_MAX_SUBLAYOUT_DEPTH = 8;
 const DEFAULT_MAX_LINK_FILES = 10_000;
+const DEFAULT_MAX_TOTAL_LINK_BYTES = 4 * 1024 ** 3;
 
-/** A loader that refuses (`LIMIT`) once it has been asked for `max` files. */
-function budgeted(loader: LinkLoader, max: number): LinkLoader {
-  let used = 0;
-  return (path) => {
-    if (++used > max) {
-      return Promise.reject(new InTotoError('LIMIT', `more than ${max} link files were asked for (maxLinkFiles): refusing ${path}`, { path }));
+/**
+ * A finder that stops verification (`LIMIT`) once it has been asked for more than `maxFiles` files, or once the
+ * distinct files it read hold more than `maxBytes` bytes.
+ */
+function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number): LinkFinder {
+  let files = 0;
+  let bytes = 0;
+  return async (path) => {
+    if (++files > maxFiles) {
+      throw new StopVerification({ code: 'LIMIT', message: `verification stopped: more than ${maxFiles} link files were looked up (maxLinkFiles), the last ${path}; sublayouts that name each other or themselves make this`, layout: [], file: path });
     }
-    return loader(path);
+    const found = await finder(path);
+    if (!found) return undefined;
+    return {
+      id: found.id,
+      read: async () => {
+        const data = await found.read();
+        bytes += data.length;
+        if (bytes > maxBytes) {
+          throw new StopVerification({ code: 'LIMIT', message: `verification stopped: the link files read hold more than ${maxBytes} bytes (maxTotalLinkBytes), the last ${path}`, layout: [], file: path });
+        }
+        return data;
+      },
+    };
   };
 }
 const EMPTY_LINK = '{"materials":{},"products":{}}';
@@ -182,41 +265,58 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     out,
     rules,
     artifacts: new Map(),
+    files: new Map(),
+    layouts: new WeakMap(),
+    signatures: new WeakMap(),
+    owner: new Set(options.layoutKeys.flatMap((key) => signerIdentities(key))),
     now: options.now ?? new Date(),
     maxArtifacts: options.maxArtifacts ?? 0xffffffff,
     trace: options.trace ?? true,
     inspections: options.inspections,
+    sublayoutInspections: options.sublayoutInspections ?? 'run',
     maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
   };
   let summary: LinkJSON | undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
-    const loader = budgeted(toLoader(options.links, { maxBytes: options.maxLinkBytes ?? getEngine().limits.maxInputBytes }), options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES);
-    const source = { loader, lister: toLister(options.links) };
-    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '');
-    if (root && out.failures.length === 0 && options.summary !== false) {
+    const finder = budgeted(
+      toFinder(options.links, { maxBytes: options.maxLinkBytes ?? getEngine().limits.maxInputBytes }),
+      options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
+      options.maxTotalLinkBytes ?? DEFAULT_MAX_TOTAL_LINK_BYTES,
+    );
+    const source = { finder, lister: toLister(options.links) };
+    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '', undefined, [options.layout]);
+    if (root && out.count === 0 && options.summary !== false) {
       summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
     }
   } catch (error) {
-    if (!(error instanceof InTotoError)) throw error;
-    out.failures.push(failureFrom(error, []));
+    if (error instanceof StopVerification) out.stop(error.failure);
+    else if (error instanceof InTotoError) out.fail(failureFrom(error, []));
+    else throw error;
   } finally {
     rules.close();
   }
-  const passed = out.failures.length === 0;
+  const passed = out.count === 0;
   return {
     passed,
-    failures: out.failures,
+    failures: out.listed(),
     warnings: out.warnings,
     trace: out.trace,
     ...(passed && summary ? { summary } : {}),
   };
 }
 
-/** Where one layout's links are: read by name, listed for certificate functionaries. */
+/** Where one layout's links are: found by name, listed for certificate functionaries. */
 interface Links {
-  readonly loader: LinkLoader;
+  readonly finder: LinkFinder;
   readonly lister: LinkLister;
+}
+
+/** A link file read through the engine once (see `loadLink`): its envelope, and a link's artifact tables. */
+interface ReadLink {
+  readonly envelope: Envelope;
+  /** The artifact tables; none for a sublayout (whose tables would be empty). */
+  readonly handle?: LinkHandle;
 }
 
 interface Context {
@@ -225,11 +325,54 @@ interface Context {
   readonly rules: RuleEngine;
   /** Artifacts listed by the engine so far, per link (`artifactsOf`). */
   readonly artifacts: Map<LinkHandle, { materials?: Artifacts; products?: Artifacts }>;
+  /** Each distinct link file, read and parsed once (keyed by `FoundLink.id`). */
+  readonly files: Map<unknown, Promise<ReadLink>>;
+  /** Layouts read from envelopes, once per envelope (`prepareLayout`). */
+  readonly layouts: WeakMap<Envelope, PreparedLayout | { error: unknown }>;
+  /** Signature checks already made, per envelope, key and accepted ids. */
+  readonly signatures: WeakMap<Envelope, Map<VerificationKey, Map<string, Promise<void>>>>;
+  /** `signerIdentities` of the root layout's keys: whose inspections are the owner's. */
+  readonly owner: ReadonlySet<string>;
   readonly now: Date;
   readonly maxArtifacts: number;
   readonly trace: boolean;
   readonly inspections: InspectionPolicy | undefined;
+  readonly sublayoutInspections: 'run' | 'refuse';
   readonly maxDepth: number;
+}
+
+/**
+ * Finds and reads `file` through the engine, once per distinct file for the whole verification: a file that
+ * several layouts name (symlinks back to one file, one value under several map keys) is read, parsed and
+ * signature-checked once. Returns what identifies it too (a sublayout's ancestry is checked with it).
+ */
+async function loadLink(ctx: Context, links: Links, file: string): Promise<(ReadLink & { id: unknown }) | undefined> {
+  const found = await links.finder(file);
+  if (!found) return undefined;
+  let read = ctx.files.get(found.id);
+  if (!read) {
+    read = found.read().then((bytes) => {
+      const { envelope, handle } = readLinkFile(ctx, bytes);
+      if (envelope.signed._type !== 'layout') return { envelope, handle };
+      // A sublayout has no artifacts: its summary comes from its own links.
+      ctx.rules.free(handle);
+      return { envelope };
+    });
+    ctx.files.set(found.id, read);
+  }
+  return { ...(await read), id: found.id };
+}
+
+/** `verifySignatureBy`, made once per envelope, key and accepted ids (a file named many times is checked once). */
+function checkSignature(ctx: Context, envelope: Envelope, key: VerificationKey, ids: readonly string[] | undefined): Promise<void> {
+  let byKey = ctx.signatures.get(envelope);
+  if (!byKey) ctx.signatures.set(envelope, (byKey = new Map()));
+  let byIds = byKey.get(key);
+  if (!byIds) byKey.set(key, (byIds = new Map()));
+  const id = ids === undefined ? '*' : ids.join(',');
+  let check = byIds.get(id);
+  if (!check) byIds.set(id, (check = verifySignatureBy(envelope, key, ids, { now: ctx.now })));
+  return check;
 }
 
 function failureFrom(error: InTotoError, layout: readonly string[], extra: Partial<Failure> = {}): Failure {
@@ -262,17 +405,20 @@ async function verifyLayout(
   parameters: Readonly<Record<string, string>> | undefined,
   summaryName: string,
   /** The one id the key's signature must carry (a sublayout: the outer layout's id); default: any of its ids. */
-  keyids?: readonly string[],
+  keyids: readonly string[] | undefined,
+  /** What identifies this layout's file and those of the layouts enclosing it (see `loadLink`). */
+  ancestry: readonly unknown[],
 ): Promise<Summary | undefined> {
   const fail = (code: ErrorCode, message: string, extra: Partial<Failure> = {}) =>
-    ctx.out.failures.push({ code, message: where(path) + message, layout: path, ...extra });
+    ctx.out.fail({ code, message: where(path) + message, layout: path, ...extra });
 
   // 1. Format, before any signature (the reference validates when it loads).
   if (envelope.signed._type !== 'layout') {
     fail('FORMAT', `expected a layout, found metadata of type ${JSON.stringify(envelope.signed._type)}`);
     return undefined;
   }
-  let layout = parseLayout(envelope.signed);
+  const prepared = prepareLayout(ctx, envelope);
+  let layout = prepared.layout;
 
   // 2. Every trusted key must have signed (under any of the ids it is known by).
   if (keys.length === 0) {
@@ -282,7 +428,7 @@ async function verifyLayout(
   let signed = true;
   for (const key of keys) {
     try {
-      await verifySignatureBy(envelope, key, keyids, { now: ctx.now });
+      await checkSignature(ctx, envelope, key, keyids);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       fail(error.code, `layout: ${error.message}`, { keyid: key.keyid });
@@ -299,14 +445,14 @@ async function verifyLayout(
 
   // Fields 1.3.1 does not know were signed with the rest: golang's certificate fields are enforced, any
   // other is refused, as it may change who may sign or what passes and we cannot tell how.
-  const unknown = listUnknownFields(layout).filter((field) => !/^(rootcas|intermediatecas|steps\[\d+\]\.cert_constraints)$/.test(field));
+  const unknown = prepared.unknownFields();
   if (unknown.length > 0) {
     fail('FORMAT', `the layout has fields this verifier does not know: ${unknown.join(', ')}; they may change who may sign or what passes, so the layout is refused`);
     return undefined;
   }
   let certs: LayoutCertificates;
   try {
-    certs = readLayoutCertificates(layout);
+    certs = prepared.certificates();
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     fail(error.code, `layout: ${error.message}`, { ...(error.keyid !== undefined ? { keyid: error.keyid } : {}) });
@@ -318,14 +464,15 @@ async function verifyLayout(
 
   // The layout's own keys: an id must be the id of the key it maps to, or a signature check could use a
   // key the owner did not mean.
-  const layoutKeys = readLayoutKeys(layout, fail);
+  const { keys: layoutKeys, problems } = parameters === undefined ? prepared.keys() : readLayoutKeys(layout);
+  for (const problem of problems) fail(problem.code, problem.message, problem.extra);
 
   // 5-9. Links, per step.
   const chosen = new Map<string, CountedLink>();
   for (const step of layout.steps) {
-    const counted = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail);
+    const { counted, twins } = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail, ancestry);
     if (counted.length === 0) continue;
-    checkAgreement(ctx, step, counted, fail);
+    checkAgreement(ctx, step, [...counted, ...twins], fail);
     chosen.set(step.name, counted[0]!);
   }
 
@@ -333,8 +480,10 @@ async function verifyLayout(
   const stepItems: RuleItem[] = layout.steps.filter((step) => chosen.has(step.name)).map((step) => ruleItem('step', step));
   applyRules(ctx, stepItems, chosen, path);
 
-  // 11. Inspections.
-  await runInspections(ctx, layout, chosen, path, fail);
+  // 11. Inspections, by whom this layout's keys say wrote them.
+  const signers = keys.map((key) => key.keyid);
+  const byOwner = path.length === 0 || keys.every((key) => signerIdentities(key).some((id) => ctx.owner.has(id)));
+  await runInspections(ctx, layout, chosen, path, fail, { layout: path, signers, byOwner });
 
   // The summary: materials of the first step, products of the last (get_summary_link).
   const first = layout.steps.length > 0 ? chosen.get(layout.steps[0]!.name) : undefined;
@@ -355,7 +504,62 @@ async function verifyLayout(
   };
 }
 
-function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): Map<string, VerificationKey> {
+/**
+ * A layout's model and what is read from it, made once per envelope: a sublayout that several steps name (the
+ * same file) is parsed once, however often it is verified. Each part throws, every time, what it threw first.
+ */
+interface PreparedLayout {
+  readonly layout: Layout;
+  unknownFields(): string[];
+  certificates(): LayoutCertificates;
+  keys(): { keys: Map<string, VerificationKey>; problems: Problem[] };
+}
+
+function prepareLayout(ctx: Context, envelope: Envelope): PreparedLayout {
+  const known = ctx.layouts.get(envelope);
+  if (known && 'error' in known) throw known.error;
+  if (known) return known;
+  const once = <T>(make: () => T): (() => T) => {
+    let done: { value: T } | { error: unknown } | undefined;
+    return () => {
+      if (!done) {
+        try {
+          done = { value: make() };
+        } catch (error) {
+          done = { error };
+        }
+      }
+      if ('error' in done) throw done.error;
+      return done.value;
+    };
+  };
+  let layout: Layout;
+  try {
+    layout = parseLayout(envelope.signed);
+  } catch (error) {
+    ctx.layouts.set(envelope, { error });
+    throw error;
+  }
+  const prepared: PreparedLayout = {
+    layout,
+    unknownFields: once(() => listUnknownFields(layout).filter((field) => !/^(rootcas|intermediatecas|steps\[\d+\]\.cert_constraints)$/.test(field))),
+    certificates: once(() => readLayoutCertificates(layout)),
+    keys: once(() => readLayoutKeys(layout)),
+  };
+  ctx.layouts.set(envelope, prepared);
+  return prepared;
+}
+
+/** A failure found while reading a layout, reported wherever the layout is verified. */
+interface Problem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly extra: Partial<Failure>;
+}
+
+function readLayoutKeys(layout: Layout): { keys: Map<string, VerificationKey>; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const fail = (code: ErrorCode, message: string, extra: Partial<Failure>) => problems.push({ code, message, extra });
   const keys = new Map<string, VerificationKey>();
   for (const [keyid, dict] of Object.entries(layout.keys)) {
     try {
@@ -381,7 +585,7 @@ function readLayoutKeys(layout: Layout, fail: (code: ErrorCode, message: string,
       fail(error.code, `layout key ${keyid}: ${error.message}`, { keyid });
     }
   }
-  return keys;
+  return { keys, problems };
 }
 
 /**
@@ -404,7 +608,11 @@ function linkSigners(keyid: string, layoutKeys: ReadonlyMap<string, Verification
   return undefined;
 }
 
-/** Loads, checks and counts one step's links. Returns the counted ones, in the order of the step's pubkeys. */
+/**
+ * Loads, checks and counts one step's links. Returns the counted ones, in the order of the step's pubkeys, and
+ * the twins: valid links by a functionary already counted (one key under two of its ids, two subkeys of one
+ * OpenPGP key), counted once but still held to agreement (the reference compares every valid link).
+ */
 async function verifyStepLinks(
   ctx: Context,
   step: Step,
@@ -413,8 +621,10 @@ async function verifyStepLinks(
   links: Links,
   path: readonly string[],
   fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
-): Promise<CountedLink[]> {
+  ancestry: readonly unknown[],
+): Promise<{ counted: CountedLink[]; twins: CountedLink[] }> {
   const counted: CountedLink[] = [];
+  const twins: CountedLink[] = [];
   const missing: string[] = [];
   const rejected: string[] = [];
   const tried = new Set<string>();
@@ -427,31 +637,23 @@ async function verifyStepLinks(
       if (tried.has(file)) continue;
       tried.add(file);
       const at = { step: step.name, keyid: fileId, file };
-      let bytes: Uint8Array | undefined;
-      try {
-        bytes = await links.loader(file);
-      } catch (error) {
-        if (!(error instanceof InTotoError)) throw error;
-        fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
-        rejected.push(file);
-        continue;
-      }
-      if (bytes === undefined) {
-        absent.push(file);
-        continue;
-      }
-      if (!key) {
-        fail('KEY', `step '${step.name}': authorized key ${keyid} is not in the layout's keys`, at);
-        rejected.push(file);
-        continue;
-      }
       try {
         // One copy into the engine, now: the signed bytes, the small part and the artifact tables all come from
         // it, so bytes the caller changes after this cannot reach the rules unsigned.
-        const { envelope, handle } = readLinkFile(ctx, bytes);
+        const read = await loadLink(ctx, links, file);
+        if (read === undefined) {
+          absent.push(file);
+          continue;
+        }
+        if (!key) {
+          fail('KEY', `step '${step.name}': authorized key ${keyid} is not in the layout's keys`, at);
+          rejected.push(file);
+          continue;
+        }
+        const { envelope } = read;
         // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id (for an
         // OpenPGP key: its own or one of its subkeys').
-        await verifySignatureBy(envelope, key, ids, { now: ctx.now });
+        await checkSignature(ctx, envelope, key, ids);
         // One key listed under several of its ids (legacy and new schemes), or several subkeys of one OpenPGP
         // key, is still one functionary.
         const signer = signerIdentities(key, envelope.signatures.find((sig) => ids.includes(sig.keyid))?.keyid);
@@ -464,9 +666,12 @@ async function verifyStepLinks(
             step: step.name,
           });
           rejected.push(file);
+          // Counted once, but a valid link all the same: what it records must agree with the counted one's.
+          // (A sublayout twin is not verified a second time: a sublayout's summary cannot be compared unverified.)
+          if (read.handle) twins.push({ ...plainLink(ctx, step, fileId, key, read.envelope, read.handle, file, path), signer });
           continue;
         }
-        const link = await countLink(ctx, step, fileId, key, envelope, handle, file, links, path, ids);
+        const link = await countLink(ctx, step, fileId, key, read, file, links, path, ids, ancestry);
         if (link) counted.push({ ...link, signer });
         else rejected.push(file);
       } catch (error) {
@@ -478,7 +683,7 @@ async function verifyStepLinks(
     // A functionary is missing when none of its key's files is there (an OpenPGP key: neither its own nor a subkey's).
     if (absent.length === candidates.length) missing.push(absent.length === 1 ? absent[0]! : `${absent[0]} (or a subkey's: ${absent.slice(1).join(', ')})`);
   }
-  const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path) : [];
+  const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path, ancestry) : [];
   if (counted.length < step.threshold) {
     const why = [
       missing.length > 0 ? `missing: ${missing.join(', ')}` : '',
@@ -496,7 +701,7 @@ async function verifyStepLinks(
       ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}step '${step.name}': ${reason}`, layout: path, step: step.name });
     }
   }
-  return counted;
+  return { counted, twins };
 }
 
 /**
@@ -508,19 +713,23 @@ async function countLink(
   step: Step,
   keyid: string,
   key: VerificationKey,
-  envelope: Envelope,
-  handle: LinkHandle,
+  read: ReadLink & { id: unknown },
   file: string,
   links: Links,
   path: readonly string[],
-  /** The signature ids the key may sign under (an OpenPGP key: its own and its subkeys'); default `[keyid]`. */
-  ids: readonly string[] = [keyid],
+  /** The signature ids the key may sign under (an OpenPGP key: its own and its subkeys'). */
+  ids: readonly string[],
+  ancestry: readonly unknown[],
 ): Promise<CountedLink | undefined> {
-  if (envelope.signed._type === 'layout') {
-    ctx.rules.free(handle);
-    const summary = await verifySublayout(ctx, step, keyid, key, envelope, links, path, ids);
+  if (!read.handle) {
+    const summary = await verifySublayout(ctx, step, keyid, key, read, links, path, ids, ancestry);
     return summary ? { keyid, key, link: summary.link, handle: summary.handle, file } : undefined;
   }
+  return plainLink(ctx, step, keyid, key, read.envelope, read.handle, file, path);
+}
+
+/** A link (not a sublayout) for `step`, its signature already checked. Throws for a link that is not this step's. */
+function plainLink(ctx: Context, step: Step, keyid: string, key: VerificationKey, envelope: Envelope, handle: LinkHandle, file: string, path: readonly string[]): CountedLink {
   const link = parseLink(envelope.signed);
   // The reference does not compare a link's name with the step; we do: a link signed for one step
   // must not be replayed as evidence for another.
@@ -543,6 +752,7 @@ async function certificateLinks(
   counted: CountedLink[],
   links: Links,
   path: readonly string[],
+  ancestry: readonly unknown[],
 ): Promise<string[]> {
   const names = await links.lister('');
   if (names === undefined) {
@@ -557,9 +767,9 @@ async function certificateLinks(
   const reasons: string[] = [];
   for (const { file, short } of candidates) {
     try {
-      const bytes = await links.loader(file);
-      if (bytes === undefined) continue;
-      const { envelope, handle } = readLinkFile(ctx, bytes);
+      const read = await loadLink(ctx, links, file);
+      if (read === undefined) continue;
+      const { envelope } = read;
       // golang: the file name's id is a prefix of the signer's key id.
       const entry = envelope.signatures.find((s) => s.keyid.startsWith(short));
       if (!entry) throw new InTotoError('SIGNATURE', `no signature by a key whose id starts with ${short}`);
@@ -572,14 +782,13 @@ async function certificateLinks(
         throw new InTotoError('KEY', `the signature names key ${entry.keyid}, but its certificate holds key ${key.keyid}`, { keyid: entry.keyid });
       }
       await checkCertificateFunctionary(cert, step.name, certs, ctx.now);
-      await verifySignatureBy(envelope, { ...key, keyid: entry.keyid }, [entry.keyid]);
+      await checkSignature(ctx, envelope, { ...key, keyid: entry.keyid }, [entry.keyid]);
       const signer = signerIdentities(key);
       if (counted.some((c) => c.keyid === entry.keyid || c.signer?.some((id) => signer.includes(id)))) {
         throw new InTotoError('THRESHOLD', `signed by a key that already has a counted link for this step (${entry.keyid})`, { keyid: entry.keyid });
       }
-      if (envelope.signed._type === 'layout') throw new InTotoError('FORMAT', 'a sublayout must be signed by a key of the layout, not by a certificate');
-      const link = await countLink(ctx, step, entry.keyid, { ...key, keyid: entry.keyid }, envelope, handle, file, links, path);
-      if (link) counted.push({ ...link, signer });
+      if (!read.handle) throw new InTotoError('FORMAT', 'a sublayout must be signed by a key of the layout, not by a certificate');
+      counted.push({ ...plainLink(ctx, step, entry.keyid, { ...key, keyid: entry.keyid }, envelope, read.handle, file, path), signer });
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       reasons.push(`link ${file}: ${error.message}`);
@@ -657,27 +866,37 @@ async function verifySublayout(
   step: Step,
   keyid: string,
   key: VerificationKey,
-  envelope: Envelope,
+  read: ReadLink & { id: unknown },
   links: Links,
   path: readonly string[],
   ids: readonly string[],
+  ancestry: readonly unknown[],
 ): Promise<Summary | undefined> {
   const inner = [...path, step.name];
-  if (inner.length > ctx.maxDepth) {
-    ctx.out.failures.push({
+  // A layout nested in itself can never be satisfied (each copy needs one more below it) and, served for every
+  // path, would make verification cost steps^depth: it ends verification.
+  if (ancestry.includes(read.id)) {
+    throw new StopVerification({
       code: 'LIMIT',
-      message: `${where(path)}step '${step.name}': sublayouts nest deeper than the limit of ${ctx.maxDepth}`,
+      message: `${where(path)}step '${step.name}': verification stopped: its sublayout is the same file as ${ancestry.indexOf(read.id) === 0 ? 'the root layout' : `the sublayout of step ${inner.slice(0, ancestry.indexOf(read.id)).map((s) => `'${s}'`).join(' > ')}`}, which contains it; a layout cannot contain itself`,
       layout: path,
       step: step.name,
     });
-    return undefined;
+  }
+  if (inner.length > ctx.maxDepth) {
+    throw new StopVerification({
+      code: 'LIMIT',
+      message: `${where(path)}step '${step.name}': verification stopped: sublayouts nest deeper than the limit of ${ctx.maxDepth} (maxSublayoutDepth)`,
+      layout: path,
+      step: step.name,
+    });
   }
   // The sublayout is verified with the functionary's key (under the outer layout's id for it), its links in
   // `<step>.<keyid8>/`; whatever fails inside is reported with the sublayout's path, and its summary still
   // takes part in the outer rules.
   const dir = sublayoutDirName(step.name, keyid);
-  const inside = { loader: subLoader(links.loader, dir), lister: subLister(links.lister, dir) };
-  return verifyLayout(ctx, envelope, [key], inside, inner, undefined, step.name, ids);
+  const inside = { finder: subFinder(links.finder, dir), lister: subLister(links.lister, dir) };
+  return verifyLayout(ctx, read.envelope, [key], inside, inner, undefined, step.name, ids, [...ancestry, read.id]);
 }
 
 function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {
@@ -740,7 +959,7 @@ function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap
     const ruleText = finding.rule.tokens.join(' ');
     const list = finding.artifacts.length > 0 ? `: ${finding.artifacts.join(', ')}` : '';
     const detail = digests.length > 0 ? ` (${digests.map(describeMismatch).join('; ')})` : '';
-    ctx.out.failures.push({
+    ctx.out.fail({
       code: finding.code,
       message: `${where(path)}${owner.kind ?? 'step'} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}`,
       layout: path,
@@ -801,37 +1020,62 @@ function describeMismatch(m: DigestMismatch): string {
     : `${m.artifact}: found ${show(m.found)}, but it is not in ${m.source}`;
 }
 
+/**
+ * Step 11: the layout's inspections. A command runs only when everything verified so far passed (this layout's
+ * signatures, expiry, links, thresholds, agreement and rules, and every layout verified before it): the reference
+ * stops at the first failure, and runs its rules first "so that inspection commands don't run on compromised
+ * target files". Pre-recorded links run nothing, so they are still checked.
+ */
 async function runInspections(
   ctx: Context,
   layout: Layout,
   stepLinks: ReadonlyMap<string, CountedLink>,
   path: readonly string[],
   fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
+  origin: InspectionOrigin,
 ): Promise<void> {
   if (layout.inspect.length === 0) return;
+  const names = layout.inspect.map((i) => `'${i.name}'`).join(', ');
   const policy = ctx.inspections;
   if (policy === 'skip') {
-    ctx.out.warnings.push({
-      code: 'INSPECTIONS_SKIPPED',
-      message: `${where(path)}inspections were not checked, as asked: ${layout.inspect.map((i) => `'${i.name}'`).join(', ')}`,
-      layout: path,
-    });
+    ctx.out.warnings.push({ code: 'INSPECTIONS_SKIPPED', message: `${where(path)}inspections were not checked, as asked: ${names}`, layout: path });
     return;
   }
   if (policy === undefined) {
-    fail('INSPECTION', `the layout has inspections (${layout.inspect.map((i) => `'${i.name}'`).join(', ')}) but no way to run them was given: pass inspections: { run } (Node: nodeInspectionRunner()), { links } with pre-recorded links, or 'skip'`);
+    fail('INSPECTION', `the layout has inspections (${names}) but no way to run them was given: pass inspections: { run } (Node: nodeInspectionRunner()), { links } with pre-recorded links, or 'skip'`);
     return;
+  }
+  /** Whether anything failed so far: then no command may run (those not run are named in a warning). */
+  const stopped = (pending: readonly Inspection[]) => {
+    if (ctx.out.count === 0) return false;
+    const codes = [...new Set(ctx.out.failures.map((f) => f.code))].join(', ');
+    ctx.out.warnings.push({
+      code: 'INSPECTIONS_NOT_RUN',
+      message: `${where(path)}inspection${pending.length === 1 ? '' : 's'} ${pending.map((i) => `'${i.name}'`).join(', ')} ${pending.length === 1 ? 'was' : 'were'} not run: verification had already failed (${ctx.out.count} problem${ctx.out.count === 1 ? '' : 's'}: ${codes}), and no command runs on what failed verification`,
+      layout: path,
+    });
+    return true;
+  };
+  if ('run' in policy) {
+    if (stopped(layout.inspect)) return;
+    if (!origin.byOwner && ctx.sublayoutInspections === 'refuse') {
+      fail('INSPECTION_REFUSED', `inspections ${names} were written by the functionary who signed this sublayout (key ${origin.signers.join(', ')}), not by the root layout's owner: refused to run them, as asked (sublayoutInspections: 'refuse', in-toto-verify --owner-inspections-only)`);
+      return;
+    }
   }
   const links = new Map(stepLinks);
   const items: RuleItem[] = [];
-  for (const inspection of layout.inspect) {
+  for (const [index, inspection] of layout.inspect.entries()) {
+    const at = { step: inspection.name, kind: 'inspection' as const };
+    // An inspection that failed stops the ones after it (the reference raises BadReturnValueError at once).
+    if ('run' in policy && stopped(layout.inspect.slice(index))) break;
     try {
       // The inspection's link: from the runner (a plain link, or file bytes) or pre-recorded as `<name>.link`.
       let value: unknown;
       let load: () => LinkHandle;
-      const found = 'run' in policy ? await policy.run(inspection) : await toLoader(policy.links)(`${inspection.name}.link`);
+      const found = 'run' in policy ? await policy.run(inspection, origin) : await toLoader(policy.links)(`${inspection.name}.link`);
       if (found === undefined) {
-        fail('INSPECTION', `inspection '${inspection.name}': no pre-recorded link ${inspection.name}.link`, { step: inspection.name, kind: 'inspection', file: `${inspection.name}.link` });
+        fail('INSPECTION', `inspection '${inspection.name}': no pre-recorded link ${inspection.name}.link`, { ...at, file: `${inspection.name}.link` });
         continue;
       }
       if (found instanceof Uint8Array) {
@@ -843,15 +1087,32 @@ async function runInspections(
         load = () => ctx.rules.load(JSON.stringify(found), 'whole');
       }
       const link = parseLink(value);
+      // The checks a step's link gets: it is this inspection's (a link recorded for another must not stand in
+      // for it), and what it ran is compared with what the layout says to run.
+      if (link.name !== inspection.name) {
+        fail('FORMAT', `inspection '${inspection.name}': its link is for '${link.name}'`, at);
+        continue;
+      }
+      const same = link.command.length === inspection.run.length && link.command.every((arg, i) => arg === inspection.run[i]);
+      if (!same) {
+        ctx.out.warnings.push({
+          code: 'COMMAND_MISMATCH',
+          message: `${where(path)}inspection '${inspection.name}': ran ${JSON.stringify(link.command)}, the layout says to run ${JSON.stringify(inspection.run)}`,
+          layout: path,
+          step: inspection.name,
+        });
+      }
+      // The reference's BadReturnValueError: anything but a return value of 0, a missing one included.
       const returnValue = link.byproducts['return-value'];
-      if (returnValue !== 0 && returnValue !== undefined) {
-        fail('INSPECTION', `inspection '${inspection.name}': command ${JSON.stringify(inspection.run)} exited with ${JSON.stringify(returnValue)}`, { step: inspection.name, kind: 'inspection' });
+      if (returnValue !== 0) {
+        const what = returnValue === undefined ? 'recorded no return value' : `exited with ${JSON.stringify(returnValue)}`;
+        fail('INSPECTION', `inspection '${inspection.name}': command ${JSON.stringify(link.command)} ${what}`, at);
       }
       links.set(inspection.name, { keyid: '', link, handle: load(), file: `${inspection.name}.link` });
       items.push(ruleItem('inspection', inspection));
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
-      fail(error.code, `inspection '${inspection.name}': ${error.message}`, { step: inspection.name, kind: 'inspection' });
+      fail(error.code, `inspection '${inspection.name}': ${error.message}`, at);
     }
   }
   applyRules(ctx, items, links, path);

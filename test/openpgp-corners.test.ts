@@ -882,4 +882,48 @@ describe('one functionary, however the layout lists its OpenPGP key, counts once
     });
     expect(both.failures.map((f) => f.code)).toEqual(['THRESHOLD']);
   });
+
+  it('two subkeys of one key: counted once, and a second valid link that records other artifacts is LINKS_DISAGREE', async () => {
+    const { generateKeyPair } = await import('../bindings/crypto/index.js');
+    const { createMetablock, serializeEnvelope, signEnvelope } = await import('../bindings/envelope.js');
+    const { verify } = await import('../bindings/verify.js');
+    const { initEngine } = await import('../bindings/engine.js');
+    await initEngine();
+    const owner = await generateKeyPair('ed25519');
+    const a = edKey();
+    const s1 = edKey(T0 + 60);
+    const s2 = edKey(T0 + 120);
+    const master = await usable(withUid(a, B.certify(a, UID), B.subkeyPacket(s1), B.bindSubkey(a, s1), B.subkeyPacket(s2), B.bindSubkey(a, s2)));
+    expect([...master.subkeys.keys()].sort()).toEqual([s1.fingerprint, s2.fingerprint].sort());
+    const layout = await signEnvelope(
+      createMetablock({
+        _type: 'layout',
+        expires: '2099-01-01T00:00:00Z',
+        readme: '',
+        keys: { [a.fingerprint]: gpgKeyToDict(master) },
+        steps: [{ _type: 'step', name: 'build', pubkeys: [s1.fingerprint, s2.fingerprint], threshold: 2, expected_command: [], expected_materials: [], expected_products: [['ALLOW', '*']] }],
+        inspect: [],
+      }),
+      owner,
+    );
+    const linkBy = (sub: B.TestKey, digest: string) => {
+      const link = createMetablock({ _type: 'link', name: 'build', materials: {}, products: { app: { sha256: digest.repeat(64) } }, byproducts: {}, command: [], environment: {} });
+      return serializeEnvelope({ ...link, signatures: [B.detachedSignature(sub, link.signedBytes, { created: T0 + 180 }).entry] });
+    };
+    const run = (second: string) =>
+      verify({
+        layout: serializeEnvelope(layout),
+        layoutKeys: [owner.publicKey],
+        links: new Map([
+          [`build.${s1.fingerprint.slice(0, 8)}.link`, linkBy(s1, 'a')],
+          [`build.${s2.fingerprint.slice(0, 8)}.link`, linkBy(s2, second)],
+        ]),
+        now: at(T0 + DAY),
+      });
+    const disagree = await run('b');
+    expect(disagree.failures.map((f) => f.code).sort()).toEqual(['LINKS_DISAGREE', 'THRESHOLD']);
+    expect(disagree.warnings.map((w) => w.code)).toContain('LINK_IGNORED');
+    // Agreeing, the two subkeys are still one functionary: the threshold of 2 is not met.
+    expect((await run('a')).failures.map((f) => f.code)).toEqual(['THRESHOLD']);
+  });
 });

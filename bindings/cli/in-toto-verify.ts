@@ -13,7 +13,7 @@ import type { VerificationKey } from '../envelope.js';
 import type { KeyType } from '../keys.js';
 import { loadVerificationKey } from '../verification-key.js';
 import { verify, type Verdict } from '../verify.js';
-import { helpText, parseArgs, UsageError, type OptionSpec } from './args.js';
+import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
@@ -24,12 +24,12 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'gpg', short: 'g', kind: 'many', metavar: '<id>', help: "OpenPGP key ids (fingerprints) the layout must be signed with, exported from the gpg keyring (each must have signed; a subkey's signature counts for its key)" },
   { name: 'gpg-home', kind: 'one', metavar: '<path>', help: "GnuPG home directory of the '--gpg' keys (default: gpg's own)" },
   { name: 'link-dir', kind: 'one', metavar: '<path>', help: 'directory to load link files from (default: the current directory)' },
-  { name: 'parameters', kind: 'many', metavar: 'NAME=VALUE', help: 'values for {NAME} placeholders in the layout' },
+  { name: 'parameters', kind: 'many', extend: true, metavar: 'NAME=VALUE', help: 'values for {NAME} placeholders in the layout (each NAME once; may be given more than once)' },
+  { name: 'owner-inspections-only', kind: 'flag', help: "run only inspections the root layout's owner wrote: a sublayout's inspections (written by the functionary who signed it) fail verification with INSPECTION_REFUSED instead of running on this host" },
   { name: 'json', kind: 'flag', help: 'print the verdict as JSON on stdout' },
   { name: 'graph', kind: 'one', metavar: '<path>', help: 'write an SVG picture of the supply chain, failed steps and rules marked' },
   { name: 'verbose', short: 'v', kind: 'flag', help: 'show more output' },
   { name: 'quiet', short: 'q', kind: 'flag', help: 'suppress all output' },
-  { name: 'version', kind: 'flag', help: "show program's version number and exit" },
 ];
 
 const USAGE = 'in-toto-verify <named arguments> [options]';
@@ -37,7 +37,10 @@ const DESCRIPTION =
   'Verifies that the supply chain of the delivered product was carried out as the in-toto layout says:\n' +
   'the layout is signed by the given keys and not expired, each step has enough links signed by its\n' +
   'functionaries, and the artifacts flow between steps as the rules require. Inspections are run in the\n' +
-  'current directory. Exits 0 when verification passes, 1 when it fails, 2 on wrong arguments.';
+  'current directory, and only when every check before them passed. Exits 0 when verification passes, 1\n' +
+  'when it fails, 2 on wrong arguments.';
+
+const CLI: CommandLine = { tool: 'in-toto-verify', usage: USAGE, description: DESCRIPTION, options: OPTIONS, required: ['layout'] };
 
 export function explain(verdict: Verdict, verbose: boolean): string {
   const lines: string[] = [];
@@ -64,29 +67,55 @@ export function explain(verdict: Verdict, verbose: boolean): string {
   return lines.join('\n') + '\n';
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(helpText(USAGE, DESCRIPTION, OPTIONS));
-    return 0;
+/**
+ * The command line as the reference's argparse reads it (see args.ts), then the checks the reference makes
+ * after argparse: at least one key, and no positional arguments. `undefined`: `-h` or `--version` answered.
+ */
+function readArguments(argv: readonly string[]): { parsed: Parsed; parameters: Record<string, string> } | undefined {
+  const invocation = readCommandLine(CLI, argv);
+  if (invocation.kind !== 'run') {
+    process.stdout.write(invocation.text);
+    return undefined;
   }
-  let parsed;
-  try {
-    parsed = parseArgs(argv, OPTIONS);
-    if (parsed.rest.length > 0) throw new UsageError(`unrecognized arguments: ${parsed.rest.join(' ')}`);
-    if (!parsed.values.has('version') && !parsed.values.has('layout')) throw new UsageError('the following arguments are required: -l/--layout');
-    if (!parsed.values.has('version') && !parsed.values.has('layout-keys') && !parsed.values.has('gpg')) {
-      throw new UsageError("wrong arguments: specify at least one of '--layout-keys path [path ...]' or '--gpg id [id ...]'");
+  const { parsed } = invocation;
+  if (parsed.rest.length > 0) throw new UsageError(`unrecognized arguments: ${parsed.rest.join(' ')}`);
+  if (!parsed.values.has('layout-keys') && !parsed.values.has('gpg')) {
+    throw new UsageError("wrong arguments: specify at least one of '--layout-keys path [path ...]' or '--gpg id [id ...]'");
+  }
+  return { parsed, parameters: readParameters(parsed.values.get('parameters') ?? []) };
+}
+
+/**
+ * `--parameters` (ours; in-toto 1.3.1 has no such flag): every group given, `NAME=VALUE` split at the first
+ * `=`. A name given twice is refused rather than one value silently winning: the layout would be verified
+ * with a value the caller may not have meant.
+ */
+function readParameters(pairs: readonly string[]): Record<string, string> {
+  const parameters = new Map<string, string>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`argument --parameters: expected NAME=VALUE, got '${pair}'`);
+    const name = pair.slice(0, eq);
+    const earlier = parameters.get(name);
+    if (earlier !== undefined) {
+      throw new UsageError(`argument --parameters: '${name}' given twice (${name}=${earlier} and ${pair}); give each NAME once`);
     }
+    parameters.set(name, pair.slice(eq + 1));
+  }
+  return Object.fromEntries(parameters);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = readArguments(argv);
+    if (args === undefined) return 0;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: ${error.message}\n`);
     return 2;
   }
-  const { values } = parsed;
-  if (values.has('version')) {
-    process.stdout.write('in-toto-verify (in-toto-wasm) 0.1.0\n');
-    return 0;
-  }
+  const { parsed: { values }, parameters } = args;
   const quiet = values.has('quiet');
   const say = (text: string) => {
     if (!quiet) process.stderr.write(text);
@@ -97,15 +126,6 @@ async function main(argv: readonly string[]): Promise<number> {
     if (keyTypes.length !== keyPaths.length) {
       // The reference notices this only when it loads the keys, and fails verification (exit 1).
       throw new InTotoError('KEY', `the number of --key-types (${keyTypes.length}) must match the number of --layout-keys (${keyPaths.length})`);
-    }
-    const parameters: Record<string, string> = {};
-    for (const pair of values.get('parameters') ?? []) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) {
-        process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: --parameters takes NAME=VALUE, got '${pair}'\n`);
-        return 2;
-      }
-      parameters[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     await initEngine();
     const layoutKeys: VerificationKey[] = await Promise.all(
@@ -129,14 +149,16 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       layoutBytes = await readFile(layoutPath);
     } catch (error) {
-      throw new InTotoError('FORMAT', `cannot read layout ${layoutPath}: ${(error as Error).message}`, { path: layoutPath });
+      // The file could not be read, which says nothing about its format: IO, as for any other file.
+      throw new InTotoError('IO', `cannot read layout ${layoutPath}: ${(error as Error).message} (check the --layout path)`, { path: layoutPath }, { cause: error });
     }
     const verdict = await verify({
       layout: layoutBytes,
       layoutKeys,
       links: { directory: resolve(values.get('link-dir')?.[0] ?? '.') },
       // Loaded only when the layout has inspections: most verifications never need the recording code.
-      inspections: { run: async (inspection) => (await import('../inspect-node.js')).nodeInspectionRunner({ cwd: process.cwd() })(inspection) },
+      inspections: { run: async (inspection, origin) => (await import('../inspect-node.js')).nodeInspectionRunner({ cwd: process.cwd() })(inspection, origin) },
+      sublayoutInspections: values.has('owner-inspections-only') ? 'refuse' : 'run',
       // The trace and the summary are printed only with --json or -v: on large chains they cost time.
       trace: values.has('json') || values.has('verbose'),
       summary: values.has('json'),
