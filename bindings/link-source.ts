@@ -56,18 +56,9 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
   const fsConstants = builtin<{ constants: NodeFsConstants }>('node:fs')?.constants;
   if (!fs || !path || !fsConstants) throw new InTotoError('UNSUPPORTED', 'this runtime has no file system: pass links as a map or a loader function');
   const root = path.resolve(directory);
-  // Checked once, at the first look-up: a link directory that is not there is the caller's mistake, not a
-  // missing link (otherwise every step would fail with LINK_MISSING and hide the cause).
+  // Checked once, at the first look-up (see checkLinkDirectory).
   let rootChecked: Promise<void> | undefined;
-  const checkRoot = () =>
-    (rootChecked ??= fs.stat(root).then(
-      (stat) => {
-        if (!stat.isDirectory()) throw new InTotoError('IO', `the link directory ${root} is not a directory`, { path: root });
-      },
-      (error: NodeJS.ErrnoException) => {
-        throw new InTotoError('IO', error.code === 'ENOENT' ? `the link directory ${root} does not exist` : `cannot read the link directory ${root}: ${error.message}`, { path: root }, { cause: error });
-      },
-    ));
+  const checkRoot = () => (rootChecked ??= checkLinkDirectory(directory));
   const read = async (file: string): Promise<Uint8Array> => {
     let handle: Awaited<ReturnType<NodeFs['open']>>;
     try {
@@ -119,6 +110,25 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
     }
     return { id: real, read: () => read(real) };
   };
+}
+
+/**
+ * Throws `IO` unless `directory` is a directory: one that is not there is the caller's mistake, not a missing
+ * link (otherwise every step would fail with LINK_MISSING and hide the cause).
+ */
+export async function checkLinkDirectory(directory: string): Promise<void> {
+  const fs = builtin<NodeFs>('node:fs/promises');
+  const path = builtin<NodePath>('node:path');
+  if (!fs || !path) throw new InTotoError('UNSUPPORTED', 'this runtime has no file system: pass links as a map or a loader function');
+  const root = path.resolve(directory);
+  let stat;
+  try {
+    stat = await fs.stat(root);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new InTotoError('IO', missing ? `the link directory ${root} does not exist` : `cannot read the link directory ${root}: ${(error as Error).message}`, { path: root }, { cause: error });
+  }
+  if (!stat.isDirectory()) throw new InTotoError('IO', `the link directory ${root} is not a directory`, { path: root });
 }
 
 /** Turns any LinkSource into a finder (see {@link FoundLink}). */

@@ -116,7 +116,7 @@ function run(argv: readonly string[], options: ExecuteOptions, timeoutSeconds: n
     child.once('exit', (code, signal) => {
       cancelTimer();
       // As the reference, a command that ends on its own just as the time runs out still counts as timed out.
-      if (timedOut) reject(new InTotoError('LIMIT', `command ${JSON.stringify(argv)} timed out after ${timeoutSeconds} seconds`, { field: 'timeoutSeconds' }));
+      if (timedOut) reject(new InTotoError('LIMIT', `command ${JSON.stringify(argv)} timed out after ${timeoutSeconds} seconds; allow it longer with the IN_TOTO_LINK_CMD_EXEC_TIMEOUT setting (seconds; the tools read it from the environment or an rc file, as the reference does) or, from the library, timeoutSeconds`, { field: 'timeoutSeconds' }));
       else resolve(code ?? -osConstants.signals[signal!]);
     });
   });

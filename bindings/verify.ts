@@ -38,7 +38,7 @@ import { InTotoError, type ErrorCode } from './errors.js';
 import { fromHex, toHex } from './encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from './keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
-import { linkFileName, subFinder, sublayoutDirName, toFinder, toLoader, type LinkFinder, type LinkSource } from './link-source.js';
+import { checkLinkDirectory, linkFileName, subFinder, sublayoutDirName, toFinder, toLoader, type LinkFinder, type LinkSource } from './link-source.js';
 import {
   linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
@@ -146,6 +146,8 @@ export interface DigestMismatch {
   readonly source: string;
   readonly expected?: DigestSet;
   readonly found: DigestSet;
+  /** Where the found digests were recorded, e.g. `materials of 'build-tarball'`. */
+  readonly foundIn: string;
 }
 
 export interface VerdictWarning {
@@ -279,12 +281,13 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
   let summary: LinkJSON | undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
+    if (typeof options.links === 'object' && 'directory' in options.links && typeof options.links.directory === 'string') await checkLinkDirectory(options.links.directory);
     const finder = budgeted(
       toFinder(options.links, { maxBytes: options.maxLinkBytes ?? getEngine().limits.maxInputBytes }),
       options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
       options.maxTotalLinkBytes ?? DEFAULT_MAX_TOTAL_LINK_BYTES,
     );
-    const source = { finder, lister: toLister(options.links) };
+    const source = { finder, lister: toLister(options.links), where: describeSource(options.links) };
     const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '', undefined, [options.layout]);
     if (root && out.count === 0 && options.summary !== false) {
       summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
@@ -310,6 +313,14 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
 interface Links {
   readonly finder: LinkFinder;
   readonly lister: LinkLister;
+  /** Where they are, for messages: `the link directory /x/links`, `the link map, under pkg.1a2b3c4d/`. */
+  readonly where: string;
+}
+
+function describeSource(source: LinkSource): string {
+  if (typeof source === 'function') return 'the link loader';
+  if ('directory' in source && typeof source.directory === 'string') return `the link directory ${source.directory}`;
+  return 'the link map';
 }
 
 /** A link file read through the engine once (see `loadLink`): its envelope, and a link's artifact tables. */
@@ -414,7 +425,12 @@ async function verifyLayout(
 
   // 1. Format, before any signature (the reference validates when it loads).
   if (envelope.signed._type !== 'layout') {
-    fail('FORMAT', `expected a layout, found metadata of type ${JSON.stringify(envelope.signed._type)}`);
+    const signed = envelope.signed as Record<string, unknown>;
+    fail('FORMAT', Object.keys(signed).length === 0
+      ? 'the layout is empty: its "signed" object has no fields (expected a layout with "_type": "layout")'
+      : signed._type === undefined
+        ? 'expected a layout, found a "signed" object without "_type" (expected "_type": "layout")'
+        : `expected a layout, found metadata of type ${JSON.stringify(signed._type)}`);
     return undefined;
   }
   const prepared = prepareLayout(ctx, envelope);
@@ -431,7 +447,9 @@ async function verifyLayout(
       await checkSignature(ctx, envelope, key, keyids);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
-      fail(error.code, `layout: ${error.message}`, { keyid: key.keyid });
+      const by = [...new Set(envelope.signatures.map((sig) => sig.keyid))];
+      const signedBy = by.length === 0 ? 'it carries no signature' : `it is signed by key${by.length === 1 ? '' : 's'} ${by.slice(0, 5).join(', ')}${by.length > 5 ? ', ...' : ''}`;
+      fail(error.code, `layout: ${error.message}; ${signedBy}`, { keyid: key.keyid });
       signed = false;
     }
   }
@@ -440,7 +458,7 @@ async function verifyLayout(
   // 3. Expiry: the reference fails when `expires` is before now.
   const expires = Date.parse(layout.expires);
   if (!(expires >= ctx.now.getTime())) {
-    fail('LAYOUT_EXPIRED', `the layout expired at ${layout.expires} (verification time ${ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z')})`);
+    fail('LAYOUT_EXPIRED', `the layout expired at ${layout.expires} (verification time ${ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z')}); its owner renews it with a new expiry and signs it again (in-toto-layout set-expiry LAYOUT --in 6m -k OWNER_KEY)`);
   }
 
   // Fields 1.3.1 does not know were signed with the rest: golang's certificate fields are enforced, any
@@ -685,8 +703,12 @@ async function verifyStepLinks(
   }
   const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path, ancestry) : [];
   if (counted.length < step.threshold) {
+    // Files for this step that no authorized key's name matches: the usual cause of a "missing" link is a link
+    // signed with another key than the layout authorizes.
+    const others = missing.length > 0 ? await otherLinkFiles(step, tried, links) : [];
     const why = [
-      missing.length > 0 ? `missing: ${missing.join(', ')}` : '',
+      missing.length > 0 ? `missing: ${missing.join(', ')}, looked for in ${links.where}` : '',
+      others.length > 0 ? `present but named for a key the step does not authorize (${[...new Set(step.pubkeys)].map((id) => id.slice(0, 8)).join(', ')}): ${others.join(', ')}` : '',
       rejected.length > 0 ? `rejected: ${rejected.join(', ')}` : '',
       notCounted.length > 0 ? `not counted: ${notCounted.join('; ')}` : '',
     ].filter(Boolean).join('; ');
@@ -702,6 +724,24 @@ async function verifyStepLinks(
     }
   }
   return { counted, twins };
+}
+
+/** Link files for `step` (`<step>.<id>.link`) other than those tried, when the source can be listed. */
+const listings = new WeakMap<Links, Promise<readonly string[] | undefined>>();
+
+async function otherLinkFiles(step: Step, tried: ReadonlySet<string>, links: Links): Promise<string[]> {
+  let names: readonly string[] | undefined;
+  try {
+    // Listed once per link directory, however many of its steps lack links.
+    let listing = listings.get(links);
+    if (!listing) listings.set(links, (listing = links.lister('')));
+    names = await listing;
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    return [];
+  }
+  const prefix = `${step.name}.`;
+  return (names ?? []).filter((name) => name.startsWith(prefix) && name.endsWith('.link') && !tried.has(name) && /^[0-9a-fA-F]+$/.test(name.slice(prefix.length, -5))).sort().slice(0, 10);
 }
 
 /**
@@ -895,7 +935,11 @@ async function verifySublayout(
   // `<step>.<keyid8>/`; whatever fails inside is reported with the sublayout's path, and its summary still
   // takes part in the outer rules.
   const dir = sublayoutDirName(step.name, keyid);
-  const inside = { finder: subFinder(links.finder, dir), lister: subLister(links.lister, dir) };
+  const inside = {
+    finder: subFinder(links.finder, dir),
+    lister: subLister(links.lister, dir),
+    where: links.where.startsWith('the link directory ') ? `${links.where}/${dir}` : `${links.where}, under ${dir}/`,
+  };
   return verifyLayout(ctx, read.envelope, [key], inside, inner, undefined, step.name, ids, [...ancestry, read.id]);
 }
 
@@ -959,9 +1003,15 @@ function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap
     const ruleText = finding.rule.tokens.join(' ');
     const list = finding.artifacts.length > 0 ? `: ${finding.artifacts.join(', ')}` : '';
     const detail = digests.length > 0 ? ` (${digests.map(describeMismatch).join('; ')})` : '';
+    // A MATCH rule before this one that reads from a step without a verified link could not consume anything:
+    // this failure then follows from that step's, reported on its own.
+    const upstream = [...new Set(rules.slice(0, finding.ruleIndex).flatMap((r) => (r.type === 'MATCH' && !links.has(r.step) ? [r.step] : [])))];
+    const cause = upstream.length > 0
+      ? `; this follows from ${upstream.map((u) => `step '${u}'`).join(' and ')} having no verified link (see ${upstream.length === 1 ? 'its failure' : 'their failures'}): the MATCH rules that would consume these artifacts read from ${upstream.length === 1 ? 'it' : 'them'}`
+      : '';
     ctx.out.fail({
       code: finding.code,
-      message: `${where(path)}${owner.kind ?? 'step'} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}`,
+      message: `${where(path)}${owner.kind ?? 'step'} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}${cause}`,
       layout: path,
       step: finding.item,
       kind: owner.kind ?? 'step',
@@ -1005,7 +1055,7 @@ function explainDigests(
       const other = artifactsOf(ctx, from, rule.dstType === 'MATERIALS' ? 'materials' : 'products');
       const expected = other.get(dst);
       if (!expected || !sameArtifacts(new Map([[dst, expected]]), new Map([[dst, found]]))) {
-        out.push({ artifact, source: expected ? source : `${source} (not recorded there as ${dst})`, ...(expected ? { expected } : {}), found });
+        out.push({ artifact, source: expected ? source : `${source} (not recorded there as ${dst})`, ...(expected ? { expected } : {}), found, foundIn: `${side} of '${itemName}'` });
         break;
       }
     }
@@ -1016,8 +1066,8 @@ function explainDigests(
 function describeMismatch(m: DigestMismatch): string {
   const show = (d: DigestSet) => Object.entries(d).map(([alg, hex]) => `${alg}:${hex.slice(0, 16)}…`).join(',');
   return m.expected
-    ? `${m.artifact}: expected ${show(m.expected)} from ${m.source}, found ${show(m.found)}`
-    : `${m.artifact}: found ${show(m.found)}, but it is not in ${m.source}`;
+    ? `${m.artifact}: expected ${show(m.expected)} from ${m.source}, found ${show(m.found)} in ${m.foundIn}`
+    : `${m.artifact}: found ${show(m.found)} in ${m.foundIn}, but it is not in ${m.source}`;
 }
 
 /**

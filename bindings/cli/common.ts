@@ -19,6 +19,7 @@ import type { SigningKey, StepPhase } from '../link.js';
 import { gpgSigner } from '../openpgp/gpg-node.js';
 import type { SkipReason } from '../record.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
+import { withKeyTypeHint } from './hints.js';
 
 export { VERSION, type CommandLine } from './args.js';
 export const KEY_TYPES: readonly KeyType[] = ['rsa', 'ed25519', 'ecdsa'];
@@ -280,10 +281,11 @@ export async function loadSigningKey(path: string, keyType: KeyType, password: s
   try {
     return await loadPrivateKey(data, { keyType, password });
   } catch (error) {
-    if (error instanceof InTotoError) throw new InTotoError(error.code, `key file ${path}: ${error.message}`, { ...error, path }, { cause: error });
+    if (error instanceof InTotoError) throw new InTotoError(error.code, `key file ${path}: ${withKeyTypeHint(error.message, '--key-type')}`, { ...error, path }, { cause: error });
     throw error;
   }
 }
+
 
 /**
  * The password `-P/--password` gives, as `parse_password_and_prompt_args` and securesystemslib read it: absent,

@@ -9,10 +9,11 @@ import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { verdictToSvg } from '../graph.js';
-import type { VerificationKey } from '../envelope.js';
+import { readEnvelope, type Envelope, type VerificationKey } from '../envelope.js';
 import type { KeyType } from '../keys.js';
 import { loadVerificationKey } from '../verification-key.js';
 import { verify, type Verdict } from '../verify.js';
+import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
@@ -53,7 +54,7 @@ export function explain(verdict: Verdict, verbose: boolean): string {
       lines.push(`      ${d.artifact}`);
       if (d.expected) lines.push(`        expected ${show(d.expected)} (${d.source})`);
       else lines.push(`        not found in ${d.source}`);
-      lines.push(`        found    ${show(d.found)}`);
+      lines.push(`        found    ${show(d.found)}${d.foundIn ? ` (${d.foundIn})` : ''}`);
     }
   }
   for (const w of verdict.warnings) lines.push(`  warning [${w.code}] ${w.message}`);
@@ -105,6 +106,19 @@ function readParameters(pairs: readonly string[]): Record<string, string> {
   return Object.fromEntries(parameters);
 }
 
+/**
+ * The root layout's signature failures name the key file given as well as the key id, and the ids that did sign:
+ * a wrong --layout-keys file is then plain to see.
+ */
+function withKeyFiles(verdict: Verdict, keys: readonly VerificationKey[], paths: readonly string[]): Verdict {
+  const fileOf = new Map(keys.slice(0, paths.length).map((key, i) => [key.keyid, paths[i]!] as const));
+  const failures = verdict.failures.map((f) => {
+    const file = f.layout.length === 0 && f.step === undefined && f.keyid !== undefined ? fileOf.get(f.keyid) : undefined;
+    return file === undefined ? f : { ...f, message: `${f.message} (the key given in ${file})` };
+  });
+  return { ...verdict, failures };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args;
   try {
@@ -134,7 +148,7 @@ async function main(argv: readonly string[]): Promise<number> {
           // An OpenPGP export (binary or armored) is read as such, whatever --key-types says: no gpg needed.
           return await loadVerificationKey(await readFile(path), { keyType: keyTypes[i] });
         } catch (error) {
-          if (error instanceof InTotoError) throw new InTotoError(error.code, `layout key ${path}: ${error.message}`, { path }, { cause: error });
+          if (error instanceof InTotoError) throw new InTotoError(error.code, `layout key ${path}: ${withKeyTypeHint(error.message, '--key-types')}`, { path }, { cause: error });
           throw new InTotoError('KEY', `cannot read layout key ${path}: ${(error as Error).message}`, { path }, { cause: error });
         }
       }),
@@ -152,8 +166,17 @@ async function main(argv: readonly string[]): Promise<number> {
       // The file could not be read, which says nothing about its format: IO, as for any other file.
       throw new InTotoError('IO', `cannot read layout ${layoutPath}: ${(error as Error).message} (check the --layout path)`, { path: layoutPath }, { cause: error });
     }
+    // Read here, not in verify(), so that an unreadable layout's error names the file (and the line and column).
+    let layout: Envelope;
+    try {
+      layout = readEnvelope(layoutBytes);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      const hint = error.code === 'JSON' ? descriptionHint(layoutPath, layoutBytes) : '';
+      throw new InTotoError(error.code, `layout ${layoutPath}: ${error.message}${hint}`, { ...error, path: layoutPath }, { cause: error });
+    }
     const verdict = await verify({
-      layout: layoutBytes,
+      layout,
       layoutKeys,
       links: { directory: resolve(values.get('link-dir')?.[0] ?? '.') },
       // Loaded only when the layout has inspections: most verifications never need the recording code.
@@ -171,7 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     }
     if (values.has('json')) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
-    if (!verdict.passed || verdict.warnings.length > 0 || values.has('verbose')) say(explain(verdict, values.has('verbose')));
+    if (!verdict.passed || verdict.warnings.length > 0 || values.has('verbose')) say(explain(withKeyFiles(verdict, layoutKeys, keyPaths), values.has('verbose')));
     return verdict.passed ? 0 : 1;
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
