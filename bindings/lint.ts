@@ -20,6 +20,7 @@ export type LintSeverity = 'error' | 'warning';
 /** Every finding code. Stable: tools may switch on them and suppress them by name. */
 export type LintCode =
   | 'PRODUCTS_NOT_CLOSED'
+  | 'PRODUCT_UNCHECKED'
   | 'MATCH_UNKNOWN_STEP'
   | 'MATCH_FROM_INSPECTION'
   | 'PATTERN_NEVER_MATCHES'
@@ -35,6 +36,7 @@ export type LintCode =
 /** What each code means, for documentation and `in-toto-layout lint --codes`. */
 export const LINT_CODES: Readonly<Record<LintCode, { readonly severity: LintSeverity; readonly summary: string }>> = {
   PRODUCTS_NOT_CLOSED: { severity: 'warning', summary: "a step's product rules do not end in DISALLOW *" },
+  PRODUCT_UNCHECKED: { severity: 'warning', summary: "no inspection compares the files being verified with a step's products" },
   MATCH_UNKNOWN_STEP: { severity: 'error', summary: 'a MATCH rule names a step that does not exist' },
   MATCH_FROM_INSPECTION: { severity: 'error', summary: "a step's MATCH rule names an inspection, which step rules cannot see" },
   PATTERN_NEVER_MATCHES: { severity: 'error', summary: "a MATCH pattern can never match what the named step's rules let it record" },
@@ -115,6 +117,7 @@ export function lintLayout(layout: Layout | LayoutJSON, options: LintOptions = {
     for (const side of SIDES) checkRules(item, index, side, steps, inspections, add);
     if (item.type === 'step') checkClosed(item, index, add);
   }
+  checkDelivered(model, add);
   return findings;
 }
 
@@ -228,6 +231,26 @@ function checkClosed(step: Step, index: number, add: Add): void {
     step: step.name,
     kind: 'step',
     side: 'products',
+  });
+}
+
+/**
+ * Links are compared with each other, never with the files a verifier is about to use: only an inspection,
+ * which records the verifier's directory, can tie those files to the chain. Without one that MATCHes some step's
+ * products, replacing the delivered product goes unnoticed (as a newcomer's first layout showed).
+ */
+function checkDelivered(layout: Layout, add: Add): void {
+  const last = layout.steps[layout.steps.length - 1];
+  if (last === undefined) return;
+  const tied = layout.inspect.some((inspection) =>
+    SIDES.some((side) => rulesOf(inspection, side).some((rule) => rule.type === 'MATCH' && rule.dstType === 'PRODUCTS' && layout.steps.some((s) => s.name === rule.step))),
+  );
+  if (tied) return;
+  add('PRODUCT_UNCHECKED', {
+    message: `no inspection MATCHes the files being verified WITH PRODUCTS FROM a step${layout.inspect.length === 0 ? ' (the layout has no inspections)' : ''}`,
+    risk: 'verification checks that the links agree with one another, not that the files you are about to use are the ones the chain produced: a replaced product passes unless something compares it',
+    fix: `add an inspection that records the delivered files and MATCHes them WITH PRODUCTS FROM the step that made them (e.g. '${last.name}'; the in-toto demo's 'untar' does this for foo.tar.gz), or compare the files with the verdict's summary yourself`,
+    field: 'inspect',
   });
 }
 

@@ -4,7 +4,7 @@
  * /usr/bin/in-toto-verify (links recorded by in-toto-run, keys made by in-toto-keygen).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -429,10 +429,24 @@ inspect:
   it('create: reports lint findings, and refuses bad descriptions with the field (exit 1) or bad arguments (exit 2)', () => {
     const dir = project();
     write(dir, 'loose.yaml', 'expires: 2099-01-01T00:00:00Z\nsteps:\n  - name: build\n    products: [CREATE app]\n');
+    // Lint errors (a threshold no functionary can meet) stop create: nothing is written, exit 1...
     const loose = cli(dir, ['create', 'loose.yaml', '-o', 'loose.layout']);
-    expect(loose.status).toBe(0);
+    expect(loose.status).toBe(1);
     expect(loose.stderr).toContain('PRODUCTS_NOT_CLOSED');
     expect(loose.stderr).toContain('THRESHOLD_UNREACHABLE');
+    expect(loose.stderr).toContain('nothing written: fix the description (in-toto-layout lint loose.yaml explains each finding), or write it anyway with --force');
+    expect(existsSync(join(dir, 'loose.layout'))).toBe(false);
+    // ...unless --force, which writes it and still shows the findings.
+    const forced = cli(dir, ['create', 'loose.yaml', '-o', 'loose.layout', '--force']);
+    expect(forced.status).toBe(0);
+    expect(forced.stderr).toContain('THRESHOLD_UNREACHABLE');
+    expect(existsSync(join(dir, 'loose.layout'))).toBe(true);
+    // Warnings alone do not stop it: the demo without its inspection (PRODUCT_UNCHECKED) is written.
+    write(dir, 'warn.yaml', DEMO_YAML.slice(0, DEMO_YAML.indexOf('inspect:')));
+    const warned = cli(dir, ['create', 'warn.yaml', '-o', 'warn.layout']);
+    expect(warned.status).toBe(0);
+    expect(warned.stderr).toContain('PRODUCT_UNCHECKED');
+    expect(existsSync(join(dir, 'warn.layout'))).toBe(true);
     write(dir, 'bad.yaml', 'steps:\n  - name: build\n    functionaries: [nobody]\n');
     const bad = cli(dir, ['create', 'bad.yaml']);
     expect(bad.status).toBe(1);
@@ -449,7 +463,9 @@ inspect:
     const dir = project();
     // A layout whose package step has no functionary yet, and which has expired.
     write(dir, 'start.yaml', DEMO_YAML.replace('expires: 2099-01-01T00:00:00Z', 'expires: 2020-01-01T00:00:00Z').replace('    functionaries: [carol]\n', ''));
-    expect(cli(dir, ['create', 'start.yaml', '-o', 'root.layout', '-k', 'keys/owner']).status).toBe(0);
+    // Expired and without a functionary: lint errors, so create needs --force for this half-made layout.
+    expect(cli(dir, ['create', 'start.yaml', '-o', 'root.layout', '-k', 'keys/owner']).status).toBe(1);
+    expect(cli(dir, ['create', 'start.yaml', '-o', 'root.layout', '-k', 'keys/owner', '--force']).status).toBe(0);
 
     const added = cli(dir, ['add-key', 'root.layout', 'keys/carol.pub', '--step', 'package']);
     expect(added.status).toBe(0);

@@ -236,12 +236,32 @@ print(json.dumps([sorted(verify_create_rule("*", m, m, p)), sorted(verify_delete
     expect(codes(lintLayout(chain((b) => b.expires('2026-06-11T00:00:00Z')), { now: NOW, expiresSoonDays: 7 }))).toEqual([]);
   });
 
+  it('PRODUCT_UNCHECKED: nothing compares the files being verified with the chain', () => {
+    const bare = new LayoutBuilder({ now: NOW })
+      .expires(FAR)
+      .step('build', (s) => s.functionaries(alice.publicKey).materials('ALLOW src/*', 'DISALLOW *').products('CREATE app.bin', 'DISALLOW *'))
+      .step('test', (s) => s.functionaries(bob.publicKey).materials('MATCH app.bin WITH PRODUCTS FROM build', 'DISALLOW *').products('DISALLOW *'))
+      .build();
+    const f = pair('PRODUCT_UNCHECKED', bare, chain(), { field: 'inspect' });
+    expect(f.message).toContain('the layout has no inspections');
+    expect(f.risk).toContain('a replaced product passes');
+    // An inspection that MATCHes nothing from a step's products does not tie the files either.
+    const loose = new LayoutBuilder({ now: NOW })
+      .expires(FAR)
+      .step('build', (s) => s.functionaries(alice.publicKey).materials('ALLOW src/*', 'DISALLOW *').products('CREATE app.bin', 'DISALLOW *'))
+      .step('test', (s) => s.functionaries(bob.publicKey).materials('MATCH app.bin WITH PRODUCTS FROM build', 'DISALLOW *').products('DISALLOW *'))
+      .inspection('look', (i) => i.run('true').materials('ALLOW *'))
+      .build();
+    expect(codes(lint(loose))).toContain('PRODUCT_UNCHECKED');
+    expect(lint(loose).find((x) => x.code === 'PRODUCT_UNCHECKED')!.fix).toContain("WITH PRODUCTS FROM the step that made them (e.g. 'test'");
+  });
+
   it('every code has a failing and a passing example above, and can be ignored', () => {
     const bad = chain((b) => b.updateStep('build', (s) => s.setProducts(['CREATE app.bin'])).addKey(carol.publicKey));
     expect(codes(lintLayout(bad, { now: NOW, ignore: ['KEY_UNUSED'] }))).toEqual(['PRODUCTS_NOT_CLOSED']);
     expect(Object.keys(LINT_CODES).sort()).toEqual([
       'KEY_INVALID', 'KEY_UNUSED', 'LAYOUT_EXPIRED', 'LAYOUT_EXPIRES_SOON', 'MATCH_FROM_INSPECTION', 'MATCH_UNKNOWN_STEP',
-      'PATTERN_NEVER_MATCHES', 'PRODUCTS_NOT_CLOSED', 'PUBKEY_NOT_IN_KEYS', 'RULE_INEFFECTIVE', 'RULE_UNREACHABLE', 'THRESHOLD_UNREACHABLE',
+      'PATTERN_NEVER_MATCHES', 'PRODUCTS_NOT_CLOSED', 'PRODUCT_UNCHECKED', 'PUBKEY_NOT_IN_KEYS', 'RULE_INEFFECTIVE', 'RULE_UNREACHABLE', 'THRESHOLD_UNREACHABLE',
     ]);
   });
 
@@ -277,7 +297,7 @@ describe('in-toto-layout lint', () => {
     write(dir, 'desc.json', JSON.stringify({ expires: '2020-01-01T00:00:00Z', steps: [{ name: 'a', products: ['CREATE x'] }] }));
     const desc = run(dir, ['desc.json', '--json', '--fail-on', 'error']);
     expect(desc.status).toBe(1);
-    expect(JSON.parse(desc.stdout).map((f: LintFinding) => f.code)).toEqual(['LAYOUT_EXPIRED', 'THRESHOLD_UNREACHABLE', 'PRODUCTS_NOT_CLOSED']);
+    expect(JSON.parse(desc.stdout).map((f: LintFinding) => f.code)).toEqual(['LAYOUT_EXPIRED', 'THRESHOLD_UNREACHABLE', 'PRODUCTS_NOT_CLOSED', 'PRODUCT_UNCHECKED']);
 
     expect(run(dir, ['warn.layout', '--ignore', 'NOT_A_CODE']).status).toBe(2);
     expect(run(dir, ['missing.layout']).status).toBe(1);

@@ -184,3 +184,21 @@ describe('the library', () => {
     expect(verdict.failures[0]!.digests).toEqual([expect.objectContaining({ artifact: 'src.c', source: "products of 'write-source'", foundIn: "materials of 'build-tarball'" })]);
   });
 });
+
+describe('--help', () => {
+  const tools: [string, string[]][] = [
+    ['in-toto-verify', []], ['in-toto-run', []], ['in-toto-record', ['start']], ['in-toto-record', ['stop']], ['in-toto-sign', []],
+    ['in-toto-keygen', []], ['in-toto-mock', []], ['in-toto-match-products', []],
+    ...['create', 'add-key', 'set-expiry', 'sign', 'lint', 'graph'].map((sub): [string, string[]] => ['in-toto-layout', [sub]]),
+  ];
+  it.each(tools)('%s %s shows examples that use the tool', (tool, sub) => {
+    const result = run(tool, [...sub, '--help'], dir);
+    expect(result.status).toBe(0);
+    const examples = result.stdout.slice(result.stdout.indexOf('\nexamples:\n'));
+    expect(examples.length).toBeGreaterThan(20);
+    // Each example: a line saying what it does, then the command, which runs this tool (and subcommand).
+    const commands = examples.split('\n').filter((line) => line.startsWith('    '));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) expect(command.trim()).toMatch(new RegExp(`(^|; )${[tool, ...sub].join(' ')} `));
+  });
+});

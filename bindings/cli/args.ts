@@ -44,6 +44,8 @@ export interface CommandLine {
    * `verbose` with `quiet`, the group every reference tool has; groups naming options a tool lacks are ignored.
    */
   readonly exclusive?: readonly (readonly string[])[];
+  /** Example command lines shown at the end of `--help` (the reference's tools show theirs), each with a line saying what it does. */
+  readonly examples?: readonly { readonly command: string; readonly does: string }[];
 }
 
 export class UsageError extends Error {
@@ -72,7 +74,7 @@ export function readCommandLine(cli: CommandLine, argv: readonly string[]): Invo
   const args = spellOut(argv, cli.options);
   const end = args.indexOf('--');
   const options = end < 0 ? args : args.slice(0, end);
-  if (options.includes('-h') || options.includes('--help')) return { kind: 'help', text: helpText(cli.usage, cli.description, cli.options) };
+  if (options.includes('-h') || options.includes('--help')) return { kind: 'help', text: helpText(cli.usage, cli.description, cli.options, cli.examples) };
   if (options.includes('--version')) return { kind: 'version', text: `${cli.tool} (in-toto-wasm) ${VERSION}\n` };
   const { values, rest, order } = parseOptions(args, cli.options);
   const label = (name: string) => optionLabel(cli.options.find((s) => s.name === name) ?? { name });
@@ -182,12 +184,13 @@ function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): Pa
 }
 
 /** A help text in argparse's spirit: usage line, description, one line per option. */
-export function helpText(usage: string, description: string, specs: readonly OptionSpec[]): string {
+export function helpText(usage: string, description: string, specs: readonly OptionSpec[], examples: CommandLine['examples'] = []): string {
   const lines = specs.map((s) => {
     const meta = s.metavar ?? `<${s.name}>`;
     const arg = s.kind === 'flag' ? '' : s.kind === 'many' ? ` ${meta} [${meta} ...]` : s.kind === 'any' ? ` [${meta} ...]` : s.kind === 'optional' ? ` [${meta}]` : ` ${meta}`;
     const names = [s.short ? `-${s.short}${arg}` : '', `--${s.name}${arg}`].filter(Boolean).join(', ');
     return `  ${names}\n      ${s.help}`;
   });
-  return `usage: ${usage}\n\n${description}\n\noptions:\n  -h, --help\n      show this help message and exit\n  --version\n      show program's version number and exit\n${lines.join('\n')}\n`;
+  const shown = examples.length === 0 ? '' : `\nexamples:\n${examples.map((e) => `  ${e.does}:\n    ${e.command}\n`).join('\n')}`;
+  return `usage: ${usage}\n\n${description}\n\noptions:\n  -h, --help\n      show this help message and exit\n  --version\n      show program's version number and exit\n${lines.join('\n')}\n${shown}`;
 }

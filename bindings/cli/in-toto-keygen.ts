@@ -30,6 +30,10 @@ const CLI = {
     "Generates a key pair and writes it to '<filename>' (private key) and '<filename>.pub' (public key), for\n" +
     'signing and verifying links and layouts. Exits 0 when both are written, 1 on failure, 2 on wrong arguments.',
   options: OPTIONS,
+  examples: [
+    { does: 'an Ed25519 key pair, alice and alice.pub', command: 'in-toto-keygen -t ed25519 alice' },
+    { does: 'a 3072-bit RSA key pair whose private key is encrypted with a password you are asked for', command: 'in-toto-keygen -t rsa -b 3072 -p carol' },
+  ],
 };
 
 /** securesystemslib's `PBKDF2_ITERATIONS` and salt size. */

@@ -28,7 +28,7 @@ import {
 import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../lint.js';
 import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../models.js';
 import type { Verdict } from '../verify.js';
-import { readCommandLine, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
@@ -46,6 +46,7 @@ interface Command {
   readonly options: readonly OptionSpec[];
   /** Options the command cannot do without. */
   readonly required?: readonly string[];
+  readonly examples?: CommandLine['examples'];
   readonly run: (args: Parsed) => Promise<number>;
 }
 
@@ -55,12 +56,17 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description:
       'Writes a layout from a YAML or JSON description (readme, expires or expires_in, keys by name, steps with\n' +
       'functionaries, threshold, command, materials and products rules, inspections with run and rules).\n' +
-      'Key files named in the description are read relative to it. Lint findings are shown on stderr.',
+      'Key files named in the description are read relative to it. Lint findings are shown on stderr; with\n' +
+      'errors among them nothing is written and the exit code is 1, unless --force.',
     options: [
       { ...OUTPUT, help: 'where to write the layout (default: root.layout)' },
       ...SIGNING,
       { name: 'dsse', kind: 'flag', help: 'write a DSSE envelope instead of a Metablock (in-toto 1.3.1 reads Metablocks)' },
+      { name: 'force', kind: 'flag', help: 'write the layout even when lint finds errors' },
       NOW,
+    ],
+    examples: [
+      { does: "write and sign root.layout from chain.yml with the owner's key", command: 'in-toto-layout create chain.yml -o root.layout -k owner' },
     ],
     run: create,
   },
@@ -71,6 +77,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       { name: 'step', kind: 'many', metavar: '<name>', help: 'steps whose pubkeys get the keys' },
       OUTPUT,
       ...SIGNING,
+    ],
+    examples: [
+      { does: "authorize dave's key for the build step, and sign again", command: 'in-toto-layout add-key root.layout dave.pub --step build -k owner' },
     ],
     run: addKey,
   },
@@ -84,6 +93,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       ...SIGNING,
       NOW,
     ],
+    examples: [
+      { does: 'renew an expired layout for six months, and sign it again', command: 'in-toto-layout set-expiry root.layout --in 6m -k owner' },
+    ],
     run: setExpiry,
   },
   sign: {
@@ -91,6 +103,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: 'Adds signatures to a layout (a key that already signed is replaced), as in-toto-sign does for layouts.',
     options: [OUTPUT, ...SIGNING],
     required: ['key'],
+    examples: [
+      { does: "add the second owner's signature to a layout", command: 'in-toto-layout sign root.layout -k owner2' },
+    ],
     run: sign,
   },
   lint: {
@@ -108,6 +123,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       { name: 'quiet', short: 'q', kind: 'flag', help: 'print nothing; the exit code says it' },
       NOW,
     ],
+    examples: [
+      { does: 'check a description before making the layout; fail only on errors', command: 'in-toto-layout lint chain.yml --fail-on error' },
+      { does: 'every code, its severity and meaning', command: 'in-toto-layout lint --codes' },
+    ],
     run: lint,
   },
   graph: {
@@ -121,6 +140,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       { name: 'verdict', kind: 'one', metavar: '<path>', help: 'a verdict as JSON (in-toto-verify --json) to paint onto the graph' },
       { name: 'key-name', kind: 'many', metavar: 'KEYID=NAME', help: 'show a functionary by name (the id or a prefix of it)' },
       { name: 'title', kind: 'one', metavar: '<text>', help: 'heading of the picture' },
+    ],
+    examples: [
+      { does: 'draw the chain with what failed marked', command: 'in-toto-verify -l root.layout -k owner.pub -t ed25519 --json > verdict.json; in-toto-layout graph root.layout --verdict verdict.json -o chain.svg' },
     ],
     run: graph,
   },
@@ -296,11 +318,20 @@ async function create(args: Parsed): Promise<number> {
   const bytes = await readBytes(path!);
   const doc = await readDocument(path!, bytes);
   const { layout } = await layoutFromDescription(doc, { ...(now ? { now } : {}), resolveKey: keyResolver(path!) });
+  const out = args.values.get('output')?.[0] ?? 'root.layout';
+  // Linted before anything is written: a layout with errors (a threshold no one can meet, a MATCH from a step
+  // that does not exist) would fail every verification, or pass one it should not.
+  const findings = lintLayout(layout, now ? { now } : {});
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0 && !args.values.has('force')) {
+    say(`lint: ${findings.length} finding${findings.length === 1 ? '' : 's'}, ${errors.length} of them error${errors.length === 1 ? '' : 's'}:`);
+    printFindings(findings, true);
+    say(`nothing written: fix the description (in-toto-layout lint ${path} explains each finding), or write it anyway with --force`);
+    return 1;
+  }
   const signers = await loadSigners(args);
   const envelope = await signLayout(layout, signers, { format: args.values.has('dsse') ? 'dsse' : 'metablock' });
-  const out = args.values.get('output')?.[0] ?? 'root.layout';
   await writeBytes(out, serializeEnvelope(envelope));
-  const findings = lintLayout(layout, now ? { now } : {});
   say(`wrote ${out}: ${layout.steps.length} step${layout.steps.length === 1 ? '' : 's'}, ${layout.inspect.length} inspection${layout.inspect.length === 1 ? '' : 's'}, ${Object.keys(layout.keys).length} key${Object.keys(layout.keys).length === 1 ? '' : 's'}, expires ${layout.expires}, ${signers.length === 0 ? 'unsigned' : `signed by ${signers.map((k) => k.keyid.slice(0, 8)).join(', ')}`}`);
   if (findings.length > 0) {
     say(`lint: ${findings.length} finding${findings.length === 1 ? '' : 's'} (in-toto-layout lint ${out} explains them):`);

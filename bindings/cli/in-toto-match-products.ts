@@ -28,6 +28,10 @@ const CLI = {
   description: 'Checks if local artifacts match the products in the given link. Exits 0 when they do, 1 when they do not, 2 on wrong arguments.',
   options: OPTIONS,
   required: ['link'],
+  examples: [
+    { does: 'check that the files in the current directory are the products the package step recorded', command: 'in-toto-match-products -l package.1a2b3c4d.link' },
+    { does: 'only the files under dist/, recorded as paths without the dist/ prefix', command: 'in-toto-match-products -l build.1a2b3c4d.link -p dist --lstrip-paths dist/' },
+  ],
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -23,6 +23,9 @@ const CLI = {
     'written, 1 when recording fails (nothing is written then), 2 on wrong arguments.',
   options: OPTIONS,
   required: ['name'],
+  examples: [
+    { does: "try out a step without a key: record what 'make' reads and writes into build.link", command: 'in-toto-mock --name build -- make' },
+  ],
 };
 
 async function main(argv: readonly string[]): Promise<number> {

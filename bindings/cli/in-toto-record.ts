@@ -33,6 +33,9 @@ const SUBCOMMANDS: Record<'start' | 'stop', CommandLine> = {
     description: DESCRIPTION,
     required: ['step-name'],
     options: [...SHARED, { name: 'materials', short: 'm', kind: 'many', metavar: '<path>', help: 'files or directories whose paths and hashes are recorded as materials (symlinks followed)' }],
+    examples: [
+      { does: 'start the review step: record the sources as materials', command: 'in-toto-record start -n review -k alice -t ed25519 -m src' },
+    ],
   },
   stop: {
     tool: 'in-toto-record stop',
@@ -43,6 +46,9 @@ const SUBCOMMANDS: Record<'start' | 'stop', CommandLine> = {
       ...SHARED,
       { name: 'products', short: 'p', kind: 'many', metavar: '<path>', help: 'files or directories whose paths and hashes are recorded as products (symlinks followed)' },
       O.metadataDirectory,
+    ],
+    examples: [
+      { does: 'finish it: record the products and write review.<keyid>.link', command: 'in-toto-record stop -n review -k alice -t ed25519 -p src' },
     ],
   },
 };

@@ -33,6 +33,10 @@ const CLI = {
     'recording or signing fails (nothing is written then), 2 on wrong arguments.',
   options: OPTIONS,
   required: ['step-name'],
+  examples: [
+    { does: "record the package step: foo.py as material, foo.tar.gz as product, signed with carol's key", command: 'in-toto-run -n package -m foo.py -p foo.tar.gz -k carol -t rsa -- tar zcvf foo.tar.gz foo.py' },
+    { does: 'record a step that runs no command (files reviewed by hand), with an Ed25519 key', command: 'in-toto-run -n review -p src -k alice -t ed25519 --no-command' },
+  ],
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -42,6 +42,10 @@ const CLI = {
     '2 on wrong arguments and any other error.',
   options: OPTIONS,
   required: ['file'],
+  examples: [
+    { does: "sign a layout with the owner's key (replacing its signatures; -a adds one)", command: 'in-toto-sign -f root.layout -k owner -t ed25519' },
+    { does: "check that a link is signed by alice's key", command: 'in-toto-sign -f package.1a2b3c4d.link -k alice.pub -t ed25519 --verify' },
+  ],
 };
 
 const LINK_IS_SINGLE = "link metadata is associated with a single functionary and is usually namespaced accordingly: '<name>.<keyid prefix>.link'.";

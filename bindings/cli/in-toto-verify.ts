@@ -41,7 +41,18 @@ const DESCRIPTION =
   'current directory, and only when every check before them passed. Exits 0 when verification passes, 1\n' +
   'when it fails, 2 on wrong arguments.';
 
-const CLI: CommandLine = { tool: 'in-toto-verify', usage: USAGE, description: DESCRIPTION, options: OPTIONS, required: ['layout'] };
+const CLI: CommandLine = {
+  tool: 'in-toto-verify',
+  usage: USAGE,
+  description: DESCRIPTION,
+  options: OPTIONS,
+  required: ['layout'],
+  examples: [
+    { does: 'verify the final product against root.layout, signed by the owner, with the links in the current directory', command: 'in-toto-verify --layout root.layout --layout-keys owner.pub --key-types ed25519' },
+    { does: 'the same with links elsewhere, the verdict as JSON, and a picture of what failed', command: 'in-toto-verify -l root.layout -k owner.pub -t ed25519 --link-dir links --json --graph chain.svg' },
+    { does: 'a layout signed by a key in the gpg keyring; no inspection from a sublayout may run', command: 'in-toto-verify -l root.layout -g 8465A1E2E0FB2B40ADB2478E18FB3F537E0C8A17 --owner-inspections-only' },
+  ],
+};
 
 export function explain(verdict: Verdict, verbose: boolean): string {
   const lines: string[] = [];
