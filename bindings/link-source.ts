@@ -42,8 +42,12 @@ export interface LoaderOptions {
  * value under many map keys), and how to read it.
  */
 export interface FoundLink {
-  /** The file's real path (a directory), or the value a map or loader gave (compared by identity). */
-  readonly id: unknown;
+  /**
+   * What identifies the file before it is read: its real path (a directory), or a map's string value. Absent for
+   * bytes from a map or a loader, which the caller may change or reuse: those are identified by their digest
+   * once read (see {@link contentDigest}).
+   */
+  readonly id?: unknown;
   read(): Promise<Uint8Array>;
 }
 
@@ -138,13 +142,39 @@ export function toFinder(source: LinkSource, options: LoaderOptions = {}): LinkF
   const loader = toLoader(source, options);
   const map = typeof source === 'function' ? undefined : (source as ReadonlyMap<string, Uint8Array | string>);
   return async (path) => {
-    // A map's value is its identity (a string by value, bytes by object); a loader's bytes likewise.
-    const id = map ? map.get(path) : undefined;
-    if (map && id === undefined) return undefined;
+    // A string cannot change: it is its own identity. Bytes can (a buffer the caller reuses): no identity.
+    const value = map ? map.get(path) : undefined;
+    if (map && value === undefined) return undefined;
     const bytes = await loader(path);
     if (bytes === undefined) return undefined;
-    return { id: id ?? bytes, read: async () => bytes };
+    return { ...(typeof value === 'string' ? { id: value } : {}), read: async () => bytes };
   };
+}
+
+/**
+ * What identifies a sublayout's link directory (`dir`, relative to the link source), so that a layout found again
+ * in the same directory through symlinks is known to contain itself: the real path for a directory source, the
+ * relative path (unique per nesting level) for the others.
+ */
+export function directoryIdentity(source: LinkSource): (dir: string) => Promise<unknown> {
+  if (typeof source !== 'function' && 'directory' in source && typeof source.directory === 'string') {
+    const fs = builtin<NodeFs>('node:fs/promises');
+    const path = builtin<NodePath>('node:path');
+    const root = source.directory;
+    if (fs && path) return (dir) => fs.realpath(path.resolve(root, dir)).catch(() => path.resolve(root, dir));
+  }
+  return async (dir) => `path:${dir}`;
+}
+
+type NodeCrypto = typeof import('node:crypto');
+
+/** The SHA-256 of `bytes` in hex: node:crypto where there is one, else WebCrypto, else @noble/hashes. */
+export async function contentDigest(bytes: Uint8Array): Promise<string> {
+  const node = builtin<NodeCrypto>('node:crypto');
+  if (node) return node.createHash('sha256').update(bytes).digest('hex');
+  const subtle = (globalThis as { crypto?: { subtle?: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto?.subtle;
+  const digest = subtle ? new Uint8Array(await subtle.digest('SHA-256', bytes)) : (await import('@noble/hashes/sha2.js')).sha256(bytes);
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A finder that sees only the files under `prefix/` (a sublayout's link directory). */

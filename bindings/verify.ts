@@ -38,7 +38,10 @@ import { InTotoError, type ErrorCode } from './errors.js';
 import { fromHex, toHex } from './encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from './keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
-import { checkLinkDirectory, linkFileName, subFinder, sublayoutDirName, toFinder, toLoader, type LinkFinder, type LinkSource } from './link-source.js';
+import {
+  checkLinkDirectory, contentDigest, directoryIdentity, linkFileName, subFinder, sublayoutDirName, toFinder, toLoader,
+  type FoundLink, type LinkFinder, type LinkSource,
+} from './link-source.js';
 import {
   linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
@@ -108,7 +111,7 @@ export interface VerifyOptions {
    * could otherwise make a few files cost steps^depth loads.
    */
   maxLinkFiles?: number;
-  /** Bytes read from link files per verification, each distinct file counted once (default 4 GiB). */
+  /** Bytes read from link files per verification, sublayouts included (default 1 GiB); a file known by its path is read once. */
   maxTotalLinkBytes?: number;
   /** Most artifacts on one side of one link (default: no limit beyond `maxLinkBytes`). */
   maxArtifacts?: number;
@@ -180,6 +183,27 @@ interface CountedLink {
   readonly file: string;
 }
 
+/**
+ * A sublayout whose signature held, verified only once every step's links are loaded and checked (as the
+ * reference orders it: link signatures and thresholds for the whole layout, then sublayouts), so that a
+ * sublayout's inspections cannot run before a failure elsewhere in the enclosing layout is known.
+ */
+interface PendingSublayout {
+  readonly keyid: string;
+  readonly key: VerificationKey;
+  readonly signer: readonly string[];
+  readonly file: string;
+  readonly pending: { readonly read: ReadLink & { id: unknown }; readonly ids: readonly string[]; readonly links: Links };
+}
+
+type Candidate = CountedLink | PendingSublayout;
+
+/** A sublayout being verified: its file (`loadLink`'s id) and its link directory (`Links.dir`). */
+interface Ancestor {
+  readonly file: unknown;
+  readonly dir: unknown;
+}
+
 /** A verified (sub)layout's summary: first step's materials, last step's products (get_summary_link). */
 interface Summary {
   /** Named, without artifacts: those are the handle's. */
@@ -187,8 +211,12 @@ interface Summary {
   readonly handle: LinkHandle;
 }
 
-/** Failures listed in a verdict; past this many, one more entry gives their count (a hostile input can make thousands). */
+/**
+ * Failures listed in a verdict; past this many, one more entry gives their count (a hostile input can make
+ * thousands), except that up to as many failures of signatures, keys and expiry are listed all the same.
+ */
 export const MAX_LISTED_FAILURES = 100;
+const URGENT: ReadonlySet<ErrorCode> = new Set(['SIGNATURE', 'KEY', 'KEY_EXPIRED', 'LAYOUT_EXPIRED', 'INSPECTION_REFUSED']);
 
 class Collector {
   readonly failures: Failure[] = [];
@@ -199,8 +227,12 @@ class Collector {
   /** Why verification stopped early, if it did: listed first, whatever else was found. */
   stopped?: Failure;
 
+  /** Failures past the cap that are still listed: a forged signature or a bad key must not hide behind a hundred missing links. */
+  #urgent = 0;
+
   fail(failure: Failure): void {
     if (++this.count <= MAX_LISTED_FAILURES) this.failures.push(failure);
+    else if (URGENT.has(failure.code) && this.#urgent++ < MAX_LISTED_FAILURES) this.failures.push(failure);
   }
 
   stop(failure: Failure): void {
@@ -213,7 +245,7 @@ class Collector {
     const listed = this.stopped ? [this.stopped, ...this.failures] : this.failures;
     const more = this.count - listed.length;
     if (more === 0) return listed;
-    return [...listed, { code: 'LIMIT', message: `${more} more failure${more === 1 ? '' : 's'} not listed (the first ${MAX_LISTED_FAILURES} are)`, layout: [] }];
+    return [...listed, { code: 'LIMIT', message: `${more} more failure${more === 1 ? '' : 's'} not listed (the first ${MAX_LISTED_FAILURES} are, and every failure of a signature, key or expiry up to as many again)`, layout: [] }];
   }
 }
 
@@ -229,7 +261,7 @@ class StopVerification extends Error {
 
 const DEFAULT_MAX_SUBLAYOUT_DEPTH = 8;
 const DEFAULT_MAX_LINK_FILES = 10_000;
-const DEFAULT_MAX_TOTAL_LINK_BYTES = 4 * 1024 ** 3;
+const DEFAULT_MAX_TOTAL_LINK_BYTES = 1024 ** 3;
 
 /**
  * A finder that stops verification (`LIMIT`) once it has been asked for more than `maxFiles` files, or once the
@@ -245,7 +277,7 @@ function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number): LinkF
     const found = await finder(path);
     if (!found) return undefined;
     return {
-      id: found.id,
+      ...(found.id !== undefined ? { id: found.id } : {}),
       read: async () => {
         const data = await found.read();
         bytes += data.length;
@@ -268,6 +300,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     rules,
     artifacts: new Map(),
     files: new Map(),
+    digests: new Map(),
     layouts: new WeakMap(),
     signatures: new WeakMap(),
     owner: new Set(options.layoutKeys.flatMap((key) => signerIdentities(key))),
@@ -287,8 +320,9 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
       options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
       options.maxTotalLinkBytes ?? DEFAULT_MAX_TOTAL_LINK_BYTES,
     );
-    const source = { finder, lister: toLister(options.links), where: describeSource(options.links) };
-    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '', undefined, [options.layout]);
+    const dirOf = directoryIdentity(options.links);
+    const source = { finder, lister: toLister(options.links), where: describeSource(options.links), dir: await dirOf('.'), dirOf };
+    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '', undefined, []);
     if (root && out.count === 0 && options.summary !== false) {
       summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
     }
@@ -315,6 +349,9 @@ interface Links {
   readonly lister: LinkLister;
   /** Where they are, for messages: `the link directory /x/links`, `the link map, under pkg.1a2b3c4d/`. */
   readonly where: string;
+  /** What identifies this link directory (see `directoryIdentity`), and how to identify one below it. */
+  readonly dir: unknown;
+  readonly dirOf: (sub: string) => Promise<unknown>;
 }
 
 function describeSource(source: LinkSource): string {
@@ -336,8 +373,9 @@ interface Context {
   readonly rules: RuleEngine;
   /** Artifacts listed by the engine so far, per link (`artifactsOf`). */
   readonly artifacts: Map<LinkHandle, { materials?: Artifacts; products?: Artifacts }>;
-  /** Each distinct link file, read and parsed once (keyed by `FoundLink.id`). */
-  readonly files: Map<unknown, Promise<ReadLink>>;
+  /** Each distinct link file, read and parsed once: by `FoundLink.id`, and by the SHA-256 of its bytes. */
+  readonly files: Map<unknown, Promise<ReadLink & { id: unknown }>>;
+  readonly digests: Map<string, Promise<ReadLink & { id: unknown }>>;
   /** Layouts read from envelopes, once per envelope (`prepareLayout`). */
   readonly layouts: WeakMap<Envelope, PreparedLayout | { error: unknown }>;
   /** Signature checks already made, per envelope, key and accepted ids. */
@@ -354,24 +392,35 @@ interface Context {
 
 /**
  * Finds and reads `file` through the engine, once per distinct file for the whole verification: a file that
- * several layouts name (symlinks back to one file, one value under several map keys) is read, parsed and
- * signature-checked once. Returns what identifies it too (a sublayout's ancestry is checked with it).
+ * several layouts name is read, parsed and signature-checked once when it is the same file (symlinks back to one
+ * file, one string under several map keys: known before reading) or has the same bytes (hard links, copies, a
+ * loader serving one document for every path: known by its SHA-256 once read). Returns what identifies it too
+ * (a sublayout's ancestry is checked with it).
  */
 async function loadLink(ctx: Context, links: Links, file: string): Promise<(ReadLink & { id: unknown }) | undefined> {
   const found = await links.finder(file);
   if (!found) return undefined;
-  let read = ctx.files.get(found.id);
+  const known = found.id === undefined ? undefined : ctx.files.get(found.id);
+  const read = known ?? readOnce(ctx, found);
+  if (!known && found.id !== undefined) ctx.files.set(found.id, read);
+  return read;
+}
+
+async function readOnce(ctx: Context, found: FoundLink): Promise<ReadLink & { id: unknown }> {
+  const bytes = await found.read();
+  const digest = await contentDigest(bytes);
+  let read = ctx.digests.get(digest);
   if (!read) {
-    read = found.read().then((bytes) => {
+    read = Promise.resolve().then(() => {
       const { envelope, handle } = readLinkFile(ctx, bytes);
-      if (envelope.signed._type !== 'layout') return { envelope, handle };
       // A sublayout has no artifacts: its summary comes from its own links.
+      if (envelope.signed._type !== 'layout') return { envelope, handle, id: digest };
       ctx.rules.free(handle);
-      return { envelope };
+      return { envelope, id: digest };
     });
-    ctx.files.set(found.id, read);
+    ctx.digests.set(digest, read);
   }
-  return { ...(await read), id: found.id };
+  return read;
 }
 
 /** `verifySignatureBy`, made once per envelope, key and accepted ids (a file named many times is checked once). */
@@ -417,8 +466,8 @@ async function verifyLayout(
   summaryName: string,
   /** The one id the key's signature must carry (a sublayout: the outer layout's id); default: any of its ids. */
   keyids: readonly string[] | undefined,
-  /** What identifies this layout's file and those of the layouts enclosing it (see `loadLink`). */
-  ancestry: readonly unknown[],
+  /** The sublayouts enclosing this layout, this one included: each file and the link directory it was verified in. */
+  ancestry: readonly Ancestor[],
 ): Promise<Summary | undefined> {
   const fail = (code: ErrorCode, message: string, extra: Partial<Failure> = {}) =>
     ctx.out.fail({ code, message: where(path) + message, layout: path, ...extra });
@@ -485,10 +534,36 @@ async function verifyLayout(
   const { keys: layoutKeys, problems } = parameters === undefined ? prepared.keys() : readLayoutKeys(layout);
   for (const problem of problems) fail(problem.code, problem.message, problem.extra);
 
-  // 5-9. Links, per step.
+  // 5-6. Links, signatures and thresholds, for every step before any sublayout is verified.
+  const candidates = new Map<Step, { counted: Candidate[]; twins: Candidate[] }>();
+  for (const step of layout.steps) candidates.set(step, await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail));
+
+  // 7. Sublayouts, in step order; a failed one no longer counts for its step.
+  const verified = new Map<Step, { counted: CountedLink[]; twins: CountedLink[] }>();
+  for (const [step, { counted, twins }] of candidates) {
+    const resolve = async (list: Candidate[]) => {
+      const out: CountedLink[] = [];
+      for (const candidate of list) {
+        if (!('pending' in candidate)) {
+          out.push(candidate);
+          continue;
+        }
+        const summary = await verifySublayout(ctx, step, candidate.keyid, candidate.key, candidate.pending.read, candidate.pending.links, path, candidate.pending.ids, ancestry);
+        if (summary) out.push({ keyid: candidate.keyid, key: candidate.key, signer: candidate.signer, link: summary.link, handle: summary.handle, file: candidate.file });
+      }
+      return out;
+    };
+    const ok = await resolve(counted);
+    if (ok.length < step.threshold && counted.length >= step.threshold) {
+      const failed = counted.filter((c) => 'pending' in c && !ok.some((o) => o.file === c.file)).map((c) => c.file);
+      fail('THRESHOLD', `step '${step.name}' needs links from ${step.threshold} authorized functionar${step.threshold === 1 ? 'y' : 'ies'}, found ${ok.length} valid: the sublayout${failed.length === 1 ? '' : 's'} ${failed.join(', ')} failed verification (see ${failed.length === 1 ? 'its failures' : 'their failures'})`, { step: step.name });
+    }
+    verified.set(step, { counted: ok, twins: await resolve(twins) });
+  }
+
+  // 8-9. Command alignment (warned as links were read) and agreement of every valid link of a step.
   const chosen = new Map<string, CountedLink>();
-  for (const step of layout.steps) {
-    const { counted, twins } = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail, ancestry);
+  for (const [step, { counted, twins }] of verified) {
     if (counted.length === 0) continue;
     checkAgreement(ctx, step, [...counted, ...twins], fail);
     chosen.set(step.name, counted[0]!);
@@ -639,10 +714,9 @@ async function verifyStepLinks(
   links: Links,
   path: readonly string[],
   fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
-  ancestry: readonly unknown[],
-): Promise<{ counted: CountedLink[]; twins: CountedLink[] }> {
-  const counted: CountedLink[] = [];
-  const twins: CountedLink[] = [];
+): Promise<{ counted: Candidate[]; twins: Candidate[] }> {
+  const counted: Candidate[] = [];
+  const twins: Candidate[] = [];
   const missing: string[] = [];
   const rejected: string[] = [];
   const tried = new Set<string>();
@@ -684,14 +758,12 @@ async function verifyStepLinks(
             step: step.name,
           });
           rejected.push(file);
-          // Counted once, but a valid link all the same: what it records must agree with the counted one's.
-          // (A sublayout twin is not verified a second time: a sublayout's summary cannot be compared unverified.)
-          if (read.handle) twins.push({ ...plainLink(ctx, step, fileId, key, read.envelope, read.handle, file, path), signer });
+          // Counted once, but a valid link all the same: it must verify (a sublayout) and what it records must
+          // agree with the counted one's, as the reference compares every valid link of a step.
+          twins.push({ ...candidateLink(ctx, step, fileId, key, read, file, links, path, ids), signer });
           continue;
         }
-        const link = await countLink(ctx, step, fileId, key, read, file, links, path, ids, ancestry);
-        if (link) counted.push({ ...link, signer });
-        else rejected.push(file);
+        counted.push({ ...candidateLink(ctx, step, fileId, key, read, file, links, path, ids), signer });
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
         fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
@@ -701,7 +773,7 @@ async function verifyStepLinks(
     // A functionary is missing when none of its key's files is there (an OpenPGP key: neither its own nor a subkey's).
     if (absent.length === candidates.length) missing.push(absent.length === 1 ? absent[0]! : `${absent[0]} (or a subkey's: ${absent.slice(1).join(', ')})`);
   }
-  const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path, ancestry) : [];
+  const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path) : [];
   if (counted.length < step.threshold) {
     // Files for this step that no authorized key's name matches: the usual cause of a "missing" link is a link
     // signed with another key than the layout authorizes.
@@ -729,13 +801,17 @@ async function verifyStepLinks(
 /** Link files for `step` (`<step>.<id>.link`) other than those tried, when the source can be listed. */
 const listings = new WeakMap<Links, Promise<readonly string[] | undefined>>();
 
+/** The file names in a link directory, listed once however many of its steps need them. */
+function listOnce(links: Links): Promise<readonly string[] | undefined> {
+  let listing = listings.get(links);
+  if (!listing) listings.set(links, (listing = links.lister('')));
+  return listing;
+}
+
 async function otherLinkFiles(step: Step, tried: ReadonlySet<string>, links: Links): Promise<string[]> {
   let names: readonly string[] | undefined;
   try {
-    // Listed once per link directory, however many of its steps lack links.
-    let listing = listings.get(links);
-    if (!listing) listings.set(links, (listing = links.lister('')));
-    names = await listing;
+    names = await listOnce(links);
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     return [];
@@ -745,10 +821,10 @@ async function otherLinkFiles(step: Step, tried: ReadonlySet<string>, links: Lin
 }
 
 /**
- * A verified link (or sublayout) for `step`, signed by `key` under `keyid`; undefined when a sublayout failed
- * (its failures are reported). Throws for a link that is not this step's.
+ * What a link whose signature held stands for: a link of `step` (throws for a link that is not this step's), or
+ * a sublayout to verify once the whole layout's links are checked.
  */
-async function countLink(
+function candidateLink(
   ctx: Context,
   step: Step,
   keyid: string,
@@ -759,12 +835,8 @@ async function countLink(
   path: readonly string[],
   /** The signature ids the key may sign under (an OpenPGP key: its own and its subkeys'). */
   ids: readonly string[],
-  ancestry: readonly unknown[],
-): Promise<CountedLink | undefined> {
-  if (!read.handle) {
-    const summary = await verifySublayout(ctx, step, keyid, key, read, links, path, ids, ancestry);
-    return summary ? { keyid, key, link: summary.link, handle: summary.handle, file } : undefined;
-  }
+): Omit<CountedLink, 'signer'> | Omit<PendingSublayout, 'signer'> {
+  if (!read.handle) return { keyid, key, file, pending: { read, ids, links } };
   return plainLink(ctx, step, keyid, key, read.envelope, read.handle, file, path);
 }
 
@@ -789,12 +861,11 @@ async function certificateLinks(
   step: Step,
   certs: LayoutCertificates,
   tried: ReadonlySet<string>,
-  counted: CountedLink[],
+  counted: Candidate[],
   links: Links,
   path: readonly string[],
-  ancestry: readonly unknown[],
 ): Promise<string[]> {
-  const names = await links.lister('');
+  const names = await listOnce(links);
   if (names === undefined) {
     return [`step '${step.name}' accepts certificate functionaries, but the link source cannot be listed to find their links (pass a map, a directory, or a loader with list())`];
   }
@@ -910,15 +981,19 @@ async function verifySublayout(
   links: Links,
   path: readonly string[],
   ids: readonly string[],
-  ancestry: readonly unknown[],
+  ancestry: readonly Ancestor[],
 ): Promise<Summary | undefined> {
   const inner = [...path, step.name];
-  // A layout nested in itself can never be satisfied (each copy needs one more below it) and, served for every
-  // path, would make verification cost steps^depth: it ends verification.
-  if (ancestry.includes(read.id)) {
+  // The same sublayout file verified again in the same link directory (symlinks back to `.`): the same layout,
+  // the same links, so it would contain itself forever; served for every path it would make verification cost
+  // steps^depth. It ends verification. (The same file one directory further down is an ordinary, finite chain.)
+  const dirName = sublayoutDirName(step.name, keyid);
+  const dir = await links.dirOf(dirName);
+  const loop = ancestry.findIndex((a) => a.file === read.id && a.dir === dir);
+  if (loop >= 0) {
     throw new StopVerification({
       code: 'LIMIT',
-      message: `${where(path)}step '${step.name}': verification stopped: its sublayout is the same file as ${ancestry.indexOf(read.id) === 0 ? 'the root layout' : `the sublayout of step ${inner.slice(0, ancestry.indexOf(read.id)).map((s) => `'${s}'`).join(' > ')}`}, which contains it; a layout cannot contain itself`,
+      message: `${where(path)}step '${step.name}': verification stopped: its sublayout is the same file, with the same link directory, as the sublayout of step ${inner.slice(0, loop + 1).map((s) => `'${s}'`).join(' > ')}, which contains it; a layout cannot contain itself`,
       layout: path,
       step: step.name,
     });
@@ -934,13 +1009,14 @@ async function verifySublayout(
   // The sublayout is verified with the functionary's key (under the outer layout's id for it), its links in
   // `<step>.<keyid8>/`; whatever fails inside is reported with the sublayout's path, and its summary still
   // takes part in the outer rules.
-  const dir = sublayoutDirName(step.name, keyid);
-  const inside = {
-    finder: subFinder(links.finder, dir),
-    lister: subLister(links.lister, dir),
-    where: links.where.startsWith('the link directory ') ? `${links.where}/${dir}` : `${links.where}, under ${dir}/`,
+  const inside: Links = {
+    finder: subFinder(links.finder, dirName),
+    lister: subLister(links.lister, dirName),
+    where: links.where.startsWith('the link directory ') ? `${links.where}/${dirName}` : `${links.where}, under ${dirName}/`,
+    dir,
+    dirOf: (sub) => links.dirOf(`${dirName}/${sub}`),
   };
-  return verifyLayout(ctx, read.envelope, [key], inside, inner, undefined, step.name, ids, [...ancestry, read.id]);
+  return verifyLayout(ctx, read.envelope, [key], inside, inner, undefined, step.name, ids, [...ancestry, { file: read.id, dir }]);
 }
 
 function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {

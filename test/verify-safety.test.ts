@@ -5,7 +5,7 @@
  * pre-recorded inspection links get a step link's checks; every valid link of a step must agree.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,42 @@ describe('no inspection runs unless everything before it passed (ours and the re
     expect(existsSync(join(dir, MARKER))).toBe(true);
   });
 
+  it("a sublayout's inspection does not run when a later step of the enclosing layout lacks its link (found by review)", async () => {
+    const dir = tempDir('in-toto-safety-order-');
+    writeLayout(join(dir, 'root.layout'), { steps: [{ name: 'pkg', pubkeys: [alice] }, { name: 'other', pubkeys: [bob] }], signers: [owner] });
+    writeLayout(join(dir, linkFileName('pkg', alice.keyid)), { steps: [{ name: 'build', pubkeys: [bob] }], inspect: [TOUCH], signers: [alice] });
+    const inner = join(dir, sublayoutDirName('pkg', alice.keyid));
+    write(inner, 'README', 'inner');
+    referenceRun(inner, 'build', bob, {});
+    // 'other' has no link: the reference checks every step's links before any sublayout, and so do we.
+    expect(referenceVerify(dir, 'root.layout', [owner]).status).toBe(1);
+    expect(existsSync(join(dir, MARKER))).toBe(false);
+    const verdict = await ours(dir);
+    expect(verdict.failures).toEqual([expect.objectContaining({ code: 'LINK_MISSING', step: 'other' })]);
+    expect(existsSync(join(dir, MARKER))).toBe(false);
+    expect(verdict.warnings).toContainEqual(expect.objectContaining({ code: 'INSPECTIONS_NOT_RUN', layout: ['pkg'] }));
+  });
+
+  it('one sublayout file at two nesting levels, each with its own link directory, is an ordinary chain (copy, symlink, map)', async () => {
+    const dir = tempDir('in-toto-safety-twolevels-');
+    writeLayout(join(dir, 'root.layout'), { steps: [{ name: 's', pubkeys: [alice], expected_products: [['ALLOW', '*']] }], signers: [owner] });
+    const sub = join(dir, linkFileName('s', alice.keyid));
+    writeLayout(sub, { steps: [{ name: 's', pubkeys: [alice], expected_products: [['ALLOW', '*']] }], signers: [alice] });
+    const d1 = join(dir, sublayoutDirName('s', alice.keyid));
+    const d2 = join(d1, sublayoutDirName('s', alice.keyid));
+    write(d2, 'README', 'the innermost link');
+    referenceRun(d2, 's', alice, {});
+    symlinkSync(join('..', linkFileName('s', alice.keyid)), join(d1, linkFileName('s', alice.keyid)));
+    expect(referenceVerify(dir, 'root.layout', [owner]).status).toBe(0);
+    expect((await ours(dir)).failures).toEqual([]);
+    const asStrings = new Map([
+      [linkFileName('s', alice.keyid), readFileSync(sub, 'utf8')],
+      [`${sublayoutDirName('s', alice.keyid)}/${linkFileName('s', alice.keyid)}`, readFileSync(sub, 'utf8')],
+      [`${sublayoutDirName('s', alice.keyid)}/${sublayoutDirName('s', alice.keyid)}/${linkFileName('s', alice.keyid)}`, readFileSync(join(d2, linkFileName('s', alice.keyid)), 'utf8')],
+    ]);
+    expect((await ours(dir, { links: asStrings })).failures).toEqual([]);
+  });
+
   it('an inspection that failed stops the ones after it (the reference raises at once)', async () => {
     const dir = tempDir('in-toto-safety-seq-');
     writeLayout(join(dir, 'root.layout'), {
@@ -320,5 +356,19 @@ describe('every authorized, valid link of a step must agree', () => {
     // The same twin agreeing: counted once, and the step passes on alice and bob.
     links.set(linkFileName('build', modern), await byAlice('a', modern));
     expect((await verify({ layout, layoutKeys: [owner.publicKey], links })).failures).toEqual([]);
+    // A twin that is a sublayout must verify too (found by review: it was skipped, a false PASS).
+    const sublayout = createMetablock({
+      _type: 'layout',
+      expires: '2100-01-01T00:00:00Z',
+      readme: '',
+      keys: { [bob.keyid]: keyToDict(bob.publicKey) },
+      steps: [{ _type: 'step', name: 'inner', threshold: 1, pubkeys: [bob.keyid], expected_command: [], expected_materials: [], expected_products: [] }],
+      inspect: [],
+    });
+    const signedSub = await signEnvelope(sublayout, alice);
+    links.set(linkFileName('build', modern), serializeEnvelope({ ...signedSub, signatures: signedSub.signatures.map((s) => ({ ...s, keyid: modern })) }));
+    const twinSub = await verify({ layout, layoutKeys: [owner.publicKey], links });
+    expect(twinSub.passed).toBe(false);
+    expect(twinSub.failures).toContainEqual(expect.objectContaining({ code: 'LINK_MISSING', step: 'inner', layout: ['build'] }));
   });
 });
