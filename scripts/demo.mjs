@@ -5,7 +5,7 @@
 //   4. verified by our in-toto-verify and by the reference's: both pass
 //   5. the final product replaced by an attacker: both refuse, ours says exactly why
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,11 @@ import {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ourVerify = join(root, 'bin/in-toto-verify.js');
-const dir = mkdtempSync(join(tmpdir(), 'in-toto-demo-'));
+// Everything under one temporary directory, removed at the end unless the demo failed (then it says where it is).
+const top = mkdtempSync(join(tmpdir(), 'in-toto-demo-'));
+const dir = join(top, 'functionaries');
+mkdirSync(dir);
+let copies = 0;
 const say = (text) => process.stdout.write(`\n== ${text}\n`);
 const run = (cmd, args, cwd = dir) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 /** One of our command-line tools, as installed (bin/, bundled). */
@@ -53,7 +57,8 @@ const layout = {
   ],
 };
 const signed = await signEnvelope(createMetablock(layout), owner);
-const client = mkdtempSync(join(tmpdir(), 'in-toto-demo-client-'));
+const client = join(top, 'client');
+mkdirSync(client);
 writeFileSync(join(client, 'root.layout'), serializeEnvelope(signed));
 copyFileSync(join(dir, 'owner.pub'), join(client, 'owner.pub'));
 
@@ -67,7 +72,7 @@ for (const file of ['foo.tar.gz', `write-code.${bob.keyid.slice(0, 8)}.link`, `p
 
 // Each verifier gets its own copy of the client's directory: the inspection unpacks foo.tar.gz into it.
 function copyOf(from) {
-  const to = mkdtempSync(join(tmpdir(), 'in-toto-demo-verify-'));
+  const to = join(top, `verify-${++copies}`);
   cpSync(from, to, { recursive: true });
   return to;
 }
@@ -92,5 +97,6 @@ run('tar', ['zcf', join(client, 'foo.tar.gz'), 'foo.py']);
 const bad = verifyBoth('5. the tampered chain');
 
 const ok = good[0] === 0 && good[1] === 0 && bad[0] === 1 && bad[1] === 1;
-say(ok ? 'demo OK: both verifiers pass the real chain and refuse the tampered one' : `demo FAILED: exit codes ${good} then ${bad}`);
+say(ok ? 'demo OK: both verifiers pass the real chain and refuse the tampered one' : `demo FAILED: exit codes ${good} then ${bad}; its files are kept in ${top}`);
+if (ok) rmSync(top, { recursive: true, force: true });
 process.exit(ok ? 0 : 1);

@@ -3,9 +3,10 @@
  * `.ci/run` installs it; a suite that needs it fails loudly (never skips) when it is missing.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 /** Debian's interpreter: the one `apt-get install in-toto` put securesystemslib and in_toto under. */
 export const REFERENCE_PYTHON = '/usr/bin/python3';
@@ -31,6 +32,20 @@ export function runReference(tool: string, args: string[], cwd: string): SpawnSy
   return spawnSync(`/usr/bin/${tool}`, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
 }
 
+/** Directories made by `makeTempDir` in this test file, removed after it (set IN_TOTO_KEEP_TMP=1 to keep them). */
+const made: string[] = [];
+afterAll(() => {
+  const dirs = made.splice(0);
+  if (process.env.IN_TOTO_KEEP_TMP) {
+    if (dirs.length > 0) console.log(`kept ${dirs.length} temporary directories (IN_TOTO_KEEP_TMP): ${dirs.join(' ')}`);
+    return;
+  }
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary directory, removed when the test file is done. */
 export function makeTempDir(prefix = 'in-toto-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
