@@ -11,6 +11,7 @@
  */
 import { InTotoError } from './errors.js';
 import { keyidCandidates, publicKeyFromDict } from './keys.js';
+import { gpgKeyFromDict, isGpgKeyDict } from './openpgp/key.js';
 import { parseLayout, type Inspection, type Layout, type LayoutJSON, type Step } from './models.js';
 import { matchGlob } from './rule-engine.js';
 import type { ArtifactRule, MatchRule } from './rules.js';
@@ -150,12 +151,17 @@ function checkExpiry(layout: Layout, options: LintOptions, add: Add): void {
 
 function checkKeys(layout: Layout, add: Add): void {
   const used = new Set(layout.steps.flatMap((s) => s.pubkeys));
+  // An OpenPGP key is used when one of its subkeys is authorized.
+  for (const [keyid, dict] of Object.entries(layout.keys)) {
+    if (isGpgKeyDict(dict) && Object.keys((dict as { subkeys?: object }).subkeys ?? {}).some((id) => [...used].some((u) => u.toLowerCase() === id.toLowerCase()))) used.add(keyid);
+  }
   for (const [keyid, dict] of Object.entries(layout.keys)) {
     const field = `keys[${JSON.stringify(keyid)}]`;
     try {
-      // The ids the key itself has (not the one it is listed under, which a key dict may repeat as `keyid`).
-      const { keyid: _listed, ...key } = publicKeyFromDict(dict);
-      if (!keyidCandidates(key).includes(keyid)) {
+      // The ids the key itself has (not the one it is listed under, which a key dict may repeat as `keyid`); an
+      // OpenPGP key's id is its fingerprint, as the verifier reads it.
+      const ids = isGpgKeyDict(dict) ? [gpgKeyFromDict(dict, field).keyid] : keyidCandidates((({ keyid: _listed, ...key }) => key)(publicKeyFromDict(dict)));
+      if (!ids.includes(isGpgKeyDict(dict) ? keyid.toLowerCase() : keyid)) {
         add('KEY_INVALID', {
           message: `the key listed under ${keyid} is a different key`,
           risk: 'the verifier refuses it (KEY): no link signed by this functionary counts, so the steps it is authorized for cannot pass',
@@ -188,10 +194,15 @@ function checkKeys(layout: Layout, add: Add): void {
   }
 }
 
+/** Whether `keyid` is a subkey of an OpenPGP key in the layout's keys (the verifier counts its links for the key). */
+function isOpenPgpSubkey(layout: Layout, keyid: string): boolean {
+  return Object.values(layout.keys).some((dict) => isGpgKeyDict(dict) && Object.keys((dict as { subkeys?: object }).subkeys ?? {}).some((id) => id.toLowerCase() === keyid.toLowerCase()));
+}
+
 function checkFunctionaries(layout: Layout, step: Step, index: number, add: Add): void {
   const field = fieldOf(step, index);
   for (const keyid of new Set(step.pubkeys)) {
-    if (!Object.hasOwn(layout.keys, keyid)) {
+    if (!Object.hasOwn(layout.keys, keyid) && !isOpenPgpSubkey(layout, keyid)) {
       add('PUBKEY_NOT_IN_KEYS', {
         message: `${itemLabel(step)} authorizes key ${keyid}, which is not in the layout's keys`,
         risk: 'links signed by that key are refused, so this functionary can never contribute to the threshold',
