@@ -17,9 +17,21 @@
  */
 import { InTotoError, type ErrorCode } from './errors.js';
 
+// The WebAssembly types the public signatures name, declared structurally: the published .d.ts files must
+// compile without the DOM lib (a Node project has `lib: ["es2022"]`, `types: ["node"]`, and no `WebAssembly`).
+/** A compiled `WebAssembly.Module`: the global one where the program's libs declare it (the DOM's), else any object. */
+type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+/** A `WebAssembly.Memory`, as much of it as the engine's callers use. */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
+}
+/** The DOM's `BufferSource`: bytes to compile. */
+type WasmBytes = ArrayBuffer | ArrayBufferView<ArrayBuffer>;
+
 /** The engine's exports (docs/ABI.md). */
 interface EngineExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   abi_version(): number;
   input_ptr(len: number): number;
   set_max_depth(depth: number): number;
@@ -76,7 +88,7 @@ export function toUtf8(text: string): Uint8Array {
 }
 
 /** Reads an AssemblyScript string (UTF-16LE, byte length stored just before it) out of engine memory. */
-function readEngineString(memory: WebAssembly.Memory, ptr: number): string {
+function readEngineString(memory: WasmMemory, ptr: number): string {
   if (ptr === 0) return '';
   const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0]!;
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
@@ -133,7 +145,7 @@ export class Engine {
   #spare: EngineExports | undefined;
   #preparing: Promise<void> | undefined;
 
-  constructor(module: WebAssembly.Module, limits: EngineLimits = {}) {
+  constructor(module: WasmModule, limits: EngineLimits = {}) {
     this.#module = module;
     const prepared = handoff;
     handoff = undefined;
@@ -265,12 +277,13 @@ export class Engine {
     });
   }
 
-  #check(exports: EngineExports, code: number): void {
+  /** Throws the library's error for an engine result `code` on the document `bytes` (0: no error). */
+  #check(exports: EngineExports, code: number, bytes: Uint8Array): void {
     if (code === 0) return;
     const [libraryCode, message] = ENGINE_ERRORS[code] ?? ['ENGINE', `unknown engine error ${code}`];
     const offset = exports.error_offset();
     const hasOffset = code <= 11; // the parser's own errors carry the offset of the offending byte
-    const where = hasOffset ? ` at byte ${offset}` : '';
+    const where = hasOffset ? ` at ${lineAndColumn(bytes, offset)} (byte ${offset})` : '';
     throw new InTotoError(libraryCode, `invalid JSON${where}: ${message}`, {
       engineCode: code,
       ...(hasOffset ? { offset } : {}),
@@ -283,7 +296,7 @@ export class Engine {
     const bytes = typeof json === 'string' ? toUtf8(json) : json;
     return this.#withInput(bytes, (exports, len) => {
       const code = exports.canonicalize(len, select === 'signed' ? 1 : 0);
-      this.#check(exports, code);
+      this.#check(exports, code, bytes);
       // Copy out: engine memory is reused by the next call.
       const out = new Uint8Array(exports.memory.buffer, exports.output_ptr(), exports.output_len()).slice();
       if (len > 16 << 20) exports.release();
@@ -294,7 +307,7 @@ export class Engine {
   /** Throws unless `json` is strict JSON (the same checks as `canonicalize`). */
   validate(json: Uint8Array | string): void {
     const bytes = typeof json === 'string' ? toUtf8(json) : json;
-    this.#withInput(bytes, (exports, len) => this.#check(exports, exports.validate(len)));
+    this.#withInput(bytes, (exports, len) => this.#check(exports, exports.validate(len), bytes));
   }
 }
 
@@ -303,7 +316,7 @@ let shared: Engine | undefined;
 let pending: Promise<Engine> | undefined;
 
 /** What `initEngine` accepts: a compiled module, the .wasm bytes, or where to fetch them. */
-export type EngineSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
+export type EngineSource = WasmModule | WasmBytes | URL | string | Response | PromiseLike<Response>;
 
 /**
  * `build/engine.wasm` beside the package (this file is `dist/engine.js` or `bindings/engine.ts`). Computed
@@ -444,4 +457,20 @@ export function parseJson(json: Uint8Array | string): unknown {
   const engine = getEngine();
   engine.validate(json);
   return JSON.parse(typeof json === 'string' ? json : utf8Decoder.decode(json));
+}
+
+/**
+ * `line L, column C` (both from 1, columns in bytes) of `offset` in `bytes`, as python's
+ * json error messages give them: a person finds the place in an editor, not by counting bytes.
+ */
+function lineAndColumn(bytes: Uint8Array, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < bytes.length; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return `line ${line}, column ${offset - start + 1}`;
 }

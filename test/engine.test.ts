@@ -87,7 +87,12 @@ describe('strictness: every refusal has a code and the offset of the offending b
     expect(error.code).toBe('JSON');
     expect(error.engineCode).toBe(engineCode);
     expect(error.offset).toBe(offset);
-    expect(error.message).toContain(`at byte ${offset}`);
+    expect(error.message).toContain(`(byte ${offset})`);
+  });
+
+  it('names the line and column of the offending byte, as python does', () => {
+    const error = refusal('{\n  "a": 1,\n  "b": ]\n}');
+    expect(error.message).toBe('invalid JSON at line 3, column 8 (byte 19): unexpected character');
   });
 
   it('accepts an integer of exactly the longest length python accepts', () => {
