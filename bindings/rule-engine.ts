@@ -302,8 +302,12 @@ export class RuleEngine {
     }
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  // `using` closes the session where the runtime has `Symbol.dispose`. Defined here rather than as a
+  // `[Symbol.dispose]()` member: the published types must compile with an ES2022 lib, which has no such symbol.
+  static {
+    if (typeof Symbol.dispose === 'symbol') {
+      Object.defineProperty(this.prototype, Symbol.dispose, { value(this: RuleEngine) { this.close(); }, writable: true, configurable: true });
+    }
   }
 
   /** Diagnostics: hash-table probe steps of the last `load` or `apply`, and glob steps of the last `apply`. */
@@ -351,6 +355,10 @@ export class RuleEngine {
     return decodeResult(JSON.parse(out.text) as EngineResult, items, trace);
   }
 }
+
+// The type of the `Symbol.dispose` method above, where the program's lib has `Symbol.dispose` (esnext, @types/node).
+type Disposal = SymbolConstructor extends { readonly dispose: infer D extends symbol } ? { [K in D]: () => void } : {};
+export interface RuleEngine extends Disposal {}
 
 interface EngineRule {
   code?: RuleFailureCode;

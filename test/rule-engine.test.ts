@@ -306,6 +306,14 @@ describe('links', () => {
     expect(b.slot).toBeGreaterThanOrEqual(0);
     one.close();
   });
+
+  it('Symbol.dispose closes the session (`using`)', () => {
+    const rules = new RuleEngine(engine);
+    const h = rules.load(metablock({ materials: { a: A }, products: {} }));
+    expect(Object.getOwnPropertyDescriptor(RuleEngine.prototype, Symbol.dispose)).toMatchObject({ enumerable: false, writable: true, configurable: true });
+    rules[Symbol.dispose]();
+    expect(() => rules.apply([item({ name: 'a', materials: [['REQUIRE', 'a']], products: [] })], new Map([['a', h]]))).toThrow(TypeError);
+  });
 });
 
 describe('the ABI, called directly', () => {
