@@ -2,13 +2,15 @@
 // The conformance suite, a verifying Worker and the Worker example in Cloudflare's workerd (the `workerd` npm
 // package's binary, on 127.0.0.1). The Worker's modules are the packed package as the `workerd` condition
 // resolves it, listed in a generated workerd config the way a bundler would (engine.wasm as a compiled
-// module: workerd refuses to compile WebAssembly from bytes). Run twice: without compatibility flags and
-// with nodejs_compat. Prints `workerd: N passed, N failed` and exits non-zero on any failure.
+// module: workerd refuses to compile WebAssembly from bytes). The Worker example runs with the config it ships
+// (examples/workerd/config.capnp), whose module list this script writes: `--update-example`. Run twice:
+// without compatibility flags and with nodejs_compat. Prints `workerd: N passed, N failed` and exits
+// non-zero on any failure.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, posix } from 'node:path';
-import { appPath, findBinary, finish, listFiles, moduleGraph, prepareApp, root, serve } from './app.mjs';
+import { appPath, findBinary, finish, listFiles, moduleGraph, PACKAGE, prepareApp, root } from './app.mjs';
 
 const WORKERD = findBinary(['@cloudflare/workerd-linux-64/bin/workerd', '@cloudflare/workerd-linux-arm64/bin/workerd', 'workerd/bin/workerd']);
 // wrangler's conditions for Workers.
@@ -18,17 +20,17 @@ const COMPATIBILITY_DATE = '2025-09-01';
 const app = prepareApp();
 const { checkVerdict } = await import(join(root, 'test/conformance/suite.js'));
 
-/** The `modules` list of a workerd Worker whose main module is `main`, as a bundler would resolve it. */
-export function workerModules(dir, main) {
+/**
+ * The modules of a workerd Worker whose main module is `main` (a file in `dir`), as a bundler would resolve
+ * them: `{ name, wasm?, file?, code? }` each, the main module first (workerd runs the first one listed).
+ * `rename` maps a file's `dir`-relative path to its module name.
+ */
+function moduleEntries(dir, main, rename = (path) => path) {
   const graph = moduleGraph(dir, [join(dir, main)], CONDITIONS);
-  const lines = [];
-  const name = (file) => appPath(dir, file);
-  // The main module first: workerd runs the first one listed.
+  const name = (file) => rename(appPath(dir, file));
+  const entries = [];
   const files = [join(dir, main), ...graph.files.filter((f) => f !== join(dir, main))];
-  for (const file of files) {
-    const kind = file.endsWith('.wasm') ? 'wasm' : 'esModule';
-    lines.push(`(name = ${JSON.stringify(name(file))}, ${kind} = embed ${JSON.stringify(name(file))})`);
-  }
+  for (const file of files) entries.push({ name: name(file), wasm: file.endsWith('.wasm'), file: name(file) });
   // workerd resolves every specifier against the importing module's name, bare ones too: for each bare
   // import, a module of that name beside the importer re-exports the file the exports map resolves it to.
   const shims = new Map();
@@ -38,8 +40,44 @@ export function workerModules(dir, main) {
     if (!target.startsWith('.')) target = `./${target}`;
     shims.set(shim, `export * from ${JSON.stringify(target)};`);
   }
-  for (const [shim, code] of shims) lines.push(`(name = ${JSON.stringify(shim)}, esModule = ${JSON.stringify(code)})`);
-  return lines.join(',\n    ');
+  for (const [shim, code] of [...shims].sort(([a], [b]) => (a < b ? -1 : 1))) entries.push({ name: shim, code });
+  return entries;
+}
+
+/** A module entry in workerd's config syntax, its file embedded by the path `embed` gives. */
+const moduleLine = ({ name, wasm, file, code }, embed = (f) => f) =>
+  file === undefined
+    ? `(name = ${JSON.stringify(name)}, esModule = ${JSON.stringify(code)})`
+    : `(name = ${JSON.stringify(name)}, ${wasm ? 'wasm' : 'esModule'} = embed ${JSON.stringify(embed(file))})`;
+
+/** The `modules` list of a workerd Worker whose main module is `main`, as a bundler would resolve it. */
+export function workerModules(dir, main) {
+  return moduleEntries(dir, main).map((entry) => moduleLine(entry)).join(',\n    ');
+}
+
+// examples/workerd/config.capnp runs the Worker example from a clone of this repository, after `npm ci`: the
+// package is the clone itself (dist/, build/engine.wasm) and its dependencies are the clone's node_modules.
+// Its `modules` constant is generated here, from the packed package (which has the clone's layout).
+const EXAMPLE_CONFIG = 'examples/workerd/config.capnp';
+const MODULES_START = 'const modules :List(Workerd.Worker.Module) = [';
+
+/** The text of the example config's `modules` constant, as worker.js and what it imports need it now. */
+function exampleModules(dir) {
+  const here = posix.dirname(EXAMPLE_CONFIG);
+  const entries = moduleEntries(dir, `${here}/worker.js`, (path) => path.replace(new RegExp(`^node_modules/${PACKAGE}/`), ''));
+  const lines = entries.map((entry) => `  ${moduleLine(entry, (file) => posix.relative(here, file))},`);
+  return `${MODULES_START}\n${lines.join('\n')}\n];\n`;
+}
+
+/** `text` with its `modules` constant replaced by `modules` (everything from the constant's first line on). */
+const withModules = (text, modules) => `${text.slice(0, text.indexOf(MODULES_START))}${modules}`;
+
+if (process.argv.includes('--update-example')) {
+  const path = join(root, EXAMPLE_CONFIG);
+  writeFileSync(path, withModules(readFileSync(path, 'utf8'), exampleModules(app)));
+  rmSync(app, { recursive: true, force: true });
+  console.log(`${EXAMPLE_CONFIG}: modules written`);
+  process.exit(0);
 }
 
 async function freePort() {
@@ -58,6 +96,14 @@ const check = (name, ok, detail = '') => {
   else failed++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
 };
+
+// The example's workerd config is run as shipped: its module list must be what worker.js imports today.
+const exampleConfig = join(app, EXAMPLE_CONFIG);
+if (existsSync(exampleConfig)) {
+  const shipped = readFileSync(exampleConfig, 'utf8');
+  const current = withModules(shipped, exampleModules(app)) === shipped;
+  check('worker example: config.capnp lists the modules worker.js imports', current, current ? '' : 'out of date: run `node scripts/runtimes/workerd.mjs --update-example`');
+}
 
 const vectorsDir = join(app, 'test/conformance/vectors');
 const vectorFiles = Object.fromEntries(listFiles(vectorsDir).map((f) => [f, readFileSync(join(vectorsDir, f)).toString('base64')]));
@@ -92,10 +138,11 @@ const exampleChecks = existsSync(example) ? (await import(example)).exampleCheck
 
 for (const { label, flags } of configs) {
   const port = await freePort();
-  const exampleSetup = exampleChecks.length > 0 ? await (await import(example)).setup({ app, vectors: vectorsDir, workerModules, serve, compatibilityDate: COMPATIBILITY_DATE, flags }) : undefined;
+  const exampleSetup = exampleChecks.length > 0 ? await (await import(example)).setup({ app, vectors: vectorsDir, workerd: WORKERD, compatibilityDate: COMPATIBILITY_DATE, flags }) : undefined;
   writeFileSync(
     join(app, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
+${exampleSetup?.imports ?? ''}
 const config :Workerd.Config = (
   services = [ (name = "verifier", worker = .verifier)${exampleSetup ? `, ${exampleSetup.services}` : ''} ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "verifier")${exampleSetup ? `, ${exampleSetup.sockets}` : ''} ],

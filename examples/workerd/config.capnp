@@ -1,0 +1,92 @@
+# The Worker example in workerd, from a clone of this repository after `npm ci` (which builds dist/ and
+# build/engine.wasm). From the repository's root:
+#
+#   npx workerd serve examples/workerd/config.capnp
+#   curl -i http://127.0.0.1:8080/demo/foo.tar.gz                    # 200, x-in-toto-verified: sha256:...
+#   curl -s http://127.0.0.1:8080/demo-tampered-product/foo.tar.gz   # 409, the verdict: the failing rule
+#
+# Your own releases and key: `--directory-path origin=/path/to/releases` (one directory per release:
+# root.layout, the links, inspections/<name>.link, the artifacts) and LAYOUT_KEY below.
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "verifier", worker = .verifier),
+    # The artifact store: a directory of releases (relative to where workerd runs). Here, the conformance
+    # vectors' scenarios: `demo` verifies, `demo-tampered-product` does not.
+    (name = "origin", disk = (path = "test/conformance/vectors/scenarios")),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:8080", http = (), service = "verifier") ],
+);
+
+const verifier :Workerd.Worker = (
+  modules = .modules,
+  compatibilityDate = "2025-09-01",
+  bindings = [
+    (name = "ORIGIN", service = "origin"),
+    # The project owner's public key you trust to sign layouts (securesystemslib JSON or PEM): the demo's.
+    (name = "LAYOUT_KEY", text = embed "../../test/conformance/vectors/scenarios/demo/keys/owner.pub"),
+    # To skip inspections (a warning in the verdict; the artifact's digest check stands in for them):
+    # (name = "SKIP_INSPECTIONS", text = "1"),
+  ],
+);
+
+# worker.js and every module it imports, as a bundler would resolve `in-toto-wasm` (its `workerd` entry):
+# workerd has no module resolution of its own, and engine.wasm must be a `wasm` module, which workerd compiles
+# when it loads the Worker (it refuses to compile WebAssembly from bytes at run time). A bare import resolves
+# against the importing module's name, hence the one-line modules beside the importers that re-export the
+# package. Generated: `node scripts/runtimes/workerd.mjs --update-example` rewrites everything below.
+const modules :List(Workerd.Worker.Module) = [
+  (name = "examples/workerd/worker.js", esModule = embed "worker.js"),
+  (name = "node_modules/@noble/ed25519/index.js", esModule = embed "../../node_modules/@noble/ed25519/index.js"),
+  (name = "node_modules/@noble/hashes/_md.js", esModule = embed "../../node_modules/@noble/hashes/_md.js"),
+  (name = "node_modules/@noble/hashes/_u64.js", esModule = embed "../../node_modules/@noble/hashes/_u64.js"),
+  (name = "node_modules/@noble/hashes/hmac.js", esModule = embed "../../node_modules/@noble/hashes/hmac.js"),
+  (name = "node_modules/@noble/hashes/legacy.js", esModule = embed "../../node_modules/@noble/hashes/legacy.js"),
+  (name = "node_modules/@noble/hashes/pbkdf2.js", esModule = embed "../../node_modules/@noble/hashes/pbkdf2.js"),
+  (name = "node_modules/@noble/hashes/sha2.js", esModule = embed "../../node_modules/@noble/hashes/sha2.js"),
+  (name = "node_modules/@noble/hashes/utils.js", esModule = embed "../../node_modules/@noble/hashes/utils.js"),
+  (name = "build/engine.wasm", wasm = embed "../../build/engine.wasm"),
+  (name = "dist/bigint.js", esModule = embed "../../dist/bigint.js"),
+  (name = "dist/cert-constraints.js", esModule = embed "../../dist/cert-constraints.js"),
+  (name = "dist/crypto/index.js", esModule = embed "../../dist/crypto/index.js"),
+  (name = "dist/crypto/noble.js", esModule = embed "../../dist/crypto/noble.js"),
+  (name = "dist/crypto/node.js", esModule = embed "../../dist/crypto/node.js"),
+  (name = "dist/crypto/pbe.js", esModule = embed "../../dist/crypto/pbe.js"),
+  (name = "dist/crypto/webcrypto.js", esModule = embed "../../dist/crypto/webcrypto.js"),
+  (name = "dist/der.js", esModule = embed "../../dist/der.js"),
+  (name = "dist/encoding.js", esModule = embed "../../dist/encoding.js"),
+  (name = "dist/engine.js", esModule = embed "../../dist/engine.js"),
+  (name = "dist/entry/workerd.js", esModule = embed "../../dist/entry/workerd.js"),
+  (name = "dist/envelope.js", esModule = embed "../../dist/envelope.js"),
+  (name = "dist/errors.js", esModule = embed "../../dist/errors.js"),
+  (name = "dist/graph.js", esModule = embed "../../dist/graph.js"),
+  (name = "dist/index.js", esModule = embed "../../dist/index.js"),
+  (name = "dist/keys.js", esModule = embed "../../dist/keys.js"),
+  (name = "dist/layout-builder.js", esModule = embed "../../dist/layout-builder.js"),
+  (name = "dist/link-list.js", esModule = embed "../../dist/link-list.js"),
+  (name = "dist/link-source.js", esModule = embed "../../dist/link-source.js"),
+  (name = "dist/lint.js", esModule = embed "../../dist/lint.js"),
+  (name = "dist/models.js", esModule = embed "../../dist/models.js"),
+  (name = "dist/openpgp/algorithms.js", esModule = embed "../../dist/openpgp/algorithms.js"),
+  (name = "dist/openpgp/dsa.js", esModule = embed "../../dist/openpgp/dsa.js"),
+  (name = "dist/openpgp/key.js", esModule = embed "../../dist/openpgp/key.js"),
+  (name = "dist/openpgp/packets.js", esModule = embed "../../dist/openpgp/packets.js"),
+  (name = "dist/openpgp/signature.js", esModule = embed "../../dist/openpgp/signature.js"),
+  (name = "dist/reference-json.js", esModule = embed "../../dist/reference-json.js"),
+  (name = "dist/rule-engine.js", esModule = embed "../../dist/rule-engine.js"),
+  (name = "dist/rules.js", esModule = embed "../../dist/rules.js"),
+  (name = "dist/verification-key.js", esModule = embed "../../dist/verification-key.js"),
+  (name = "dist/verify.js", esModule = embed "../../dist/verify.js"),
+  (name = "dist/x509.js", esModule = embed "../../dist/x509.js"),
+  (name = "dist/@noble/ed25519", esModule = "export * from \"../../node_modules/@noble/ed25519/index.js\";"),
+  (name = "dist/@noble/hashes/sha2.js", esModule = "export * from \"../../../node_modules/@noble/hashes/sha2.js\";"),
+  (name = "dist/@noble/hashes/utils.js", esModule = "export * from \"../../../node_modules/@noble/hashes/utils.js\";"),
+  (name = "dist/crypto/@noble/ed25519", esModule = "export * from \"../../../node_modules/@noble/ed25519/index.js\";"),
+  (name = "dist/crypto/@noble/hashes/legacy.js", esModule = "export * from \"../../../../node_modules/@noble/hashes/legacy.js\";"),
+  (name = "dist/crypto/@noble/hashes/pbkdf2.js", esModule = "export * from \"../../../../node_modules/@noble/hashes/pbkdf2.js\";"),
+  (name = "dist/crypto/@noble/hashes/sha2.js", esModule = "export * from \"../../../../node_modules/@noble/hashes/sha2.js\";"),
+  (name = "dist/openpgp/@noble/hashes/legacy.js", esModule = "export * from \"../../../../node_modules/@noble/hashes/legacy.js\";"),
+  (name = "dist/openpgp/@noble/hashes/sha2.js", esModule = "export * from \"../../../../node_modules/@noble/hashes/sha2.js\";"),
+  (name = "examples/workerd/in-toto-wasm", esModule = "export * from \"../../dist/entry/workerd.js\";"),
+];
