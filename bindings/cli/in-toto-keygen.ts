@@ -9,11 +9,11 @@
 import { createCipheriv, createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { generateKeyPair } from '../crypto/index.js';
+import { generateKeyPair } from '../keys/crypto/index.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
-import { keyToPrivateFile, keyToPublicFile, type KeyType, type PrivateKey } from '../keys.js';
-import { writeFileAtomic } from '../link.js';
+import { keyToPrivateFile, keyToPublicFile, type KeyType, type PrivateKey } from '../keys/keys.js';
+import { writeFileAtomic } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { askPassword, KEY_TYPES, Log, parseCommandLine, runTool, single } from './common.js';
 

@@ -7,10 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { initEngine } from '../engine.js';
-import { readEnvelope } from '../envelope.js';
+import { readEnvelope } from '../metadata/envelope.js';
 import { InTotoError } from '../errors.js';
-import { matchProducts } from '../link.js';
-import { parseLink } from '../models.js';
+import { matchProducts } from '../record/link.js';
+import { parseLink } from '../metadata/models.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, parseCommandLine, RECORDING_OPTIONS as O, runTool, single, skipLogger } from './common.js';
 

@@ -4,7 +4,7 @@
  * INTEGERs (§8.3.2), byte-aligned BIT STRINGs, no trailing bytes. A second encoding of the same key
  * would give a second set of bytes for parsers to disagree on.
  */
-import { concatBytes } from './encoding.js';
+import { concatBytes } from '../encoding.js';
 
 /** Malformed DER. Callers turn it into an `InTotoError` naming the structure (or into `false`). */
 export class DerError extends Error {

@@ -41,8 +41,8 @@ import {
   derTlv,
   derUnsignedInteger,
 } from './der.js';
-import { canonicalize, parseJson as parseStrictJson } from './engine.js';
-import { InTotoError, abytes } from './errors.js';
+import { canonicalize, parseJson as parseStrictJson } from '../engine.js';
+import { InTotoError, abytes } from '../errors.js';
 
 export type KeyType = 'ed25519' | 'rsa' | 'ecdsa';
 export type Scheme = 'ed25519' | 'rsassa-pss-sha256' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521';

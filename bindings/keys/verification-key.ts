@@ -3,7 +3,7 @@
  * JSON) or an OpenPGP key exported by gpg (binary or armored), recognised by its first bytes. The tools take
  * either wherever they take a public key file, so verification never needs the gpg binary.
  */
-import type { VerificationKey } from './envelope.js';
+import type { VerificationKey } from '../metadata/envelope.js';
 import { loadPublicKey, type LoadOptions } from './keys.js';
 import { gpgKeyFromExport } from './openpgp/key.js';
 

@@ -11,7 +11,7 @@
  */
 import { verifyWith, type SignatureAlgorithm } from './crypto/index.js';
 import { DerError, DerReader, TAG } from './der.js';
-import { InTotoError } from './errors.js';
+import { InTotoError } from '../errors.js';
 
 export interface DistinguishedName {
   /** The last CN attribute, as Go's `pkix.Name.CommonName` (empty when there is none). */

@@ -13,11 +13,11 @@
  *   renderChainSvg(layout, { verdict })            // after verify()
  *   verdictToSvg(layoutFileBytes, verdict)         // what `in-toto-verify --graph` writes; never throws
  */
-import { readEnvelope, type Envelope } from './envelope.js';
-import { InTotoError } from './errors.js';
-import { parseLayout, type Inspection, type Layout, type LayoutJSON, type Step } from './models.js';
-import type { ArtifactRule } from './rules.js';
-import type { Failure, Verdict, VerdictWarning } from './verify.js';
+import { readEnvelope, type Envelope } from '../metadata/envelope.js';
+import { InTotoError } from '../errors.js';
+import { parseLayout, type Inspection, type Layout, type LayoutJSON, type Step } from '../metadata/models.js';
+import type { ArtifactRule } from '../metadata/rules.js';
+import type { Failure, Verdict, VerdictWarning } from '../verify/verify.js';
 
 export type NodeStatus = 'unverified' | 'passed' | 'failed' | 'unchecked' | 'skipped';
 

@@ -19,16 +19,16 @@
  *
  * Runtime-neutral: no I/O. Key files named in a description are read by the caller's `resolveKey`.
  */
-import { createDsse, createMetablock, signEnvelope, type Envelope } from './envelope.js';
-import { InTotoError } from './errors.js';
-import type { VerificationKey } from './envelope.js';
-import { keyToDict, publicKeyFromDict, loadPublicKey, type KeyType, type PrivateKey, type PublicKey } from './keys.js';
-import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, isGpgKey, isGpgKeyDict } from './openpgp/key.js';
+import { createDsse, createMetablock, signEnvelope, type Envelope } from '../metadata/envelope.js';
+import { InTotoError } from '../errors.js';
+import type { VerificationKey } from '../metadata/envelope.js';
+import { keyToDict, publicKeyFromDict, loadPublicKey, type KeyType, type PrivateKey, type PublicKey } from '../keys/keys.js';
+import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, isGpgKey, isGpgKeyDict } from '../keys/openpgp/key.js';
 import {
   layoutToJSON, parseLayout,
   type InspectionJSON, type JsonObject, type Layout, type LayoutJSON, type StepJSON,
-} from './models.js';
-import { parseRule, type ArtifactRule, type MatchDestination } from './rules.js';
+} from '../metadata/models.js';
+import { parseRule, type ArtifactRule, type MatchDestination } from '../metadata/rules.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Rules

@@ -9,11 +9,11 @@
  * link consumes nothing, and links only count when signed by a key the layout lists. Whether a pattern can
  * match what another step may have produced is decided with the engine's own fnmatch (`matchGlob`).
  */
-import { InTotoError } from './errors.js';
-import { keyidCandidates, publicKeyFromDict } from './keys.js';
-import { parseLayout, type Inspection, type Layout, type LayoutJSON, type Step } from './models.js';
-import { matchGlob } from './rule-engine.js';
-import type { ArtifactRule, MatchRule } from './rules.js';
+import { InTotoError } from '../errors.js';
+import { keyidCandidates, publicKeyFromDict } from '../keys/keys.js';
+import { parseLayout, type Inspection, type Layout, type LayoutJSON, type Step } from '../metadata/models.js';
+import { matchGlob } from '../verify/rule-engine.js';
+import type { ArtifactRule, MatchRule } from '../metadata/rules.js';
 
 export type LintSeverity = 'error' | 'warning';
 

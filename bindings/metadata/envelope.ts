@@ -11,15 +11,15 @@
  * specification's own test vector uses) is accepted too. OpenPGP keys verify the reference's OpenPGP signature
  * entries (`openpgp/`), in Metablocks only.
  */
-import { getEngine, parseJson } from './engine.js';
-import { fromBase64, fromHex, pae, toBase64, toHex } from './encoding.js';
-import { InTotoError } from './errors.js';
+import { getEngine, parseJson } from '../engine.js';
+import { fromBase64, fromHex, pae, toBase64, toHex } from '../encoding.js';
+import { InTotoError } from '../errors.js';
 import { dumpCompactJson, dumpReferenceJson, inPythonOrder, NOT_STRINGIFIABLE } from './reference-json.js';
-import { sign, verify } from './crypto/index.js';
-import { ecdsaRawToDer } from './crypto/webcrypto.js';
-import { ecdsaCurve, keyidCandidates, type PrivateKey, type PublicKey } from './keys.js';
-import { isGpgKey, type GpgPublicKey } from './openpgp/key.js';
-import { isGpgSignature, verifyGpgSignature, type GpgSignature, type GpgVerifyOptions } from './openpgp/signature.js';
+import { sign, verify } from '../keys/crypto/index.js';
+import { ecdsaRawToDer } from '../keys/crypto/webcrypto.js';
+import { ecdsaCurve, keyidCandidates, type PrivateKey, type PublicKey } from '../keys/keys.js';
+import { isGpgKey, type GpgPublicKey } from '../keys/openpgp/key.js';
+import { isGpgSignature, verifyGpgSignature, type GpgSignature, type GpgVerifyOptions } from '../keys/openpgp/signature.js';
 
 /** The payload type in-toto's DSSE envelopes carry; anything else is not in-toto metadata. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';

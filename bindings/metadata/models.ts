@@ -20,7 +20,7 @@
  * number of `pubkeys`, keys without a `keyid` field (in-toto-rs writes them), upper-case hex, empty names and
  * empty digest sets.
  */
-import { InTotoError } from './errors.js';
+import { InTotoError } from '../errors.js';
 import { parseRule, type ArtifactRule } from './rules.js';
 
 /** A value as JSON.parse gives it. */
@@ -63,7 +63,7 @@ export interface Layout {
   readonly steps: readonly Step[];
   readonly inspect: readonly Inspection[];
   /**
-   * Functionary public keys by key id, as plain objects (`bindings/keys.ts` reads them). Checked here only for
+   * Functionary public keys by key id, as plain objects (`bindings/keys/keys.ts` reads them). Checked here only for
    * the shape the reference's `ANY_PUBKEY_DICT_SCHEMA` requires.
    */
   readonly keys: Readonly<Record<string, JsonObject>>;
@@ -360,7 +360,7 @@ function parseRules(obj: RawObject, side: 'expected_materials' | 'expected_produ
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Keys: the shape of securesystemslib's ANY_PUBKEY_DICT_SCHEMA, nothing more (bindings/keys.ts reads keys)
+// Keys: the shape of securesystemslib's ANY_PUBKEY_DICT_SCHEMA, nothing more (bindings/keys/keys.ts reads keys)
 
 const KEYID_HASH_ALGORITHMS = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'blake2s', 'blake2b', 'blake2b-256']);
 

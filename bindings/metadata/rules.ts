@@ -10,7 +10,7 @@
  * token lists, not rule strings), and the token count decides the form: 2 for the generic rules, 6, 8 or 10 for
  * MATCH, anything else is refused.
  */
-import { InTotoError } from './errors.js';
+import { InTotoError } from '../errors.js';
 
 export type GenericRuleType = 'CREATE' | 'DELETE' | 'MODIFY' | 'ALLOW' | 'DISALLOW';
 

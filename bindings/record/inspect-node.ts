@@ -6,10 +6,10 @@
  * Unlike the reference, the link is not written to `<inspection>.link` in the working directory: verifying
  * leaves the directory as it found it (apart from what the inspection command itself does).
  */
-import type { LinkJSON } from './models.js';
+import type { LinkJSON } from '../metadata/models.js';
 import { recordArtifacts } from './record.js';
 import { DEFAULT_TIMEOUT_SECONDS, executeCommand } from './run.js';
-import type { InspectionRunner } from './verify.js';
+import type { InspectionRunner } from '../verify/verify.js';
 
 export interface NodeInspectionOptions {
   /** Where inspections run and what they record (default: this process's working directory). */

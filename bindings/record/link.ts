@@ -15,18 +15,18 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, verifySignatureBy, type Envelope } from './envelope.js';
-import { InTotoError } from './errors.js';
-import type { PrivateKey } from './keys.js';
-import { linkFileName } from './link-source.js';
-import { gpgExportKey, gpgSign, isGpgSigner, type GpgSigner } from './openpgp/gpg-node.js';
-import { layoutToJSON, linkToJSON, parseLink, parseSigned, type Link, type LinkJSON } from './models.js';
-import { compareCodePoints } from './reference-json.js';
+import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, verifySignatureBy, type Envelope } from '../metadata/envelope.js';
+import { InTotoError } from '../errors.js';
+import type { PrivateKey } from '../keys/keys.js';
+import { linkFileName } from '../verify/link-source.js';
+import { gpgExportKey, gpgSign, isGpgSigner, type GpgSigner } from '../keys/openpgp/gpg-node.js';
+import { layoutToJSON, linkToJSON, parseLink, parseSigned, type Link, type LinkJSON } from '../metadata/models.js';
+import { compareCodePoints } from '../metadata/reference-json.js';
 import { recordArtifacts, type ArtifactDict, type RecordOptions } from './record.js';
 import { executeCommand } from './run.js';
 
 // Signing with a key in a GnuPG keyring (through the gpg binary), and reading one from it.
-export { gpgExportKey, gpgExportKeys, gpgSigner, type GpgSigner } from './openpgp/gpg-node.js';
+export { gpgExportKey, gpgExportKeys, gpgSigner, type GpgSigner } from '../keys/openpgp/gpg-node.js';
 
 /** Metablock (in-toto 1.x, the default) or DSSE (in-toto >= 1.4's `--use-dsse`). */
 export type MetadataFormat = 'metablock' | 'dsse';

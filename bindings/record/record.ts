@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readSync, type Dirent, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { InTotoError } from './errors.js';
+import { InTotoError } from '../errors.js';
 
 /** The reference's `settings.ARTIFACT_EXCLUDE_PATTERNS`. */
 export const DEFAULT_EXCLUDE_PATTERNS: readonly string[] = Object.freeze(['*.link*', '.git', '*.pyc', '*~']);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InTotoError } from './errors.js';
+import { InTotoError } from '../errors.js';
 
 /** The reference's `settings.LINK_CMD_EXEC_TIMEOUT`, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;

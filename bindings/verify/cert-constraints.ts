@@ -14,10 +14,10 @@
  * Stricter than golang: the map ids of `rootcas`/`intermediatecas` must be ids of the certificate's own key (as
  * for `keys`), and a constraint with a field we do not know is refused rather than ignored.
  */
-import { InTotoError } from './errors.js';
-import { keyidCandidates, publicKeyFromSpkiDer, type PublicKey } from './keys.js';
-import type { JsonObject, JsonValue, Layout } from './models.js';
-import { parseCertificatePem, verifyCertificateChain, type Certificate } from './x509.js';
+import { InTotoError } from '../errors.js';
+import { keyidCandidates, publicKeyFromSpkiDer, type PublicKey } from '../keys/keys.js';
+import type { JsonObject, JsonValue, Layout } from '../metadata/models.js';
+import { parseCertificatePem, verifyCertificateChain, type Certificate } from '../keys/x509.js';
 
 /** One entry of a step's `cert_constraints`. */
 export interface CertConstraint {

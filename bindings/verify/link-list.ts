@@ -4,7 +4,7 @@
  * their key ids are not in the layout, so their links (`<step>.*.link`, as golang globs) can only be found by
  * looking. A map and a directory can be listed; a loader function can if it has a `list(dir)` method.
  */
-import { InTotoError } from './errors.js';
+import { InTotoError } from '../errors.js';
 import type { LinkSource } from './link-source.js';
 
 /** The file names directly in `dir` (`''`: the link directory itself), or `undefined` when the source cannot list. */

@@ -3,8 +3,8 @@
  * `<step>.<keyid8>.link` for a step's links, `<step>.<keyid8>/...` for the links of a sublayout.
  * Any runtime can pass a map of bytes or a loader function; Node and Deno can name a directory.
  */
-import { toUtf8 } from './engine.js';
-import { InTotoError } from './errors.js';
+import { toUtf8 } from '../engine.js';
+import { InTotoError } from '../errors.js';
 
 export type LinkLoader = (path: string) => Promise<Uint8Array | undefined>;
 

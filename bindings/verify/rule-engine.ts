@@ -1,7 +1,7 @@
 /**
  * Artifact rules (the hash chain between steps), evaluated by the WASM engine: a thin typed layer over the
  * exports documented in docs/ABI.md, "Artifact rules". No signatures, thresholds or I/O here: the caller
- * passes link bytes it has already authenticated and the rules it has already parsed (`bindings/rules.ts`).
+ * passes link bytes it has already authenticated and the rules it has already parsed (`bindings/metadata/rules.ts`).
  *
  * Each link crosses into the engine once, as the bytes it was read as; the engine keeps only its artifact
  * tables. One call then applies every rule of every item and returns every failure, with the trace of which
@@ -14,9 +14,9 @@
  *
  * or, in one call, `evaluateRules(items, [{ name: 'build', bytes }])`.
  */
-import { getEngine, toUtf8, type Engine, type Select } from './engine.js';
-import { InTotoError } from './errors.js';
-import { ruleToString, type ArtifactRule } from './rules.js';
+import { getEngine, toUtf8, type Engine, type Select } from '../engine.js';
+import { InTotoError } from '../errors.js';
+import { ruleToString, type ArtifactRule } from '../metadata/rules.js';
 
 /** The engine exports this file drives (docs/ABI.md). */
 interface RuleExports {

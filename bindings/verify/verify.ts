@@ -25,21 +25,21 @@
  *   (certificate functionaries), any other is refused, naming it: it may change who may sign or what passes.
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
-import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from './envelope.js';
-import { getEngine, parseJson } from './engine.js';
-import { InTotoError, type ErrorCode } from './errors.js';
-import { fromHex, toHex } from './encoding.js';
-import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from './keys.js';
+import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
+import { getEngine, parseJson } from '../engine.js';
+import { InTotoError, type ErrorCode } from '../errors.js';
+import { fromHex, toHex } from '../encoding.js';
+import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from '../keys/keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
 import { linkFileName, subLoader, sublayoutDirName, toLoader, type LinkLoader, type LinkSource } from './link-source.js';
 import {
   linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
-} from './models.js';
-import { gpgKeyFromDict, isGpgKey, isGpgKeyDict, type GpgPublicKey } from './openpgp/key.js';
+} from '../metadata/models.js';
+import { gpgKeyFromDict, isGpgKey, isGpgKeyDict, type GpgPublicKey } from '../keys/openpgp/key.js';
 import { matchGlob, RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
-import type { ArtifactRule } from './rules.js';
-import { parseCertificatePem } from './x509.js';
+import type { ArtifactRule } from '../metadata/rules.js';
+import { parseCertificatePem } from '../keys/x509.js';
 
 /** Runs one inspection and returns its link (the `signed` part, or a whole Metablock/DSSE file's bytes). */
 export type InspectionRunner = (inspection: Inspection) => Promise<LinkJSON | Uint8Array>;

@@ -9,11 +9,11 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writ
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Progress, readUserSettings, timeoutSetting } from '../bindings/cli/common.js';
-import { initEngine } from '../bindings/engine.js';
-import { readEnvelope } from '../bindings/envelope.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
-import { makeKey, referenceVerify, writeLayout, type KeyFile, type KeyType } from './helpers/scenario.js';
+import { Progress, readUserSettings, timeoutSetting } from '../../bindings/cli/common.js';
+import { initEngine } from '../../bindings/engine.js';
+import { readEnvelope } from '../../bindings/metadata/envelope.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { makeKey, referenceVerify, writeLayout, type KeyFile, type KeyType } from '../helpers/scenario.js';
 
 type Tool = 'in-toto-run' | 'in-toto-record' | 'in-toto-sign' | 'in-toto-keygen' | 'in-toto-mock' | 'in-toto-match-products' | 'in-toto-verify';
 
@@ -31,7 +31,7 @@ const envFor = (extra: Record<string, string> = {}) => {
 };
 
 function ours(tool: Tool, args: string[], cwd: string, options: RunOptions = {}): SpawnSyncReturns<string> {
-  const bin = fileURLToPath(new URL(`../dist/cli/${tool}.js`, import.meta.url));
+  const bin = fileURLToPath(new URL(`../../dist/cli/${tool}.js`, import.meta.url));
   return spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', input: options.input ?? '', env: envFor(options.env) });
 }
 
@@ -301,7 +301,7 @@ describe('in-toto-run: the link the reference writes for the same tree and comma
     // script(1) gives the tool a terminal; the password is typed into it after the prompt appears.
     const dir = tempDir();
     ok(ours('in-toto-keygen', ['-t', 'ed25519', '-p', 'enc'], dir, { input: 'typed secret\ntyped secret\n' }), 'keygen -p');
-    const bin = fileURLToPath(new URL('../dist/cli/in-toto-run.js', import.meta.url));
+    const bin = fileURLToPath(new URL('../../dist/cli/in-toto-run.js', import.meta.url));
     const command = `${process.execPath} ${bin} -n tty -k enc -t ed25519 -P -x`;
     const result = spawnSync('sh', ['-c', `(sleep 1; printf 'typed secret\\r') | script -qec "${command}" /dev/null`], { cwd: dir, encoding: 'utf8', env: envFor() });
     expect(result.status, result.stdout).toBe(0);

@@ -7,10 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertReferenceInstalled, makeTempDir } from './helpers/reference.js';
-import { copyInto, makeKeySet, referenceRun, referenceVerify, write, writeLayout, type KeyFile } from './helpers/scenario.js';
+import { assertReferenceInstalled, makeTempDir } from '../helpers/reference.js';
+import { copyInto, makeKeySet, referenceRun, referenceVerify, write, writeLayout, type KeyFile } from '../helpers/scenario.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/in-toto-verify.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/in-toto-verify.js', import.meta.url));
 
 function ours(cwd: string, args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });

@@ -3,12 +3,12 @@
  * RSA-PSS, ECDSA P-256 and P-384), Metablock and DSSE envelopes, a threshold-2 step and a sublayout. Each
  * chain verifies; the suites then attack its bytes.
  */
-import { generateKeyPair } from '../../bindings/crypto/index.js';
-import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/envelope.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
+import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
 import { InTotoError, type ErrorCode } from '../../bindings/errors.js';
-import { keyToDict, type PrivateKey, type PublicKey } from '../../bindings/keys.js';
-import { linkFileName, sublayoutDirName } from '../../bindings/link-source.js';
-import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify.js';
+import { keyToDict, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { linkFileName, sublayoutDirName } from '../../bindings/verify/link-source.js';
+import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify/verify.js';
 
 /** Every code the library may put in a failure or an error (bindings/errors.ts `ErrorCode`). */
 export const ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

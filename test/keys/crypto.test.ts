@@ -8,12 +8,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendName, type CryptoBackend, defaultBackendName, getBackend, sign, verify } from '../bindings/crypto/index.js';
-import { createWebCryptoBackend, ecdsaDerToRaw, ecdsaRawToDer, pssSaltLength } from '../bindings/crypto/webcrypto.js';
-import { initEngine } from '../bindings/engine.js';
-import { InTotoError } from '../bindings/errors.js';
-import { type KeyType, type PrivateKey, type PublicKey, keyToPrivateFile, keyToPublicFile, loadPrivateKey, loadPublicKey } from '../bindings/keys.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
+import { type BackendName, type CryptoBackend, defaultBackendName, getBackend, sign, verify } from '../../bindings/keys/crypto/index.js';
+import { createWebCryptoBackend, ecdsaDerToRaw, ecdsaRawToDer, pssSaltLength } from '../../bindings/keys/crypto/webcrypto.js';
+import { initEngine } from '../../bindings/engine.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { type KeyType, type PrivateKey, type PublicKey, keyToPrivateFile, keyToPublicFile, loadPrivateKey, loadPublicKey } from '../../bindings/keys/keys.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));

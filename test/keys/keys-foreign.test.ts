@@ -10,12 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBackend, sign, verify } from '../bindings/crypto/index.js';
-import { decryptPkcs8, desCbcDecrypt } from '../bindings/crypto/pbe.js';
-import { ecdsaDerToRaw } from '../bindings/crypto/webcrypto.js';
-import { canonicalize, initEngine } from '../bindings/engine.js';
-import { createDsse, createMetablock, readDsseEnvelope, readEnvelope, serializeEnvelope, signEnvelope, verifyDsse, verifySignatureBy } from '../bindings/envelope.js';
-import { InTotoError } from '../bindings/errors.js';
+import { getBackend, sign, verify } from '../../bindings/keys/crypto/index.js';
+import { decryptPkcs8, desCbcDecrypt } from '../../bindings/keys/crypto/pbe.js';
+import { ecdsaDerToRaw } from '../../bindings/keys/crypto/webcrypto.js';
+import { canonicalize, initEngine } from '../../bindings/engine.js';
+import { createDsse, createMetablock, readDsseEnvelope, readEnvelope, serializeEnvelope, signEnvelope, verifyDsse, verifySignatureBy } from '../../bindings/metadata/envelope.js';
+import { InTotoError } from '../../bindings/errors.js';
 import {
   computeKeyid,
   computeNewKeyid,
@@ -25,11 +25,11 @@ import {
   loadPrivateKey,
   loadPublicKey,
   publicKeyFromDict,
-} from '../bindings/keys.js';
-import { linkFileName } from '../bindings/link-source.js';
-import { toLister } from '../bindings/link-list.js';
-import { verify as verifyChain } from '../bindings/verify.js';
-import { parseCertificatePem, verifyCertificateChain, type Certificate } from '../bindings/x509.js';
+} from '../../bindings/keys/keys.js';
+import { linkFileName } from '../../bindings/verify/link-source.js';
+import { toLister } from '../../bindings/verify/link-list.js';
+import { verify as verifyChain } from '../../bindings/verify/verify.js';
+import { parseCertificatePem, verifyCertificateChain, type Certificate } from '../../bindings/keys/x509.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'in-toto-keys-foreign-'));
 beforeAll(async () => {
@@ -260,7 +260,7 @@ describe('DSSE', () => {
   it('verifies any payload type with DSSE rules: the keyid a hint, a missing one allowed', async () => {
     const key = await (await getBackend()).generateKeyPair('ed25519');
     const payload = new TextEncoder().encode('hello world');
-    const { pae, toBase64 } = await import('../bindings/encoding.js');
+    const { pae, toBase64 } = await import('../../bindings/encoding.js');
     const sig = toBase64(await sign(key, pae('text/plain', payload)));
     const envelope = (signatures: unknown[]) => readDsseEnvelope(JSON.stringify({ payload: toBase64(payload), payloadType: 'text/plain', signatures }));
     await verifyDsse(envelope([{ sig }]), [key.publicKey]);

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DerError, DerReader, derOid, derSequence, derSmallInteger, derUnsignedInteger } from '../bindings/der.js';
-import { initEngine } from '../bindings/engine.js';
-import { InTotoError } from '../bindings/errors.js';
+import { DerError, DerReader, derOid, derSequence, derSmallInteger, derUnsignedInteger } from '../../bindings/keys/der.js';
+import { initEngine } from '../../bindings/engine.js';
+import { InTotoError } from '../../bindings/errors.js';
 import {
   type KeyType,
   computeKeyid,
@@ -21,8 +21,8 @@ import {
   loadPublicKey,
   privateKeyFromEd25519Seed,
   publicKeyFromDict,
-} from '../bindings/keys.js';
-import { assertReferenceInstalled, makeTempDir, runPython, runReference } from './helpers/reference.js';
+} from '../../bindings/keys/keys.js';
+import { assertReferenceInstalled, makeTempDir, runPython, runReference } from '../helpers/reference.js';
 
 const PASSWORD = 'correct horse';
 const TYPES: KeyType[] = ['ed25519', 'ecdsa', 'rsa'];
@@ -287,7 +287,7 @@ print(json.dumps({
   });
 
   it('refuses to decrypt PEM outside node:crypto with UNSUPPORTED', async () => {
-    const { getBackend } = await import('../bindings/crypto/index.js');
+    const { getBackend } = await import('../../bindings/keys/crypto/index.js');
     for (const name of ['webcrypto', 'noble'] as const) {
       const backend = await getBackend(name);
       const error = await asyncError(loadPrivateKey(fx.rsa.pkcs8Encrypted, { password: 'hunter2', backend }));
@@ -464,7 +464,7 @@ describe('DER', () => {
 
 describe('keys made here', () => {
   it('load in the reference with the same key id', async () => {
-    const { generateKeyPair } = await import('../bindings/crypto/index.js');
+    const { generateKeyPair } = await import('../../bindings/keys/crypto/index.js');
     const work = makeTempDir('in-toto-ours-');
     const keys = await Promise.all(TYPES.map((t) => generateKeyPair(t, t === 'rsa' ? { bits: 2048 } : {})));
     const items = keys.map((key) => {

@@ -3,17 +3,17 @@
  * independent writer of RFC 4880 packets) and, where it adds realism, checked against the real gpg: what our
  * import (`readExportedKeys`, `gpgKeyFromExport`), `verifyGpgSignature` and `gpgKeyFromDict` do with several
  * self-signatures, expirations, subkey bindings and back-signatures, revocations, odd signature entries, and
- * malformed or mutated packets. The intended semantics are in bindings/openpgp/key.ts's file comment.
+ * malformed or mutated packets. The intended semantics are in bindings/keys/openpgp/key.ts's file comment.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InTotoError } from '../bindings/errors.js';
-import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, readExportedKeys, type ExportedKey, type GpgPublicKey } from '../bindings/openpgp/key.js';
-import { signatureFromPacket, verifyGpgSignature } from '../bindings/openpgp/signature.js';
-import { hasGpg, makeGpgHome, parseKeyList, type ColonPrimary, type GpgHome } from './helpers/gpg.js';
-import * as B from './helpers/openpgp-builder.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, readExportedKeys, type ExportedKey, type GpgPublicKey } from '../../bindings/keys/openpgp/key.js';
+import { signatureFromPacket, verifyGpgSignature } from '../../bindings/keys/openpgp/signature.js';
+import { hasGpg, makeGpgHome, parseKeyList, type ColonPrimary, type GpgHome } from '../helpers/gpg.js';
+import * as B from '../helpers/openpgp-builder.js';
 
 const T0 = 1_700_000_000; // 2023-11-14
 const DAY = 86_400;
@@ -825,11 +825,11 @@ describe('costs and keyrings', () => {
 
 describe('one functionary, however the layout lists its OpenPGP key, counts once', () => {
   it('a subkey also listed as a key of its own, and its master: one link under both names does not make a threshold of 2', async () => {
-    const { generateKeyPair } = await import('../bindings/crypto/index.js');
-    const { createMetablock, serializeEnvelope, signEnvelope } = await import('../bindings/envelope.js');
-    const { computeKeyid, privateKeyFromEd25519Seed } = await import('../bindings/keys.js');
-    const { verify } = await import('../bindings/verify.js');
-    const { initEngine } = await import('../bindings/engine.js');
+    const { generateKeyPair } = await import('../../bindings/keys/crypto/index.js');
+    const { createMetablock, serializeEnvelope, signEnvelope } = await import('../../bindings/metadata/envelope.js');
+    const { computeKeyid, privateKeyFromEd25519Seed } = await import('../../bindings/keys/keys.js');
+    const { verify } = await import('../../bindings/verify/verify.js');
+    const { initEngine } = await import('../../bindings/engine.js');
     await initEngine();
     const owner = await generateKeyPair('ed25519');
     const a = edKey();

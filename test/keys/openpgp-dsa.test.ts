@@ -1,13 +1,13 @@
 /**
- * Our DSA verification (bindings/openpgp/dsa.ts, for OpenPGP DSA keys: no WebCrypto has DSA) against
+ * Our DSA verification (bindings/keys/openpgp/dsa.ts, for OpenPGP DSA keys: no WebCrypto has DSA) against
  * node:crypto's (OpenSSL), on keys and signatures node makes: the same verdict on valid signatures, on each
  * kind of broken one, and with digests longer than q (FIPS 186-4 §4.6 truncation).
  */
 import { generateKeyPairSync, randomBytes, sign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { DerReader } from '../bindings/der.js';
-import { dsaVerify, type DsaPublicKey } from '../bindings/openpgp/dsa.js';
+import { DerReader } from '../../bindings/keys/der.js';
+import { dsaVerify, type DsaPublicKey } from '../../bindings/keys/openpgp/dsa.js';
 
 /** p, q, g, y from a DSA SubjectPublicKeyInfo (RFC 3279 §2.3.2). */
 function dsaParams(publicKey: KeyObject): DsaPublicKey {

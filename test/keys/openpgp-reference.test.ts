@@ -9,19 +9,19 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../bindings/engine.js';
-import { readEnvelope } from '../bindings/envelope.js';
-import { gpgExportKey, gpgSign, gpgSigner } from '../bindings/openpgp/gpg-node.js';
-import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, type GpgPublicKey } from '../bindings/openpgp/key.js';
-import { signatureFromPacket, verifyGpgSignature } from '../bindings/openpgp/signature.js';
-import { verify } from '../bindings/verify.js';
-import { addSubkey, detachSign, exportKey, generateKey, listKeys, makeGpgHome, parseKeyList, type GpgHome } from './helpers/gpg.js';
-import { assertReferenceInstalled, makeTempDir, runPython, runReference } from './helpers/reference.js';
+import { initEngine } from '../../bindings/engine.js';
+import { readEnvelope } from '../../bindings/metadata/envelope.js';
+import { gpgExportKey, gpgSign, gpgSigner } from '../../bindings/keys/openpgp/gpg-node.js';
+import { gpgKeyFromDict, gpgKeyFromExport, gpgKeyToDict, type GpgPublicKey } from '../../bindings/keys/openpgp/key.js';
+import { signatureFromPacket, verifyGpgSignature } from '../../bindings/keys/openpgp/signature.js';
+import { verify } from '../../bindings/verify/verify.js';
+import { addSubkey, detachSign, exportKey, generateKey, listKeys, makeGpgHome, parseKeyList, type GpgHome } from '../helpers/gpg.js';
+import { assertReferenceInstalled, makeTempDir, runPython, runReference } from '../helpers/reference.js';
 
 const YEAR = 365 * 24 * 3600;
 
 function ours(tool: string, args: string[], cwd: string) {
-  const bin = fileURLToPath(new URL(`../dist/cli/${tool}.js`, import.meta.url));
+  const bin = fileURLToPath(new URL(`../../dist/cli/${tool}.js`, import.meta.url));
   return spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
 }
 
@@ -220,7 +220,7 @@ describe.each([
     writeFileSync(join(dir, 'owner.asc'), await exportKey(home, fpr.owner, { armor: true }));
     writeFileSync(join(dir, 'owner.gpg'), await exportKey(home, fpr.owner));
     for (const file of ['owner.asc', 'owner.gpg']) {
-      const bin = fileURLToPath(new URL('../dist/cli/in-toto-verify.js', import.meta.url));
+      const bin = fileURLToPath(new URL('../../dist/cli/in-toto-verify.js', import.meta.url));
       const r = spawnSync(process.execPath, [bin, '-l', 'root.layout', '-k', file], { cwd: dir, encoding: 'utf8', env: { PATH: '/nonexistent' } });
       expect(r.status, `${file}: ${r.stderr}`).toBe(0);
     }
@@ -379,7 +379,7 @@ describe('subkeys of one key count once toward a threshold', () => {
     expect(runReference('in-toto-sign', ['-f', 'layout.template', '-g', fpr.owner, '--gpg-home', home.dir, '-o', 'root.layout'], dir).status).toBe(0);
     // The link as the key signed it while it was valid (gpg refuses to sign with an expired key).
     const link = { _type: 'link', name: 'build', materials: {}, products: {}, byproducts: {}, command: [], environment: {} };
-    const { createMetablock, serializeEnvelope } = await import('../bindings/envelope.js');
+    const { createMetablock, serializeEnvelope } = await import('../../bindings/metadata/envelope.js');
     const envelope = createMetablock(link);
     const packet = await detachSign(home, fpr.old, envelope.signedBytes, { fakedSystemTime: Math.floor(Date.now() / 1000) - 2 * YEAR + 3600 });
     const signed = { ...envelope, signatures: [{ ...signatureFromPacket(packet) }] };

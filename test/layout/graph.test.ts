@@ -12,18 +12,18 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../bindings/engine.js';
-import { serializeEnvelope } from '../bindings/envelope.js';
-import { chainGraph, renderChainSvg, verdictToSvg, xmlEscape } from '../bindings/graph.js';
-import { nodeInspectionRunner } from '../bindings/inspect-node.js';
-import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../bindings/keys.js';
-import { LayoutBuilder, signLayout } from '../bindings/layout-builder.js';
-import { layoutToJSON, type Layout } from '../bindings/models.js';
-import { verify, type Verdict } from '../bindings/verify.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
-import { copyInto, makeKey, referenceRun, write, type KeyFile } from './helpers/scenario.js';
+import { initEngine } from '../../bindings/engine.js';
+import { serializeEnvelope } from '../../bindings/metadata/envelope.js';
+import { chainGraph, renderChainSvg, verdictToSvg, xmlEscape } from '../../bindings/layout/graph.js';
+import { nodeInspectionRunner } from '../../bindings/record/inspect-node.js';
+import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { LayoutBuilder, signLayout } from '../../bindings/layout/layout-builder.js';
+import { layoutToJSON, type Layout } from '../../bindings/metadata/models.js';
+import { verify, type Verdict } from '../../bindings/verify/verify.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { copyInto, makeKey, referenceRun, write, type KeyFile } from '../helpers/scenario.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAYOUT_CLI = join(ROOT, 'dist/cli/in-toto-layout.js');
 const VERIFY_CLI = join(ROOT, 'dist/cli/in-toto-verify.js');
 
@@ -403,7 +403,7 @@ describe('in headless Chromium', () => {
     const names = Object.fromEntries(demo.keyNames);
     // A string, not a function: vitest would rewrite a function's import() for Node.
     const inBrowser: string = await page.evaluate(
-      `import(${JSON.stringify(`${origin}/dist/graph.js`)}).then((graph) => graph.renderChainSvg(${JSON.stringify(json)}, { keyNames: ${JSON.stringify(names)} }))`,
+      `import(${JSON.stringify(`${origin}/dist/layout/graph.js`)}).then((graph) => graph.renderChainSvg(${JSON.stringify(json)}, { keyNames: ${JSON.stringify(names)} }))`,
     );
     expect(inBrowser).toBe(renderChainSvg(json, { keyNames: demo.keyNames }));
     await page.close();

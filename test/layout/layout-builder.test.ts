@@ -8,19 +8,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../bindings/engine.js';
-import { readEnvelope, serializeEnvelope } from '../bindings/envelope.js';
-import { InTotoError } from '../bindings/errors.js';
-import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../bindings/keys.js';
+import { initEngine } from '../../bindings/engine.js';
+import { readEnvelope, serializeEnvelope } from '../../bindings/metadata/envelope.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
 import {
   addPeriod, formatExpires, LayoutBuilder, layoutFromDescription, parsePeriod, rule, shlexSplit, signLayout,
-} from '../bindings/layout-builder.js';
-import { layoutToJSON, parseLayout } from '../bindings/models.js';
-import { verify } from '../bindings/verify.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
-import { copyInto, makeKey, referenceRun, referenceVerify, write, type KeyFile } from './helpers/scenario.js';
+} from '../../bindings/layout/layout-builder.js';
+import { layoutToJSON, parseLayout } from '../../bindings/metadata/models.js';
+import { verify } from '../../bindings/verify/verify.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { copyInto, makeKey, referenceRun, referenceVerify, write, type KeyFile } from '../helpers/scenario.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/in-toto-layout.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/in-toto-layout.js', import.meta.url));
 
 function cli(cwd: string, args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });

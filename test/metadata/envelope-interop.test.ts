@@ -7,14 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fromBase64, pae, toBase64 } from '../bindings/encoding.js';
-import { initEngine } from '../bindings/engine.js';
-import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, verifySignatureBy } from '../bindings/envelope.js';
-import { InTotoError } from '../bindings/errors.js';
-import { generateKeyPair } from '../bindings/crypto/index.js';
-import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../bindings/keys.js';
-import { REFERENCE_PYTHON, assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
-import { makeKey, referenceRun, writeLayout, type KeyFile } from './helpers/scenario.js';
+import { fromBase64, pae, toBase64 } from '../../bindings/encoding.js';
+import { initEngine } from '../../bindings/engine.js';
+import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, verifySignatureBy } from '../../bindings/metadata/envelope.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
+import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { REFERENCE_PYTHON, assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { makeKey, referenceRun, writeLayout, type KeyFile } from '../helpers/scenario.js';
 
 /** Exit 0 when the reference accepts the file's signature by the key, 1 with its error otherwise. */
 const REFERENCE_VERIFY = `

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InTotoError } from '../bindings/errors.js';
+import { InTotoError } from '../../bindings/errors.js';
 import {
   createLayout,
   createLink,
@@ -21,10 +21,10 @@ import {
   substituteParameters,
   type Layout,
   type Link,
-} from '../bindings/models.js';
-import { parseRule, ruleToString, type ArtifactRule } from '../bindings/rules.js';
-import { assertReferenceInstalled, makeTempDir, runPython, runReference } from './helpers/reference.js';
-import { python, referenceRead, stable, type Doc, type Json } from './helpers/models-reference.js';
+} from '../../bindings/metadata/models.js';
+import { parseRule, ruleToString, type ArtifactRule } from '../../bindings/metadata/rules.js';
+import { assertReferenceInstalled, makeTempDir, runPython, runReference } from '../helpers/reference.js';
+import { python, referenceRead, stable, type Doc, type Json } from '../helpers/models-reference.js';
 
 
 

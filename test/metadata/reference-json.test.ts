@@ -6,13 +6,13 @@
  * that the fast path was really taken for a good share of documents and declined where it must be.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { getEngine, initEngine } from '../bindings/engine.js';
-import { createMetablock } from '../bindings/envelope.js';
-import { compareCodePoints, dumpCompactJson, dumpReferenceJson, inPythonOrder, NOT_STRINGIFIABLE } from '../bindings/reference-json.js';
+import { getEngine, initEngine } from '../../bindings/engine.js';
+import { createMetablock } from '../../bindings/metadata/envelope.js';
+import { compareCodePoints, dumpCompactJson, dumpReferenceJson, inPythonOrder, NOT_STRINGIFIABLE } from '../../bindings/metadata/reference-json.js';
 
 const stringifiesAsSorted = (v: unknown, canonical = false): boolean => inPythonOrder(v, canonical) !== NOT_STRINGIFIABLE;
-import { Gen, rng, type Value } from './helpers/json-gen.js';
-import { runPython } from './helpers/reference.js';
+import { Gen, rng, type Value } from '../helpers/json-gen.js';
+import { runPython } from '../helpers/reference.js';
 
 beforeAll(async () => {
   await initEngine();

@@ -1,22 +1,22 @@
 /**
- * The recording library (bindings/link.ts) against the reference's runlib (in_toto 1.3.1): the same links from
+ * The recording library (bindings/record/link.ts) against the reference's runlib (in_toto 1.3.1): the same links from
  * in_toto_run, in_toto_record_start / _stop and in_toto_mock for the same tree, options and key, byte for byte
  * with an ed25519 key; atomic writes that leave nothing behind on failure; match-products and re-signing.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../bindings/engine.js';
-import { readEnvelope, verifySignatureBy, type Envelope } from '../bindings/envelope.js';
-import { InTotoError } from '../bindings/errors.js';
-import { loadPrivateKey, type PrivateKey } from '../bindings/keys.js';
+import { initEngine } from '../../bindings/engine.js';
+import { readEnvelope, verifySignatureBy, type Envelope } from '../../bindings/metadata/envelope.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { loadPrivateKey, type PrivateKey } from '../../bindings/keys/keys.js';
 import {
   matchProducts, mockStep, recordStart, recordStep, recordStop, resignMetadata, runStep, signMetadata, unfinishedLinkFileName, writeFileAtomic, writeMetadataFile,
   type StepOptions,
-} from '../bindings/link.js';
-import { createLayout, layoutToJSON, parseLink, type LinkJSON } from '../bindings/models.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
-import { makeKey, type KeyFile } from './helpers/scenario.js';
+} from '../../bindings/record/link.js';
+import { createLayout, layoutToJSON, parseLink, type LinkJSON } from '../../bindings/metadata/models.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { makeKey, type KeyFile } from '../helpers/scenario.js';
 
 /**
  * Calls one runlib function in `cwd` with keyword arguments (and the key, loaded by securesystemslib, as

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InTotoError } from '../bindings/errors.js';
-import { createExcludeMatcher, DEFAULT_EXCLUDE_PATTERNS, HASH_ALGORITHMS, normpath, recordArtifacts, type ArtifactDict, type RecordOptions, type SkipReason } from '../bindings/record.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { createExcludeMatcher, DEFAULT_EXCLUDE_PATTERNS, HASH_ALGORITHMS, normpath, recordArtifacts, type ArtifactDict, type RecordOptions, type SkipReason } from '../../bindings/record/record.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
 
 /** One call of record_artifacts_as_dict, in the reference's argument names. */
 interface Case {

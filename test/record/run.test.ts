@@ -5,9 +5,9 @@
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InTotoError } from '../bindings/errors.js';
-import { DEFAULT_TIMEOUT_SECONDS, executeCommand, type Byproducts, type ExecuteOptions } from '../bindings/run.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from './helpers/reference.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { DEFAULT_TIMEOUT_SECONDS, executeCommand, type Byproducts, type ExecuteOptions } from '../../bindings/record/run.js';
+import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
 
 interface Case {
   argv: string[];

@@ -1,7 +1,7 @@
 /** RuleEngine.read: one engine pass gives a link's signed bytes, its small part as plain JSON, and its tables. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canonicalize, initEngine } from '../bindings/engine.js';
-import { RuleEngine } from '../bindings/rule-engine.js';
+import { canonicalize, initEngine } from '../../bindings/engine.js';
+import { RuleEngine } from '../../bindings/verify/rule-engine.js';
 
 const utf8 = new TextEncoder();
 

@@ -1,5 +1,5 @@
 /**
- * The artifact-rule engine (assembly/rules.ts through bindings/rule-engine.ts):
+ * The artifact-rule engine (assembly/rules.ts through bindings/verify/rule-engine.ts):
  *  - every rule kind passing and failing, IN prefixes, MATCH against a missing step, whole-dict digest
  *    equality, REQUIRE after consumption, unicode paths, all failures reported (not just the first);
  *  - the reference's own corners, decided by running Debian's in-toto 1.3.1 `verify_item_rules`;
@@ -9,11 +9,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../bindings/engine.js';
-import { InTotoError } from '../bindings/errors.js';
-import { evaluateRules, RuleEngine, type RuleItem, type RuleResult } from '../bindings/rule-engine.js';
-import { parseRule, type ArtifactRule } from '../bindings/rules.js';
-import { assertReferenceInstalled, runPython } from './helpers/reference.js';
+import { createEngine } from '../../bindings/engine.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { evaluateRules, RuleEngine, type RuleItem, type RuleResult } from '../../bindings/verify/rule-engine.js';
+import { parseRule, type ArtifactRule } from '../../bindings/metadata/rules.js';
+import { assertReferenceInstalled, runPython } from '../helpers/reference.js';
 
 type Digests = Record<string, string>;
 type Artifacts = Record<string, Digests>;

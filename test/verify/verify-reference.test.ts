@@ -8,16 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../bindings/engine.js';
-import type { ErrorCode } from '../bindings/errors.js';
-import { nodeInspectionRunner } from '../bindings/inspect-node.js';
-import { loadPublicKey } from '../bindings/keys.js';
-import { verify, type Verdict } from '../bindings/verify.js';
-import { assertReferenceInstalled, makeTempDir } from './helpers/reference.js';
+import { initEngine } from '../../bindings/engine.js';
+import type { ErrorCode } from '../../bindings/errors.js';
+import { nodeInspectionRunner } from '../../bindings/record/inspect-node.js';
+import { loadPublicKey } from '../../bindings/keys/keys.js';
+import { verify, type Verdict } from '../../bindings/verify/verify.js';
+import { assertReferenceInstalled, makeTempDir } from '../helpers/reference.js';
 import {
   copyInto, makeKeySet, referenceRun, referenceVerify, write, writeLayout,
   type KeyFile, type LayoutSpec,
-} from './helpers/scenario.js';
+} from '../helpers/scenario.js';
 
 type Keys = ReturnType<typeof makeKeySet>;
 

@@ -3,12 +3,12 @@
  * explicitly skipped, and every failure path with the step, key or file it concerns.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../bindings/crypto/index.js';
-import { initEngine } from '../bindings/engine.js';
-import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../bindings/envelope.js';
-import { keyToDict, type PrivateKey } from '../bindings/keys.js';
-import { linkFileName, sublayoutDirName } from '../bindings/link-source.js';
-import { verify, type VerifyOptions } from '../bindings/verify.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
+import { initEngine } from '../../bindings/engine.js';
+import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
+import { keyToDict, type PrivateKey } from '../../bindings/keys/keys.js';
+import { linkFileName, sublayoutDirName } from '../../bindings/verify/link-source.js';
+import { verify, type VerifyOptions } from '../../bindings/verify/verify.js';
 
 const SHA = (c: string) => ({ sha256: c.repeat(64) });
 

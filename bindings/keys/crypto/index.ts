@@ -3,7 +3,7 @@
  * @noble/ed25519 fallback. Backends are loaded on first use (dynamic import), so nothing Node-specific is
  * loaded in browsers or Workers and nothing runs at import time.
  */
-import { InTotoError } from '../errors.js';
+import { InTotoError } from '../../errors.js';
 import type { KeyType, PrivateKey, PublicKey } from '../keys.js';
 import type { BackendName, CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 

@@ -4,7 +4,7 @@
  */
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { InTotoError, abytes } from '../errors.js';
+import { InTotoError, abytes } from '../../errors.js';
 import { type KeyType, type PrivateKey, type PublicKey, ed25519Seed, keyGenParams, privateKeyFromEd25519Seed } from '../keys.js';
 import { DerReader } from '../der.js';
 import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';

@@ -4,7 +4,7 @@
  * runtimes can include this file without pulling Node in.
  */
 import type { KeyObject } from 'node:crypto';
-import { InTotoError, abytes } from '../errors.js';
+import { InTotoError, abytes } from '../../errors.js';
 import {
   type HashName, type KeyType, type PrivateKey, type PublicKey, assertSigningScheme, keyGenParams, privateKeyFromPkcs8, signatureHash,
 } from '../keys.js';

@@ -12,7 +12,7 @@ import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { DerError, DerReader } from '../der.js';
-import { InTotoError } from '../errors.js';
+import { InTotoError } from '../../errors.js';
 
 const OID = {
   pbeWithMD5AndDES: '1.2.840.113549.1.5.3',

@@ -5,9 +5,9 @@
  * Where WebCrypto lacks Ed25519, Ed25519 goes to @noble/ed25519.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { modPow, toBigInt } from '../bigint.js';
+import { modPow, toBigInt } from '../../bigint.js';
 import { DerError, DerReader, derSequence, derUnsignedInteger } from '../der.js';
-import { InTotoError, abytes } from '../errors.js';
+import { InTotoError, abytes } from '../../errors.js';
 import {
   type KeyType, type PrivateKey, type PublicKey, type Scheme, assertSigningScheme, ecdsaCurve, keyGenParams, privateKeyFromPkcs8, signatureHash,
 } from '../keys.js';

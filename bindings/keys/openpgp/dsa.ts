@@ -3,7 +3,7 @@
  * WebCrypto has DSA and no maintained pure-JS library offers it alone; it is a few modular exponentiations
  * over public values, so constant time does not matter. Cross-checked against node:crypto in the tests.
  */
-import { modPow, toBigInt } from '../bigint.js';
+import { modPow, toBigInt } from '../../bigint.js';
 
 /** Domain parameters and public key, as big-endian magnitudes. */
 export interface DsaPublicKey {

@@ -6,7 +6,7 @@
  * The binary is `$GNUPG` when set, else `gpg2` or `gpg`, whichever runs first (the reference's order).
  */
 import { spawn } from 'node:child_process';
-import { InTotoError } from '../errors.js';
+import { InTotoError } from '../../errors.js';
 import { gpgKeyFromExport, type GpgPublicKey } from './key.js';
 import { signatureFromPacket, type GpgSignature } from './signature.js';
 

@@ -18,8 +18,8 @@
  *   subkey's id); without it (older layouts) the declared id is taken as the reference takes it.
  */
 import { sha1 } from '@noble/hashes/legacy.js';
-import { concatBytes as concat, toHex } from '../encoding.js';
-import { InTotoError } from '../errors.js';
+import { concatBytes as concat, toHex } from '../../encoding.js';
+import { InTotoError } from '../../errors.js';
 import { ALGORITHM_ID, HASHES, KEY_ALGORITHMS, algorithmName, readPublicParams, verifyHashed, writePublicParams, type GpgKeyType, type PublicParams } from './algorithms.js';
 import { BodyReader, PgpFormatError, SUBPACKET, TAG, dearmor, readPackets, readUint32, uint32, type Packet } from './packets.js';
 import { SIG_TYPE, hashedSubpacket, isoSeconds, readSignaturePacket, signedSuffix, unknownCritical, type SignaturePacket } from './signature.js';

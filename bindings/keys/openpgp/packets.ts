@@ -3,7 +3,7 @@
  * verifying keys and signatures needs. Every length is checked against the bytes that are there; malformed
  * input is a `KEY` or `SIGNATURE` error (the caller says which), naming the packet and the offset.
  */
-import { concatBytes as concat, fromBase64 } from '../encoding.js';
+import { concatBytes as concat, fromBase64 } from '../../encoding.js';
 
 /** Packet tags (RFC 4880 §4.3). */
 export const TAG = {

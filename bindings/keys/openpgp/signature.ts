@@ -9,8 +9,8 @@
  * What is signed is `data || other_headers || 0x04 0xFF || length(other_headers) as 4 bytes` (§5.2.4).
  */
 import { DerReader, derSequence, derUnsignedInteger } from '../der.js';
-import { concatBytes as concat, fromHex, toHex } from '../encoding.js';
-import { InTotoError } from '../errors.js';
+import { concatBytes as concat, fromHex, toHex } from '../../encoding.js';
+import { InTotoError } from '../../errors.js';
 import { HASHES, KEY_ALGORITHMS, SHA256_ID, algorithmName, stripZeros, verifyHashed, type GpgKeyType } from './algorithms.js';
 import type { GpgPublicKey } from './key.js';
 import { BodyReader, PgpFormatError, SUBPACKET, TAG, readPackets, readSubpackets, readUint32, uint32, type Subpacket } from './packets.js';
