@@ -6,10 +6,11 @@ export {
   type EngineLimits, type EngineSource, type Select,
 } from './engine.js';
 export {
-  loadPublicKey, loadPrivateKey, publicKeyFromDict, keyToDict, keyToPublicFile, keyToPrivateFile,
+  loadPublicKey, publicKeyFromDict, keyToDict, keyToPublicFile, keyToPrivateFile,
   computeKeyid, computeNewKeyid, keyidCandidates, keyIds, publicKeyFromSpkiDer,
   type KeyIds, type HashName, type KeyType, type Scheme, type PublicKey, type PrivateKey, type KeyDict, type LoadOptions, type LoadPrivateOptions,
 } from './keys/keys.js';
+export { loadPrivateKey } from './keys/load-private-key.js';
 export { verify as verifySignature, sign as signBytes, generateKeyPair, getBackend, BACKENDS, type BackendName, type CryptoBackend } from './keys/crypto/index.js';
 export {
   readEnvelope, verifyEnvelope, verifySignatureBy, createMetablock, createDsse, signEnvelope, serializeEnvelope, IN_TOTO_PAYLOAD_TYPE,

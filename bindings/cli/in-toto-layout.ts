@@ -19,7 +19,8 @@ import { initEngine, parseJson } from '../engine.js';
 import { readEnvelope, serializeEnvelope, signEnvelope, createDsse, createMetablock, type Envelope } from '../metadata/envelope.js';
 import { InTotoError } from '../errors.js';
 import { renderChainSvg } from '../layout/graph.js';
-import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys/keys.js';
+import type { KeyType, PrivateKey } from '../keys/keys.js';
+import { loadPrivateKey } from '../keys/load-private-key.js';
 import { isGpgKey } from '../keys/openpgp/key.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
 import {

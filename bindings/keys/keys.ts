@@ -1,7 +1,9 @@
 /**
  * Keys: the model, the file formats the reference (in-toto 1.3.1, securesystemslib 0.26) reads and writes,
- * and key ids. Everything here is synchronous and runtime-neutral except `loadPrivateKey`, which may need
- * a crypto backend (encrypted PEM) or WebCrypto (encrypted securesystemslib keys).
+ * and key ids. Everything here is synchronous and runtime-neutral except `readPrivateKey`, which may need
+ * a crypto backend (encrypted PEM) or WebCrypto (encrypted securesystemslib keys). The backends build on this
+ * file (a generated key is PKCS#8 that it parses), so it takes the backend as an argument rather than importing
+ * `crypto/`: `loadPrivateKey` (load-private-key.ts) is `readPrivateKey` with the runtime's default backend.
  *
  * What the reference stores as `keyval.public` depends on where the key came from, and the key id hashes
  * that string, so we reproduce each case (see `publicValue`):
@@ -27,6 +29,7 @@ import { Point } from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { CryptoBackend } from './crypto/types.js';
+import type { HashName, KeyType, PrivateKey, PublicKey, Scheme } from './key-types.js';
 import {
   DerError,
   DerReader,
@@ -44,28 +47,7 @@ import {
 import { canonicalize, parseJson as parseStrictJson } from '../engine.js';
 import { InTotoError, abytes } from '../errors.js';
 
-export type KeyType = 'ed25519' | 'rsa' | 'ecdsa';
-export type Scheme = 'ed25519' | 'rsassa-pss-sha256' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521';
-
-export interface PublicKey {
-  readonly keytype: KeyType;
-  readonly scheme: Scheme;
-  /** `keyval.public` exactly as the reference stores it (hex for ed25519, SPKI PEM otherwise). */
-  readonly public: string;
-  /** `keyid_hash_algorithms`, when the key carried it (every key the reference loads from a file does). */
-  readonly keyidHashAlgorithms?: readonly string[];
-  readonly keyid: string;
-  /** The key as DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7): what crypto backends import. */
-  readonly spki: Uint8Array;
-}
-
-/** A private key is also its public key (same fields), so it can name itself in signatures. */
-export interface PrivateKey extends PublicKey {
-  /** The public half alone, to hand out. */
-  readonly publicKey: PublicKey;
-  /** Unencrypted PKCS#8 PrivateKeyInfo DER (RFC 5208 §5). Not enumerable: it stays out of logs and JSON. */
-  readonly pkcs8: Uint8Array;
-}
+export type { HashName, KeyType, PrivateKey, PublicKey, Scheme } from './key-types.js';
 
 /** A key as it appears in a layout's `keys` map (securesystemslib's public key dict). */
 export interface KeyDict {
@@ -93,6 +75,11 @@ export interface LoadPrivateOptions extends LoadOptions {
   backend?: CryptoBackend;
 }
 
+/** What the readers of private keys pass down: the options, and where a backend comes from when none is given. */
+interface ReadPrivateOptions extends LoadPrivateOptions {
+  readonly defaultBackend: () => Promise<CryptoBackend>;
+}
+
 const KEY_TYPES: readonly KeyType[] = ['ed25519', 'rsa', 'ecdsa'];
 
 /** securesystemslib `settings.HASH_ALGORITHMS`: always part of the dict a legacy key id hashes. */
@@ -102,8 +89,6 @@ const KEYID_HASH_ALGORITHMS = ['sha256', 'sha512'];
 const OID_RSA = '1.2.840.113549.1.1.1'; // rsaEncryption, RFC 8017 appendix C
 const OID_EC = '1.2.840.10045.2.1'; // id-ecPublicKey, RFC 5480 §2.1.1
 const OID_ED25519 = '1.3.101.112'; // id-Ed25519, RFC 8410 §3
-
-export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 export interface Curve {
   /** The curve's own scheme (securesystemslib's name for it). */
@@ -424,9 +409,15 @@ export function publicKeyFromDict(obj: unknown): PublicKey {
  * `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#8 `PRIVATE KEY`, and, with a password and a backend that
  * can decrypt them (node:crypto; PBES1 and PBES2 PKCS#8 included), `ENCRYPTED PRIVATE KEY` and OpenSSL's
  * `Proc-Type: 4,ENCRYPTED` PEM; the same structures as DER bytes; or raw Ed25519 bytes (a 32-byte seed, or
- * 64 bytes of seed and public key, as in-toto-rs and libsodium store them).
+ * 64 bytes of seed and public key, as in-toto-rs and libsodium store them). `defaultBackend` gives the backend
+ * that decrypts encrypted PEM when `options.backend` is absent (see the file comment).
  */
-export async function loadPrivateKey(data: string | Uint8Array, opts: LoadPrivateOptions = {}): Promise<PrivateKey> {
+export async function readPrivateKey(
+  data: string | Uint8Array,
+  options: LoadPrivateOptions,
+  defaultBackend: () => Promise<CryptoBackend>,
+): Promise<PrivateKey> {
+  const opts: ReadPrivateOptions = { ...options, defaultBackend };
   const { text, bytes } = readKeyInput(data);
   let key: PrivateKey;
   if (text !== undefined && looksLikeJson(text)) {
@@ -451,7 +442,7 @@ export async function loadPrivateKey(data: string | Uint8Array, opts: LoadPrivat
  * DER (PKCS#8, encrypted PKCS#8, PKCS#1 RSAPrivateKey, SEC1 ECPrivateKey) or raw Ed25519: a 32-byte seed, or
  * 64 bytes of seed and public key (RFC 8032 §5.1.5; what ed25519-dalek and libsodium store).
  */
-async function privateKeyFromBinary(bytes: Uint8Array, opts: LoadPrivateOptions): Promise<PrivateKey> {
+async function privateKeyFromBinary(bytes: Uint8Array, opts: ReadPrivateOptions): Promise<PrivateKey> {
   if (bytes[0] === TAG.SEQUENCE) {
     let kind: 'pkcs8' | 'encrypted' | 'pkcs1' | 'sec1' | undefined;
     try {
@@ -716,13 +707,12 @@ function privateKeyFromJson(text: string): PrivateKey {
   return makePrivateKey(material, makePublicKey(d.keytype, d.scheme, d.public, declared.spki, d.keyid, KEYID_HASH_ALGORITHMS));
 }
 
-async function privateKeyFromPem(pem: Pem, opts: LoadPrivateOptions): Promise<PrivateKey> {
+async function privateKeyFromPem(pem: Pem, opts: ReadPrivateOptions): Promise<PrivateKey> {
   let material: KeyMaterial;
   const encrypted = pem.label === 'ENCRYPTED PRIVATE KEY' || pem.headers.get('Proc-Type') === '4,ENCRYPTED';
   if (encrypted) {
     if (opts.password === undefined) throw passwordError(`the "${pem.label}" PEM is encrypted: a password is needed`);
-    const { getBackend } = await import('./crypto/index.js');
-    const backend = opts.backend ?? (await getBackend());
+    const backend = opts.backend ?? (await opts.defaultBackend());
     const der = await backend.decryptPrivateKey(pem.block, opts.password);
     material = withKeyContext(`decrypted "${pem.label}"`, () => parsePkcs8(der));
   } else {

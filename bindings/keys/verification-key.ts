@@ -3,9 +3,11 @@
  * JSON) or an OpenPGP key exported by gpg (binary or armored), recognised by its first bytes. The tools take
  * either wherever they take a public key file, so verification never needs the gpg binary.
  */
-import type { VerificationKey } from '../metadata/envelope.js';
-import { loadPublicKey, type LoadOptions } from './keys.js';
-import { gpgKeyFromExport } from './openpgp/key.js';
+import { loadPublicKey, type LoadOptions, type PublicKey } from './keys.js';
+import { gpgKeyFromExport, type GpgPublicKey } from './openpgp/key.js';
+
+/** A key that verifies signatures: securesystemslib's kinds, or an OpenPGP key with its subkeys. */
+export type VerificationKey = PublicKey | GpgPublicKey;
 
 /** Whether `data` looks like OpenPGP key material: an armored key block, or binary starting with a public key packet. */
 export function isOpenPgpKeyData(data: Uint8Array | string): boolean {

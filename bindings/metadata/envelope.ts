@@ -20,6 +20,7 @@ import { ecdsaRawToDer } from '../keys/crypto/webcrypto.js';
 import { ecdsaCurve, keyidCandidates, type PrivateKey, type PublicKey } from '../keys/keys.js';
 import { isGpgKey, type GpgPublicKey } from '../keys/openpgp/key.js';
 import { isGpgSignature, verifyGpgSignature, type GpgSignature, type GpgVerifyOptions } from '../keys/openpgp/signature.js';
+import type { VerificationKey } from '../keys/verification-key.js';
 
 /** The payload type in-toto's DSSE envelopes carry; anything else is not in-toto metadata. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -35,8 +36,8 @@ export interface SignatureEntry {
   [field: string]: unknown;
 }
 
-/** A key that verifies signatures: securesystemslib's kinds, or an OpenPGP key with its subkeys. */
-export type VerificationKey = PublicKey | GpgPublicKey;
+/** A key that verifies signatures (defined with the keys, in keys/verification-key.ts). */
+export type { VerificationKey };
 
 interface EnvelopeBase {
   /** The signed metadata as a plain JSON value (`signed`, or the parsed DSSE payload). */

@@ -4,7 +4,7 @@
  * loaded in browsers or Workers and nothing runs at import time.
  */
 import { InTotoError } from '../../errors.js';
-import type { KeyType, PrivateKey, PublicKey } from '../keys.js';
+import type { KeyType, PrivateKey, PublicKey } from '../key-types.js';
 import type { BackendName, CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 export type { BackendName, CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';

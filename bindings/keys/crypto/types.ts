@@ -2,7 +2,7 @@
  * One interface over the crypto each runtime offers (node:crypto, WebCrypto, @noble/ed25519). Backends
  * deal in raw signature bytes; hex and base64 belong to the envelope formats.
  */
-import type { HashName, KeyType, PrivateKey, PublicKey, Scheme } from '../keys.js';
+import type { HashName, KeyType, PrivateKey, PublicKey, Scheme } from '../key-types.js';
 
 export type BackendName = 'node' | 'webcrypto' | 'noble';
 

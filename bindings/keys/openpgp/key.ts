@@ -23,23 +23,9 @@ import { InTotoError } from '../../errors.js';
 import { ALGORITHM_ID, HASHES, KEY_ALGORITHMS, algorithmName, readPublicParams, verifyHashed, writePublicParams, type GpgKeyType, type PublicParams } from './algorithms.js';
 import { BodyReader, PgpFormatError, SUBPACKET, TAG, dearmor, readPackets, readUint32, uint32, type Packet } from './packets.js';
 import { SIG_TYPE, hashedSubpacket, isoSeconds, readSignaturePacket, signedSuffix, unknownCritical, type SignaturePacket } from './signature.js';
+import type { GpgPublicKey } from './key-types.js';
 
-export interface GpgPublicKey {
-  readonly kind: 'openpgp';
-  /** The v4 fingerprint, 40 lowercase hex. */
-  readonly keyid: string;
-  readonly type: GpgKeyType;
-  /** The reference's name for the algorithm (`pgp+rsa-pkcsv1.5`, `pgp+dsa-fips-180-2`, `pgp+eddsa-ed25519`). */
-  readonly method: string;
-  /** `keyval.public`: the key's numbers in hex. */
-  readonly public: PublicParams;
-  /** Seconds since the epoch; absent in dicts written before the reference recorded it. */
-  readonly creationTime?: number;
-  /** Seconds after `creationTime` at which the key expires; absent or 0: never. */
-  readonly validityPeriod?: number;
-  /** Signing subkeys by fingerprint (empty for a subkey). */
-  readonly subkeys: ReadonlyMap<string, GpgPublicKey>;
-}
+export type { GpgPublicKey } from './key-types.js';
 
 /** The reference's key dict. */
 export interface GpgKeyDict {

@@ -12,7 +12,7 @@ import { DerReader, derSequence, derUnsignedInteger } from '../der.js';
 import { concatBytes as concat, fromHex, toHex } from '../../encoding.js';
 import { InTotoError } from '../../errors.js';
 import { HASHES, KEY_ALGORITHMS, SHA256_ID, algorithmName, stripZeros, verifyHashed, type GpgKeyType } from './algorithms.js';
-import type { GpgPublicKey } from './key.js';
+import type { GpgPublicKey } from './key-types.js';
 import { BodyReader, PgpFormatError, SUBPACKET, TAG, readPackets, readSubpackets, readUint32, uint32, type Subpacket } from './packets.js';
 
 /** Signature types (RFC 4880 §5.2.1). */
