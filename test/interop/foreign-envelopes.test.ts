@@ -12,7 +12,8 @@ import { fromBase64, pae, toBase64, toHex } from '../../bindings/encoding.js';
 import { canonicalize, initEngine } from '../../bindings/engine.js';
 import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../../bindings/metadata/envelope.js';
 import { InTotoError } from '../../bindings/errors.js';
-import { type PublicKey, keyidCandidates, loadPrivateKey, loadPublicKey, publicKeyFromDict } from '../../bindings/keys/keys.js';
+import { type PublicKey, keyidCandidates, loadPublicKey, publicKeyFromDict } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { parseLayout, parseLink } from '../../bindings/metadata/models.js';
 import { foreignVectors } from './vectors.js';
 

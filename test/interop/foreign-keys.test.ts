@@ -16,10 +16,10 @@ import {
   type Scheme,
   keyIds,
   keyidCandidates,
-  loadPrivateKey,
   loadPublicKey,
   publicKeyFromDict,
 } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { foreignVectors } from './vectors.js';
 
 const FOREIGN = foreignVectors();

@@ -12,7 +12,8 @@ import { type BackendName, type CryptoBackend, defaultBackendName, getBackend, s
 import { createWebCryptoBackend, ecdsaDerToRaw, ecdsaRawToDer, pssSaltLength } from '../../bindings/keys/crypto/webcrypto.js';
 import { initEngine } from '../../bindings/engine.js';
 import { InTotoError } from '../../bindings/errors.js';
-import { type KeyType, type PrivateKey, type PublicKey, keyToPrivateFile, keyToPublicFile, loadPrivateKey, loadPublicKey } from '../../bindings/keys/keys.js';
+import { type KeyType, type PrivateKey, type PublicKey, keyToPrivateFile, keyToPublicFile, loadPublicKey } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -22,10 +22,10 @@ import {
   keyIds,
   keyToDict,
   keyidCandidates,
-  loadPrivateKey,
   loadPublicKey,
   publicKeyFromDict,
 } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { linkFileName } from '../../bindings/verify/link-source.js';
 import { toLister } from '../../bindings/verify/link-list.js';
 import { verify as verifyChain } from '../../bindings/verify/verify.js';

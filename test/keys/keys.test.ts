@@ -17,11 +17,11 @@ import {
   keyToPrivateFile,
   keyToPublicFile,
   keyidCandidates,
-  loadPrivateKey,
   loadPublicKey,
   privateKeyFromEd25519Seed,
   publicKeyFromDict,
 } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { assertReferenceInstalled, makeTempDir, runPython, runReference } from '../helpers/reference.js';
 
 const PASSWORD = 'correct horse';

@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../bindings/engine.js';
 import { readEnvelope, serializeEnvelope } from '../../bindings/metadata/envelope.js';
 import { InTotoError } from '../../bindings/errors.js';
-import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import {
   addPeriod, formatExpires, LayoutBuilder, layoutFromDescription, parsePeriod, rule, shlexSplit, signLayout,
 } from '../../bindings/layout/layout-builder.js';

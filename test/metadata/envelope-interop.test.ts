@@ -12,7 +12,8 @@ import { initEngine } from '../../bindings/engine.js';
 import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, verifySignatureBy } from '../../bindings/metadata/envelope.js';
 import { InTotoError } from '../../bindings/errors.js';
 import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
-import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { loadPublicKey, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { REFERENCE_PYTHON, assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
 import { makeKey, referenceRun, writeLayout, type KeyFile } from '../helpers/scenario.js';
 

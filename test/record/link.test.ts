@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../bindings/engine.js';
 import { readEnvelope, verifySignatureBy, type Envelope } from '../../bindings/metadata/envelope.js';
 import { InTotoError } from '../../bindings/errors.js';
-import { loadPrivateKey, type PrivateKey } from '../../bindings/keys/keys.js';
+import type { PrivateKey } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import {
   matchProducts, mockStep, recordStart, recordStep, recordStop, resignMetadata, runStep, signMetadata, unfinishedLinkFileName, writeFileAtomic, writeMetadataFile,
   type StepOptions,
