@@ -1,4 +1,7 @@
 // The package's public API. Only re-exports, each by name: what is not listed here is internal.
+// bindings/ has one wing (folder) per concern, imports flowing one way, lowest first: the root (engine, errors,
+// encoding, bigint) < keys/ < metadata/ < verify/ < record/, layout/ < cli/ and this file < entry/. Each wing's
+// main file says what it owns; test/architecture.test.ts holds the tree to the order.
 
 export { InTotoError, type ErrorCode, type ErrorDetail } from './errors.js';
 export {

@@ -1,4 +1,14 @@
 /**
+ * The keys wing (`bindings/keys/`) owns what a key is and how it is read, written, named and used: key files and
+ * key ids (this file), the key types (`key-types.ts`), DER (`der.ts`), X.509 certificates (`x509.ts`), the one
+ * loader for any public key a verifier is given (`verification-key.ts`), the crypto backends behind one interface
+ * (`crypto/`, with `load-private-key.ts` above them) and OpenPGP keys and signatures (`openpgp/`). It imports only
+ * the root: it sits below metadata, which signs and verifies envelopes with its keys, while a key never needs a
+ * document, so keys know nothing of metadata, verify, record, layout or cli.
+ * Wing order, lowest first: root (engine, errors, encoding, bigint) < keys < metadata < verify < record, layout
+ * < cli, index < entry; test/architecture.test.ts holds the tree to it.
+ */
+/**
  * Keys: the model, the file formats the reference (in-toto 1.3.1, securesystemslib 0.26) reads and writes,
  * and key ids. Everything here is synchronous and runtime-neutral except `readPrivateKey`, which may need
  * a crypto backend (encrypted PEM) or WebCrypto (encrypted securesystemslib keys). The backends build on this

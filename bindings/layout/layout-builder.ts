@@ -1,4 +1,12 @@
 /**
+ * The layout wing (`bindings/layout/`) owns writing and reviewing layouts: the builder and the description
+ * format (this file), the linter (`lint.ts`, which matches globs with verify's rule engine) and the chain graph
+ * (`graph.ts`, which draws a layout and marks a verdict of verify's on it). It sits above verify and beside
+ * record, which it does not import.
+ * Wing order, lowest first: root (engine, errors, encoding, bigint) < keys < metadata < verify < record, layout
+ * < cli, index < entry; test/architecture.test.ts holds the tree to it.
+ */
+/**
  * Writing layouts: a typed builder, a plain description format (what `in-toto-layout create` reads from YAML
  * or JSON), relative expiry, and signing. What comes out is exactly the `signed` object in-toto 1.3.1 writes
  * for the same layout built with its own API (`Layout()`, `Step(name=...)`, `add_material_rule_from_string`,

@@ -1,4 +1,13 @@
 /**
+ * The metadata wing (`bindings/metadata/`) owns in-toto's documents: the layout and link models (this file), the
+ * rule grammar (`rules.ts`), the two envelopes documents travel in, Metablock and DSSE, with their signing and
+ * signature checks (`envelope.ts`), and the reference's JSON writer (`reference-json.ts`). It sits above keys
+ * (envelopes are signed and verified with keys) and below everything that acts on documents: verify, record,
+ * layout.
+ * Wing order, lowest first: root (engine, errors, encoding, bigint) < keys < metadata < verify < record, layout
+ * < cli, index < entry; test/architecture.test.ts holds the tree to it.
+ */
+/**
  * Typed, validated models of in-toto metadata (the `signed` part of a layout or link), as Debian's in-toto 1.3.1
  * reads and writes it (`in_toto/models/layout.py`, `link.py`; schemas from `securesystemslib/formats.py`).
  *

@@ -1,4 +1,13 @@
 /**
+ * The record wing (`bindings/record/`, Node only) owns making evidence: recording artifacts (`record.ts`),
+ * running a command (`run.ts`), links made, signed and written (this file), and the Node inspection runner
+ * (`inspect-node.ts`), which records an inspection for verify through verify's `InspectionRunner` interface. It
+ * sits above verify (it names link files with verify's `linkFileName` and implements that interface) and beside
+ * layout, which it does not import.
+ * Wing order, lowest first: root (engine, errors, encoding, bigint) < keys < metadata < verify < record, layout
+ * < cli, index < entry; test/architecture.test.ts holds the tree to it.
+ */
+/**
  * Recording links (Node only): what in-toto 1.3.1's `runlib` does for its tools (`in_toto_run`,
  * `in_toto_record_start` / `in_toto_record_stop`, `in_toto_mock`) and what in-toto 2.x adds
  * (`in_toto_match_products`, DSSE envelopes on request), so that the command-line tools stay thin.

@@ -1,4 +1,14 @@
 /**
+ * The verify wing (`bindings/verify/`) owns deciding whether a supply chain holds: `verify()` (this file), the
+ * host of the engine's artifact rules (`rule-engine.ts`), where links come from (`link-source.ts`,
+ * `link-list.ts`) and the layout's certificate constraints on functionaries (`cert-constraints.ts`). It builds on
+ * metadata and keys and imports nothing above them: inspections run through the `InspectionRunner` interface it
+ * defines, which the caller supplies (on Node `nodeInspectionRunner` from record/, passed in by entry/node.ts and
+ * the CLI), so verify never imports record.
+ * Wing order, lowest first: root (engine, errors, encoding, bigint) < keys < metadata < verify < record, layout
+ * < cli, index < entry; test/architecture.test.ts holds the tree to it.
+ */
+/**
  * Supply chain verification, in the reference's order (in-toto 1.3.1 `verifylib.in_toto_verify`):
  *
  *   1. read the layout (format errors first, before any signature, as the reference loads it)
