@@ -7,6 +7,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { InTotoError, abytes } from '../../errors.js';
 import { type KeyType, type PrivateKey, type PublicKey, ed25519Seed, keyGenParams, privateKeyFromEd25519Seed } from '../keys.js';
 import { DerReader } from '../der.js';
+import { checkVerifyInput, checkVerifyWithInput } from './checks.js';
 import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 export function createNobleBackend(): CryptoBackend {
@@ -20,8 +21,7 @@ class NobleBackend implements CryptoBackend {
   readonly name = 'noble';
 
   async verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    abytes(data, 'data');
-    abytes(signature, 'signature');
+    checkVerifyInput(data, signature);
     const raw = ed25519PublicBytes(key);
     try {
       // RFC 8032 §5.1.7 as OpenSSL and libsodium (the reference's libraries) apply it, not ZIP-215.
@@ -32,9 +32,7 @@ class NobleBackend implements CryptoBackend {
   }
 
   async verifyWith(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    abytes(spki, 'spki');
-    abytes(data, 'data');
-    abytes(signature, 'signature');
+    checkVerifyWithInput(spki, data, signature);
     if (algorithm.name !== 'Ed25519') throw unsupported(algorithm.name);
     let raw: Uint8Array;
     try {

@@ -9,6 +9,7 @@ import {
   type HashName, type KeyType, type PrivateKey, type PublicKey, assertSigningScheme, keyGenParams, privateKeyFromPkcs8, signatureHash,
 } from '../keys.js';
 import { decryptPkcs8 } from './pbe.js';
+import { checkVerifyInput, checkVerifyWithInput } from './checks.js';
 import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 type NodeCrypto = typeof import('node:crypto');
@@ -45,8 +46,7 @@ class NodeBackend implements CryptoBackend {
   }
 
   async verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    abytes(data, 'data');
-    abytes(signature, 'signature');
+    checkVerifyInput(data, signature);
     const keyObject = this.#publicKey(key);
     const { constants } = this.#crypto;
     try {
@@ -71,9 +71,7 @@ class NodeBackend implements CryptoBackend {
   }
 
   async verifyWith(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    abytes(spki, 'spki');
-    abytes(data, 'data');
-    abytes(signature, 'signature');
+    checkVerifyWithInput(spki, data, signature);
     let keyObject: KeyObject;
     try {
       keyObject = this.#crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });

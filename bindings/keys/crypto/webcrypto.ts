@@ -11,6 +11,7 @@ import { InTotoError, abytes } from '../../errors.js';
 import {
   type KeyType, type PrivateKey, type PublicKey, type Scheme, assertSigningScheme, ecdsaCurve, keyGenParams, privateKeyFromPkcs8, signatureHash,
 } from '../keys.js';
+import { checkVerifyInput, checkVerifyWithInput } from './checks.js';
 import type { CryptoBackend, GenerateOptions, SignatureAlgorithm } from './types.js';
 
 /** RFC 8017 §9.1: securesystemslib signs with a salt as long as the digest (`PSS.DIGEST_LENGTH`). */
@@ -38,8 +39,7 @@ class WebCryptoBackend implements CryptoBackend {
   }
 
   async verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    abytes(data, 'data');
-    abytes(signature, 'signature');
+    checkVerifyInput(data, signature);
     const cryptoKey = await cached(this.#publicKeys, key, () => this.#import(key, 'spki', spkiOf(key), 'verify'));
     if (!cryptoKey) return (await this.#nobleBackend()).verify(key, data, signature);
     const subtle = this.#subtle;
@@ -63,9 +63,7 @@ class WebCryptoBackend implements CryptoBackend {
   }
 
   async verifyWith(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    abytes(spki, 'spki');
-    abytes(data, 'data');
-    abytes(signature, 'signature');
+    checkVerifyWithInput(spki, data, signature);
     const { name, hash } = algorithm;
     let params: AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams;
     let curveSize = 0;
