@@ -2,20 +2,11 @@
 // 127.0.0.1 serving releases made from the conformance vectors; the Worker is given as an external service.
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 /** Starts the origin and returns the workerd config pieces for the example Worker. */
-export async function setup({ app, vectors, workerModules, serve, compatibilityDate, flags }) {
+export async function setup({ app, vectors, workerModules, serve, freePort, compatibilityDate, flags }) {
   // Releases: a good one, one whose product was replaced after packaging, and a good chain whose product
   // on the origin is someone else's (served with inspections skipped, so only the digest check stands).
   const releases = mkdtempSync(join(tmpdir(), 'worker-origin-'));
