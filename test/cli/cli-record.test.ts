@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Progress, readUserSettings, timeoutSetting } from '../../bindings/cli/common.js';
 import { initEngine } from '../../bindings/engine.js';
 import { readEnvelope } from '../../bindings/metadata/envelope.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { assertReferenceInstalled, runPython } from '../helpers/reference.js';
 import { makeKey, referenceVerify, writeLayout, type KeyFile, type KeyType } from '../helpers/scenario.js';
+import { buildTree, tempTrees, type TreeNode } from '../helpers/tree.js';
 
 type Tool = 'in-toto-run' | 'in-toto-record' | 'in-toto-sign' | 'in-toto-keygen' | 'in-toto-mock' | 'in-toto-match-products' | 'in-toto-verify';
 
@@ -49,12 +50,8 @@ function listing(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).sort();
 }
 
-const temps: string[] = [];
-function tempDir(prefix = 'in-toto-cli-record-'): string {
-  const dir = makeTempDir(prefix);
-  temps.push(dir);
-  return dir;
-}
+const temps = tempTrees('in-toto-cli-record-');
+const tempDir = temps.dir;
 
 /** The key id the reference computes for a public key file: proof that it loads there. */
 function referenceKeyid(pubPath: string, type: KeyType): string {
@@ -74,21 +71,8 @@ function ourKey(dir: string, name: string, type: KeyType): KeyFile {
 const keyArgs = (key: KeyFile) => ['-k', key.path, '-t', key.type];
 const linkName = (step: string, key: KeyFile) => `${step}.${key.keyid.slice(0, 8)}.link`;
 
-type Node = string | { link: string } | { dir: true };
-
-function build(root: string, spec: Record<string, Node>): string {
-  for (const [path, node] of Object.entries(spec)) {
-    const full = join(root, path);
-    if (typeof node === 'object' && 'dir' in node) {
-      mkdirSync(full, { recursive: true });
-      continue;
-    }
-    mkdirSync(dirname(full), { recursive: true });
-    if (typeof node === 'object') symlinkSync(node.link, full);
-    else writeFileSync(full, node);
-  }
-  return root;
-}
+type Node = TreeNode;
+const build = buildTree;
 
 /** The corners: unicode names, empty directories, symlinks of every kind, a backslash, excluded names. */
 const CORNER_TREE: Record<string, Node> = {
@@ -132,7 +116,7 @@ beforeAll(async () => {
   keys = { ed: ourKey(dir, 'ed', 'ed25519'), rsa: ourKey(dir, 'rsa', 'rsa'), ec: ourKey(dir, 'ec', 'ecdsa'), owner: ourKey(dir, 'owner', 'ed25519') };
   refKeys = { ed: makeKey(dir, 'ref-ed', 'ed25519'), rsa: makeKey(dir, 'ref-rsa', 'rsa'), ec: makeKey(dir, 'ref-ec', 'ecdsa') };
 });
-afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => temps.removeAll());
 
 describe('in-toto-keygen', () => {
   it('writes keys the reference loads and signs with, and whose ids are ours', () => {

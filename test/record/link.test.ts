@@ -3,8 +3,8 @@
  * in_toto_run, in_toto_record_start / _stop and in_toto_mock for the same tree, options and key, byte for byte
  * with an ed25519 key; atomic writes that leave nothing behind on failure; match-products and re-signing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../bindings/engine.js';
 import { readEnvelope, verifySignatureBy, type Envelope } from '../../bindings/metadata/envelope.js';
@@ -16,8 +16,9 @@ import {
   type StepOptions,
 } from '../../bindings/record/link.js';
 import { createLayout, layoutToJSON, parseLink, type LinkJSON } from '../../bindings/metadata/models.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { assertReferenceInstalled, runPython } from '../helpers/reference.js';
 import { makeKey, type KeyFile } from '../helpers/scenario.js';
+import { tempTrees, type TreeNode } from '../helpers/tree.js';
 
 /**
  * Calls one runlib function in `cwd` with keyword arguments (and the key, loaded by securesystemslib, as
@@ -50,28 +51,10 @@ function reference(cwd: string, fn: string, args: unknown[], kwargs: Record<stri
   return JSON.parse(runPython(REFERENCE_RUNLIB, JSON.stringify({ cwd, fn, args, kwargs, key })).toString('utf8')) as Answer;
 }
 
-type Node = string | Uint8Array | { link: string } | { dir: true };
+type Node = TreeNode;
 
-function build(root: string, spec: Record<string, Node>): string {
-  for (const [path, node] of Object.entries(spec)) {
-    const full = join(root, path);
-    if (typeof node === 'object' && 'dir' in node) {
-      mkdirSync(full, { recursive: true });
-      continue;
-    }
-    mkdirSync(dirname(full), { recursive: true });
-    if (typeof node === 'object' && 'link' in node) symlinkSync(node.link, full);
-    else writeFileSync(full, node);
-  }
-  return root;
-}
-
-const temps: string[] = [];
-function tree(spec: Record<string, Node>): string {
-  const root = makeTempDir('in-toto-link-');
-  temps.push(root);
-  return build(root, spec);
-}
+const temps = tempTrees('in-toto-link-');
+const tree = temps.tree;
 
 /** Every name in a directory, hidden ones included, sorted: to see that a failure left nothing behind. */
 const listing = (dir: string): string[] => readdirSync(dir).sort();
@@ -85,14 +68,13 @@ let ec: PrivateKey;
 beforeAll(async () => {
   assertReferenceInstalled();
   await initEngine();
-  keyDir = makeTempDir('in-toto-link-keys-');
-  temps.push(keyDir);
+  keyDir = temps.dir('in-toto-link-keys-');
   edKey = makeKey(keyDir, 'alice', 'ed25519');
   ecKey = makeKey(keyDir, 'dave', 'ecdsa');
   ed = await loadPrivateKey(readFileSync(edKey.path), { keyType: 'ed25519' });
   ec = await loadPrivateKey(readFileSync(ecKey.path), { keyType: 'ecdsa' });
 });
-afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => temps.removeAll());
 
 const SOURCE_TREE: Record<string, Node> = {
   'src/main.c': 'int main(void) {\r\n  return 0;\r\n}\r\n',

@@ -4,12 +4,13 @@
  * pathspec 0.11's gitwildmatch directly.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InTotoError } from '../../bindings/errors.js';
 import { createExcludeMatcher, DEFAULT_EXCLUDE_PATTERNS, HASH_ALGORITHMS, normpath, recordArtifacts, type ArtifactDict, type RecordOptions, type SkipReason } from '../../bindings/record/record.js';
-import { assertReferenceInstalled, makeTempDir, runPython } from '../helpers/reference.js';
+import { assertReferenceInstalled, runPython } from '../helpers/reference.js';
+import { tempTrees, type TreeNode } from '../helpers/tree.js';
 
 /** One call of record_artifacts_as_dict, in the reference's argument names. */
 interface Case {
@@ -97,32 +98,13 @@ async function expectSameAsReference(cwd: string, cases: Case[]): Promise<Outcom
   return theirs;
 }
 
-type Node = string | Uint8Array | { link: string } | { dir: true };
+type Node = TreeNode;
 
-/** Writes a tree: file contents, `{ link }` symlinks, `{ dir: true }` empty directories. */
-function build(root: string, tree: Record<string, Node>): string {
-  for (const [path, node] of Object.entries(tree)) {
-    const full = join(root, path);
-    if (typeof node === 'object' && 'dir' in node) {
-      mkdirSync(full, { recursive: true });
-      continue;
-    }
-    mkdirSync(dirname(full), { recursive: true });
-    if (typeof node === 'object' && 'link' in node) symlinkSync(node.link, full);
-    else writeFileSync(full, node);
-  }
-  return root;
-}
-
-const temps: string[] = [];
-function tree(spec: Record<string, Node>): string {
-  const root = makeTempDir('in-toto-record-');
-  temps.push(root);
-  return build(root, spec);
-}
+const temps = tempTrees('in-toto-record-');
+const tree = temps.tree;
 
 beforeAll(() => assertReferenceInstalled());
-afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => temps.removeAll());
 
 describe('the same artifacts as record_artifacts_as_dict', () => {
   it('nested directories, empty directories and the default excludes', async () => {
