@@ -5,55 +5,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
 import { initEngine } from '../../bindings/engine.js';
-import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
+import { createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
 import { keyToDict, type PrivateKey } from '../../bindings/keys/keys.js';
 import { linkFileName, sublayoutDirName } from '../../bindings/verify/link-source.js';
 import { verify, type VerifyOptions } from '../../bindings/verify/verify.js';
+import { layoutDoc, linkDoc, signDoc as signed } from '../helpers/documents.js';
 
 const SHA = (c: string) => ({ sha256: c.repeat(64) });
-
-interface StepDef {
-  name: string;
-  keys: PrivateKey[];
-  threshold?: number;
-  materials?: string[][];
-  products?: string[][];
-  command?: string[];
-}
 
 let owner: PrivateKey;
 let alice: PrivateKey;
 let bob: PrivateKey;
-
-function layoutDoc(steps: StepDef[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const keys: Record<string, unknown> = {};
-  for (const s of steps) for (const k of s.keys) keys[k.keyid] = keyToDict(k.publicKey);
-  return {
-    _type: 'layout',
-    expires: '2100-01-01T00:00:00Z',
-    readme: '',
-    keys,
-    steps: steps.map((s) => ({
-      _type: 'step',
-      name: s.name,
-      threshold: s.threshold ?? 1,
-      pubkeys: s.keys.map((k) => k.keyid),
-      expected_command: s.command ?? [],
-      expected_materials: s.materials ?? [],
-      expected_products: s.products ?? [],
-    })),
-    inspect: [],
-    ...extra,
-  };
-}
-
-function linkDoc(name: string, materials: Record<string, object> = {}, products: Record<string, object> = {}, command: string[] = []): Record<string, unknown> {
-  return { _type: 'link', name, command, materials, products, byproducts: {}, environment: {} };
-}
-
-async function signed(doc: Record<string, unknown>, key: PrivateKey, dsse = false): Promise<Uint8Array> {
-  return serializeEnvelope(await signEnvelope(dsse ? createDsse(doc) : createMetablock(doc), key));
-}
 
 /** A two-step chain: build creates app, test consumes it. Links as a Map, as a browser would hold them. */
 async function chain(opts: { dsse?: boolean; appDigest?: string } = {}): Promise<VerifyOptions> {
