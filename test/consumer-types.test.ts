@@ -98,7 +98,7 @@ console.log(bytes, codes, link.name, canonicalize('{}').length, createEngine().l
     expect(status).toBe(0);
     // It checked the package's Node entry and the link module, not some other entry.
     expect(output).toContain(`node_modules/${manifest.name}/dist/entry/node.d.ts`);
-    expect(output).toContain(`node_modules/${manifest.name}/dist/link.d.ts`);
+    expect(output).toContain(`node_modules/${manifest.name}/dist/record/link.d.ts`);
     expect(output).toContain(`node_modules/${manifest.name}/dist/engine.d.ts`);
   });
 
@@ -131,7 +131,7 @@ console.log(pages, verdict.passed, chainGraph(layout).nodes.length, canonicalize
     expect(errors(output)).toBe('');
     expect(status).toBe(0);
     expect(output).toContain(`node_modules/${manifest.name}/dist/entry/browser.d.ts`);
-    expect(output).toContain(`node_modules/${manifest.name}/dist/rule-engine.d.ts`);
+    expect(output).toContain(`node_modules/${manifest.name}/dist/verify/rule-engine.d.ts`);
     // Nothing of Node's came in through the package.
     expect(output).not.toMatch(/@types\/node/);
   });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../bindings/engine.js';
-import { matchGlob } from '../bindings/rule-engine.js';
+import { matchGlob } from '../bindings/verify/rule-engine.js';
 import { assertReferenceInstalled, runPython } from './helpers/reference.js';
 import { Gen, rng } from './helpers/json-gen.js';
 

@@ -14,10 +14,11 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { isatty, ReadStream } from 'node:tty';
 import { InTotoError } from '../errors.js';
-import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys.js';
-import type { SigningKey, StepPhase } from '../link.js';
-import { gpgSigner } from '../openpgp/gpg-node.js';
-import type { SkipReason } from '../record.js';
+import type { KeyType, PrivateKey } from '../keys/keys.js';
+import { loadPrivateKey } from '../keys/load-private-key.js';
+import type { SigningKey, StepPhase } from '../record/link.js';
+import { gpgSigner } from '../keys/openpgp/gpg-node.js';
+import type { SkipReason } from '../record/record.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 import { withKeyTypeHint } from './hints.js';
 

@@ -9,13 +9,14 @@
 import { createCipheriv, createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { generateKeyPair } from '../crypto/index.js';
+import { generateKeyPair } from '../keys/crypto/index.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
-import { keyToPrivateFile, keyToPublicFile, type KeyType, type PrivateKey } from '../keys.js';
-import { writeFileAtomic } from '../link.js';
+import { keyToPrivateFile, keyToPublicFile, type KeyType, type PrivateKey } from '../keys/keys.js';
+import { writeFileAtomic } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { askPassword, KEY_TYPES, Log, parseCommandLine, runTool, single } from './common.js';
+import { exitCodeOf } from './exit-code.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'prompt', short: 'p', kind: 'flag', help: 'ask for a password to encrypt the private key with (none entered: not encrypted)' },
@@ -52,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const path = parsed.rest[0]!;
 
   const log = new Log(CLI.tool, 'normal');
-  try {
+  return exitCodeOf(log, async () => {
     await initEngine();
     const bits = bitsText === undefined ? undefined : Number(bitsText.trim().replaceAll('_', ''));
     let key: PrivateKey;
@@ -68,11 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await writeFileAtomic(`${path}.pub`, keyToPublicFile(key), 0o644);
     await writeFileAtomic(path, privateText, 0o600);
     return 0;
-  } catch (error) {
-    if (!(error instanceof InTotoError)) throw error;
-    log.error(error);
-    return 1;
-  }
+  });
 }
 
 /**

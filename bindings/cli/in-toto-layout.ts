@@ -16,18 +16,19 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { initEngine, parseJson } from '../engine.js';
-import { readEnvelope, serializeEnvelope, signEnvelope, createDsse, createMetablock, type Envelope } from '../envelope.js';
+import { readEnvelope, serializeEnvelope, signEnvelope, createDsse, createMetablock, type Envelope } from '../metadata/envelope.js';
 import { InTotoError } from '../errors.js';
-import { renderChainSvg } from '../graph.js';
-import { loadPrivateKey, type KeyType, type PrivateKey } from '../keys.js';
-import { isGpgKey } from '../openpgp/key.js';
-import { loadVerificationKey } from '../verification-key.js';
+import { renderChainSvg } from '../layout/graph.js';
+import type { KeyType, PrivateKey } from '../keys/keys.js';
+import { loadPrivateKey } from '../keys/load-private-key.js';
+import { isGpgKey } from '../keys/openpgp/key.js';
+import { loadVerificationKey } from '../keys/verification-key.js';
 import {
   addPeriod, formatExpires, LayoutBuilder, layoutFromDescription, parsePeriod, signLayout,
-} from '../layout-builder.js';
-import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../lint.js';
-import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../models.js';
-import type { Verdict } from '../verify.js';
+} from '../layout/layout-builder.js';
+import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../layout/lint.js';
+import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../metadata/models.js';
+import type { Verdict } from '../verify/verify.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;

@@ -7,12 +7,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { initEngine } from '../engine.js';
-import { readEnvelope } from '../envelope.js';
+import { readEnvelope } from '../metadata/envelope.js';
 import { InTotoError } from '../errors.js';
-import { matchProducts } from '../link.js';
-import { parseLink } from '../models.js';
+import { matchProducts } from '../record/link.js';
+import { parseLink } from '../metadata/models.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, parseCommandLine, RECORDING_OPTIONS as O, runTool, single, skipLogger } from './common.js';
+import { exitCodeOf } from './exit-code.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'link', short: 'l', kind: 'one', metavar: '<path>', help: 'the link metadata file' },
@@ -41,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const verbose = parsed.values.has('verbose');
   const log = new Log(CLI.tool, verbose ? 'verbose' : 'normal');
   const path = single(parsed, 'link')!;
-  try {
+  return exitCodeOf(log, async () => {
     await initEngine();
     let link;
     try {
@@ -69,11 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     return matched ? 0 : 1;
-  } catch (error) {
-    if (!(error instanceof InTotoError)) throw error;
-    log.error(error);
-    return 1;
-  }
+  });
 }
 
 runTool(CLI, main);

@@ -6,7 +6,7 @@
  * reference; it reads no settings (the reference's in-toto-mock does not either).
  */
 import { initEngine } from '../engine.js';
-import { mockStep } from '../link.js';
+import { mockStep } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, parseCommandLine, phaseReporter, Progress, recordingOutcome, runTool, single, skipLogger } from './common.js';
 

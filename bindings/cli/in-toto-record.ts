@@ -6,7 +6,7 @@
  * `<name>.<keyid prefix>.link`, then removes the unfinished file.
  */
 import { initEngine } from '../engine.js';
-import { recordStart, recordStop } from '../link.js';
+import { recordStart, recordStop } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
   artifactOptionsFromArgs, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome, requireKeyOrGpg,

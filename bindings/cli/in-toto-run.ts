@@ -5,7 +5,7 @@
  * from `IN_TOTO_*` variables and rc files as in the reference; `--use-dsse` writes a DSSE envelope.
  */
 import { initEngine } from '../engine.js';
-import { runStep } from '../link.js';
+import { runStep } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
   artifactOptionsFromArgs, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome,

@@ -7,14 +7,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { initEngine } from '../engine.js';
-import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../envelope.js';
+import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
 import { InTotoError } from '../errors.js';
-import type { KeyType } from '../keys.js';
-import { loadVerificationKey } from '../verification-key.js';
-import { linkFileName } from '../link-source.js';
-import { resignMetadata, writeMetadataFile, type SigningKey } from '../link.js';
-import { gpgSigner } from '../openpgp/gpg-node.js';
-import { parseSigned } from '../models.js';
+import type { KeyType } from '../keys/keys.js';
+import { loadVerificationKey } from '../keys/verification-key.js';
+import { linkFileName } from '../verify/link-source.js';
+import { resignMetadata, writeMetadataFile, type SigningKey } from '../record/link.js';
+import { gpgSigner } from '../keys/openpgp/gpg-node.js';
+import { parseSigned } from '../metadata/models.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { askPassword, KEY_TYPES, loadSigningKey, Log, parseCommandLine, RECORDING_OPTIONS as O, runTool, single } from './common.js';
 
@@ -90,7 +90,7 @@ async function verifyFile(envelope: Envelope, parsed: Parsed, log: Log): Promise
   let keys: VerificationKey[];
   try {
     if (parsed.values.has('gpg')) {
-      const { gpgExportKeys } = await import('../openpgp/gpg-node.js');
+      const { gpgExportKeys } = await import('../keys/openpgp/gpg-node.js');
       keys = await gpgExportKeys(parsed.values.get('gpg')!, single(parsed, 'gpg-home'));
     } else keys = await keysFromFiles(parsed);
   } catch (error) {

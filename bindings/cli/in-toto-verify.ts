@@ -8,11 +8,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
-import { verdictToSvg } from '../graph.js';
-import { readEnvelope, type Envelope, type VerificationKey } from '../envelope.js';
-import type { KeyType } from '../keys.js';
-import { loadVerificationKey } from '../verification-key.js';
-import { verify, type Verdict } from '../verify.js';
+import { verdictToSvg } from '../layout/graph.js';
+import { readEnvelope, type Envelope, type VerificationKey } from '../metadata/envelope.js';
+import type { KeyType } from '../keys/keys.js';
+import { loadVerificationKey } from '../keys/verification-key.js';
+import { verify, type Verdict } from '../verify/verify.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
@@ -166,7 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     // The keyring is read through gpg (as the reference); the keys it exports are checked and used here.
     if (values.has('gpg')) {
-      const { gpgExportKeys } = await import('../openpgp/gpg-node.js');
+      const { gpgExportKeys } = await import('../keys/openpgp/gpg-node.js');
       layoutKeys.push(...(await gpgExportKeys(values.get('gpg')!, values.get('gpg-home')?.[0])));
     }
     const layoutPath = values.get('layout')![0]!;
@@ -191,7 +191,7 @@ async function main(argv: readonly string[]): Promise<number> {
       layoutKeys,
       links: { directory: resolve(values.get('link-dir')?.[0] ?? '.') },
       // Loaded only when the layout has inspections: most verifications never need the recording code.
-      inspections: { run: async (inspection, origin) => (await import('../inspect-node.js')).nodeInspectionRunner({ cwd: process.cwd() })(inspection, origin) },
+      inspections: { run: async (inspection, origin) => (await import('../record/inspect-node.js')).nodeInspectionRunner({ cwd: process.cwd() })(inspection, origin) },
       sublayoutInspections: values.has('owner-inspections-only') ? 'refuse' : 'run',
       // The trace and the summary are printed only with --json or -v: on large chains they cost time.
       trace: values.has('json') || values.has('verbose'),

@@ -7,7 +7,7 @@
  * (`canonicalize`, `readEnvelope`, ...). `verify()` loads the engine itself.
  */
 import { ensureEngine, initEngine as initEngineFrom, type Engine, type EngineSource } from '../engine.js';
-import { verify as verifyChain, type Verdict, type VerifyOptions } from '../verify.js';
+import { verify as verifyChain, type Verdict, type VerifyOptions } from '../verify/verify.js';
 
 export * from '../index.js';
 

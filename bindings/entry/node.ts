@@ -4,4 +4,4 @@
  * Node can do: running inspections as processes. Nothing runs at import time.
  */
 export * from '../index.js';
-export { nodeInspectionRunner, type NodeInspectionOptions } from '../inspect-node.js';
+export { nodeInspectionRunner, type NodeInspectionOptions } from '../record/inspect-node.js';

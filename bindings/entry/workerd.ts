@@ -10,7 +10,7 @@
  */
 import wasm from '../../build/engine.wasm';
 import { ensureEngine, initEngine as initEngineFrom, type Engine, type EngineSource } from '../engine.js';
-import { verify as verifyChain, type Verdict, type VerifyOptions } from '../verify.js';
+import { verify as verifyChain, type Verdict, type VerifyOptions } from '../verify/verify.js';
 
 export * from '../index.js';
 

@@ -5,20 +5,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 /** `workerd serve examples/workerd/config.capnp` in `app`, as the README runs it, on a free port; resolves once it answers. */
-async function serveAsDocumented(app, workerd) {
+async function serveAsDocumented(app, workerd, freePort) {
   const port = await freePort();
   const child = spawn(workerd, ['serve', 'examples/workerd/config.capnp', '--socket-addr', `http=127.0.0.1:${port}`], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -38,7 +29,7 @@ async function serveAsDocumented(app, workerd) {
 }
 
 /** Starts the README's workerd and returns the harness's config pieces for the example Worker. */
-export async function setup({ app, vectors, workerd, compatibilityDate, flags }) {
+export async function setup({ app, vectors, workerd, compatibilityDate, flags, freePort }) {
   // config.capnp runs the example from a clone (dist/ and build/ at the root): the packed package, laid out so.
   for (const dir of ['dist', 'build']) {
     if (!existsSync(join(app, dir))) symlinkSync(join(app, 'node_modules/in-toto-wasm', dir), join(app, dir), 'dir');
@@ -51,7 +42,7 @@ export async function setup({ app, vectors, workerd, compatibilityDate, flags })
   cpSync(scenario('demo-tampered-product'), join(releases, 'tampered'), { recursive: true });
   cpSync(scenario('demo'), join(releases, 'swapped'), { recursive: true });
   cpSync(join(scenario('demo-tampered-product'), 'foo.tar.gz'), join(releases, 'swapped', 'foo.tar.gz'));
-  const documented = await serveAsDocumented(app, workerd).catch((error) => ({ error, close() {} }));
+  const documented = await serveAsDocumented(app, workerd, freePort).catch((error) => ({ error, close() {} }));
   const port = await freePort();
   const skipPort = await freePort();
   const key = JSON.stringify(readFileSync(join(scenario('demo'), 'keys', 'owner.pub'), 'utf8'));

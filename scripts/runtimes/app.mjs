@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, posix, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,11 +178,57 @@ export async function serve(dir, transform = (_path, bytes) => bytes) {
   return { url: `http://127.0.0.1:${port}`, port, close: () => new Promise((done) => server.close(done)) };
 }
 
+/** A free TCP port on 127.0.0.1 (for a server the harness starts, such as workerd). */
+export async function freePort() {
+  const server = createTcpServer();
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
 /** Every file under `dir`, relative and `/`-separated. */
 export function listFiles(dir, base = dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? listFiles(join(dir, e.name), base) : [relative(base, join(dir, e.name)).split(sep).join('/')],
   );
+}
+
+/**
+ * The count each harness keeps and finish() reads. `check(name, ok, detail)` prints an `ok`/`FAIL` line and
+ * counts it; `suite(results, prefix)` checks the results the conformance suite returns (skipped ones counted
+ * apart); `examples(checks, prefix, context)` runs an example's named checks, each a check of its own.
+ */
+export function tally() {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const check = (name, ok, detail = '') => {
+    if (ok) counts.passed++;
+    else counts.failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
+  };
+  const suite = (results, prefix = '') => {
+    for (const r of results) {
+      if (r.outcome === 'skipped') counts.skipped++;
+      else check(`${prefix}${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
+    }
+  };
+  const examples = async (checks, prefix, context) => {
+    for (const [name, fn] of checks) {
+      try {
+        await fn(context);
+        check(`${prefix}${name}`, true);
+      } catch (error) {
+        check(`${prefix}${name}`, false, error.message);
+      }
+    }
+  };
+  return { counts, check, suite, examples };
+}
+
+/** Each field's median over `runs` (cold-start timings: one object a run, the same fields in each). */
+export function medians(runs) {
+  const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(k)]));
 }
 
 /** Prints the closing line CI reads and exits non-zero on any failure (or when nothing ran). */

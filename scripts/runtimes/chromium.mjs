@@ -6,7 +6,7 @@
 // skipped]` and exits non-zero on any failure.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { appPath, finish, moduleGraph, prepareApp, resolvePackage, serve, tempDir, PACKAGE } from './app.mjs';
+import { appPath, finish, medians, moduleGraph, prepareApp, resolvePackage, serve, tally, tempDir, PACKAGE } from './app.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -50,14 +50,7 @@ async function run(context, path, key, timeout = 120_000) {
   return { page, value: await page.evaluate((k) => window[k], key), problems };
 }
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const check = (name, ok, detail = '') => {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
-};
+const { counts, check, suite, examples } = tally();
 
 let context = await launch();
 try {
@@ -73,34 +66,23 @@ try {
   }
   const coldError = colds.find((c) => c.error)?.error;
   check('cold start: import, engine, first verification of the demo chain', !coldError, coldError);
-  const median = (key) => colds.map((c) => c[key]).sort((a, b) => a - b)[1];
-  const cold = { value: coldError ? { error: coldError } : Object.fromEntries(Object.keys(colds[0]).map((k) => [k, median(k)])) };
+  const cold = { value: coldError ? { error: coldError } : medians(colds) };
 
   const { value: result, problems } = await run(context, '/test/runtimes/browser/conformance.html', '__result');
   if (result.error) {
     check('conformance suite', false, result.error);
   } else {
-    for (const r of result.results) {
-      if (r.outcome === 'skipped') skipped++;
-      else check(`${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
-    }
+    suite(result.results);
   }
   // The `node` backend's probe fails to load node:crypto in a browser, as it should; anything else is news.
   const news = problems.filter((p) => !p.includes('node:crypto') && !p.includes('net::ERR_FAILED'));
-  if (news.length > 0 || failed > 0) console.log(news.join('\n'));
+  if (news.length > 0 || counts.failed > 0) console.log(news.join('\n'));
 
   // The web example: a person drops a layout, its links and the product, and reads the verdict.
   const example = join(app, 'examples/web/test.mjs');
   if (existsSync(example)) {
     const { exampleChecks } = await import(example);
-    for (const [name, fn] of exampleChecks) {
-      try {
-        await fn({ context, url: server.url, vectors: join(app, 'test/conformance/vectors') });
-        check(`web example: ${name}`, true);
-      } catch (error) {
-        check(`web example: ${name}`, false, error.message);
-      }
-    }
+    await examples(exampleChecks, 'web example: ', { context, url: server.url, vectors: join(app, 'test/conformance/vectors') });
   }
   if (cold.value && !cold.value.error) console.log(`cold start (chromium, median of 3 fresh profiles): ${JSON.stringify(cold.value)}`);
 } catch (error) {
@@ -109,4 +91,4 @@ try {
   await context.close();
   await server.close();
 }
-finish('chromium', { passed, failed, skipped });
+finish('chromium', counts);

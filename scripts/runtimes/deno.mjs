@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, finish, prepareApp } from './app.mjs';
+import { findBinary, finish, medians, prepareApp } from './app.mjs';
 
 const deno = findBinary(['@deno/linux-x64-glibc/deno', '@deno/linux-arm64-glibc/deno', 'deno/deno']);
 const app = prepareApp();
@@ -31,8 +31,7 @@ for (let i = 0; i < 5; i++) {
   runs.push(JSON.parse(cold.stdout.trim().split('\n').pop()));
 }
 if (runs.length > 0) {
-  const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  console.log(`cold start (deno, median of ${runs.length}): ${JSON.stringify(Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(k)])))}`);
+  console.log(`cold start (deno, median of ${runs.length}): ${JSON.stringify(medians(runs))}`);
 }
 if (!existsSync(junit)) {
   console.error(`deno test wrote no report (exit ${result.status}, ${result.error ?? ''})`);

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { finish, prepareApp, PACKAGE } from './app.mjs';
+import { finish, medians, prepareApp, tally, PACKAGE } from './app.mjs';
 
 const WASM_GZIP_BUDGET = 100 * 1024;
 const COLD_RUNS = 5;
@@ -17,14 +17,7 @@ const app = prepareApp();
 const pkg = join(app, 'node_modules', PACKAGE);
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const check = (name, ok, detail = '') => {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
-};
+const { counts, check, suite, examples } = tally();
 
 // The exports map: an entry per runtime, each with its types, every target in the package.
 const root = manifest.exports?.['.'] ?? {};
@@ -90,10 +83,7 @@ try {
   const out = execFileSync(process.execPath, ['test/runtimes/node/conformance.mjs'], { cwd: app, encoding: 'utf8', maxBuffer: 1 << 26 });
   const result = JSON.parse(out.trim().split('\n').pop());
   check('the node condition resolves to the node entry', result.entry.endsWith('/dist/entry/node.js'), result.entry);
-  for (const r of result.results) {
-    if (r.outcome === 'skipped') skipped++;
-    else check(`${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
-  }
+  suite(result.results);
 } catch (error) {
   check('conformance suite', false, `${error.stdout ?? ''}${error.stderr ?? error.message}`);
 }
@@ -101,11 +91,10 @@ try {
 // Cold start: fresh processes; the median of a few.
 try {
   const runs = Array.from({ length: COLD_RUNS }, () => JSON.parse(execFileSync(process.execPath, ['test/runtimes/node/cold.mjs'], { cwd: app, encoding: 'utf8' }).trim().split('\n').pop()));
-  const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  const cold = Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(k)]));
+  const cold = medians(runs);
   check('cold start: import, engine, first verification of the demo chain', true);
   console.log(`cold start (node ${process.version}, median of ${COLD_RUNS}): ${JSON.stringify(cold)}`);
 } catch (error) {
   check('cold start', false, `${error.stdout ?? ''}${error.stderr ?? error.message}`);
 }
-finish('node-packed', { passed, failed, skipped });
+finish('node-packed', counts);

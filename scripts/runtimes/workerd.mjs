@@ -8,9 +8,8 @@
 // non-zero on any failure.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, posix } from 'node:path';
-import { appPath, findBinary, finish, listFiles, moduleGraph, PACKAGE, prepareApp, root } from './app.mjs';
+import { appPath, findBinary, finish, freePort, listFiles, moduleGraph, PACKAGE, prepareApp, root, tally } from './app.mjs';
 
 const WORKERD = findBinary(['@cloudflare/workerd-linux-64/bin/workerd', '@cloudflare/workerd-linux-arm64/bin/workerd', 'workerd/bin/workerd']);
 // wrangler's conditions for Workers.
@@ -80,22 +79,7 @@ if (process.argv.includes('--update-example')) {
   process.exit(0);
 }
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const check = (name, ok, detail = '') => {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
-};
+const { counts, check, suite, examples } = tally();
 
 // The example's workerd config is run as shipped: its module list must be what worker.js imports today.
 const exampleConfig = join(app, EXAMPLE_CONFIG);
@@ -138,7 +122,7 @@ const exampleChecks = existsSync(example) ? (await import(example)).exampleCheck
 
 for (const { label, flags } of configs) {
   const port = await freePort();
-  const exampleSetup = exampleChecks.length > 0 ? await (await import(example)).setup({ app, vectors: vectorsDir, workerd: WORKERD, compatibilityDate: COMPATIBILITY_DATE, flags }) : undefined;
+  const exampleSetup = exampleChecks.length > 0 ? await (await import(example)).setup({ app, vectors: vectorsDir, workerd: WORKERD, freePort, compatibilityDate: COMPATIBILITY_DATE, flags }) : undefined;
   writeFileSync(
     join(app, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -195,10 +179,7 @@ ${exampleSetup?.workers ?? ''}
     const result = await response.json();
     if (result.error) check(`${label}: conformance suite`, false, result.error);
     else {
-      for (const r of result.results) {
-        if (r.outcome === 'skipped') skipped++;
-        else check(`${label}: ${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
-      }
+      suite(result.results, `${label}: `);
     }
 
     // Every scenario posted to the verifying Worker, its verdict checked here.
@@ -214,21 +195,14 @@ ${exampleSetup?.workers ?? ''}
       check(`${label}: POST /verify ${s.id} (${s.expect})`, !problem && productOk, problem ?? (productOk ? '' : JSON.stringify(verdict.product)));
     }
 
-    for (const [name, fn] of exampleChecks) {
-      try {
-        await fn(exampleSetup);
-        check(`${label}: worker example: ${name}`, true);
-      } catch (error) {
-        check(`${label}: worker example: ${name}`, false, error.message);
-      }
-    }
+    await examples(exampleChecks, `${label}: worker example: `, exampleSetup);
   } catch (error) {
     check(`${label}: harness`, false, error.stack ?? String(error));
   } finally {
     child.kill('SIGTERM');
     await exampleSetup?.close?.();
-    if (failed > 0) console.log(log.split('\n').filter((l) => !/^\s*$/.test(l)).slice(-30).join('\n'));
+    if (counts.failed > 0) console.log(log.split('\n').filter((l) => !/^\s*$/.test(l)).slice(-30).join('\n'));
   }
 }
 console.log(`cold start (workerd): ${JSON.stringify(coldStarts)}`);
-finish('workerd', { passed, failed, skipped });
+finish('workerd', counts);

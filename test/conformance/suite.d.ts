@@ -1,6 +1,6 @@
 // Types of suite.js (plain JavaScript, so that every runtime runs the very same file).
 import type * as Lib from '../../bindings/entry/browser.js';
-import type { Verdict, VerifyOptions } from '../../bindings/verify.js';
+import type { Verdict, VerifyOptions } from '../../bindings/verify/verify.js';
 
 export type Read = (path: string) => Promise<Uint8Array>;
 export interface Case {

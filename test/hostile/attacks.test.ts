@@ -11,15 +11,15 @@ import { closeSync, constants, linkSync, mkdirSync, openSync, rmSync, symlinkSyn
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBackend } from '../../bindings/crypto/index.js';
+import { getBackend } from '../../bindings/keys/crypto/index.js';
 import { pae } from '../../bindings/encoding.js';
 import { canonicalize, createEngine, getEngine, initEngine } from '../../bindings/engine.js';
-import { createDsse, readEnvelope, serializeEnvelope, signEnvelope, type DsseEnvelope } from '../../bindings/envelope.js';
-import { keyidCandidates, keyToDict, loadPublicKey } from '../../bindings/keys.js';
-import { linkFileName } from '../../bindings/link-source.js';
-import { RuleEngine } from '../../bindings/rule-engine.js';
-import { parseRule } from '../../bindings/rules.js';
-import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify.js';
+import { createDsse, readEnvelope, serializeEnvelope, signEnvelope, type DsseEnvelope } from '../../bindings/metadata/envelope.js';
+import { keyidCandidates, keyToDict, loadPublicKey } from '../../bindings/keys/keys.js';
+import { linkFileName } from '../../bindings/verify/link-source.js';
+import { RuleEngine } from '../../bindings/verify/rule-engine.js';
+import { parseRule } from '../../bindings/metadata/rules.js';
+import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify/verify.js';
 import { makeTempDir, runPython } from '../helpers/reference.js';
 import { digest, fromUtf8, isTypedError, layoutDoc, linkDoc, makeKeys, signDoc, untypedFailures, utf8, type Keys } from './chains.js';
 

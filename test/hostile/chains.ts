@@ -3,12 +3,15 @@
  * RSA-PSS, ECDSA P-256 and P-384), Metablock and DSSE envelopes, a threshold-2 step and a sublayout. Each
  * chain verifies; the suites then attack its bytes.
  */
-import { generateKeyPair } from '../../bindings/crypto/index.js';
-import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/envelope.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
 import { InTotoError, type ErrorCode } from '../../bindings/errors.js';
-import { keyToDict, type PrivateKey, type PublicKey } from '../../bindings/keys.js';
-import { linkFileName, sublayoutDirName } from '../../bindings/link-source.js';
-import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify.js';
+import type { PrivateKey, PublicKey } from '../../bindings/keys/keys.js';
+import { linkFileName, sublayoutDirName } from '../../bindings/verify/link-source.js';
+import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify/verify.js';
+import * as documents from '../helpers/documents.js';
+import { signDoc, type StepDef } from '../helpers/documents.js';
+
+export { signDoc, type StepDef };
 
 /** Every code the library may put in a failure or an error (bindings/errors.ts `ErrorCode`). */
 export const ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -78,43 +81,14 @@ export async function makeKeys(): Promise<Keys> {
 
 export const digest = (seed: string) => ({ sha256: seed.repeat(64).slice(0, 64) });
 
-export interface StepDef {
-  name: string;
-  keys: PrivateKey[];
-  threshold?: number;
-  materials?: string[][];
-  products?: string[][];
-  command?: string[];
-}
-
+/** A layout document (test/helpers/documents.ts) with this suite's readme. */
 export function layoutDoc(steps: StepDef[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const keys: Record<string, unknown> = {};
-  for (const s of steps) for (const k of s.keys) keys[k.keyid] = keyToDict(k.publicKey);
-  return {
-    _type: 'layout',
-    expires: '2100-01-01T00:00:00Z',
-    readme: 'hostile-input test chain',
-    keys,
-    steps: steps.map((s) => ({
-      _type: 'step',
-      name: s.name,
-      threshold: s.threshold ?? 1,
-      pubkeys: s.keys.map((k) => k.keyid),
-      expected_command: s.command ?? [],
-      expected_materials: s.materials ?? [],
-      expected_products: s.products ?? [],
-    })),
-    inspect: [],
-    ...extra,
-  };
+  return documents.layoutDoc(steps, { readme: 'hostile-input test chain', ...extra });
 }
 
+/** A link document (test/helpers/documents.ts) with the byproducts of a command that printed `ok`. */
 export function linkDoc(name: string, materials: Record<string, object> = {}, products: Record<string, object> = {}, command: string[] = []): Record<string, unknown> {
-  return { _type: 'link', name, command, materials, products, byproducts: { 'return-value': 0, stderr: '', stdout: 'ok\n' }, environment: {} };
-}
-
-export async function signDoc(doc: Record<string, unknown>, key: PrivateKey, dsse = false): Promise<Uint8Array> {
-  return serializeEnvelope(await signEnvelope(dsse ? createDsse(doc) : createMetablock(doc), key));
+  return documents.linkDoc(name, materials, products, command, { 'return-value': 0, stderr: '', stdout: 'ok\n' });
 }
 
 export interface Chain {

@@ -9,8 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../bindings/engine.js';
-import { matchGlob, RuleEngine } from '../../bindings/rule-engine.js';
-import { parseRule } from '../../bindings/rules.js';
+import { matchGlob, RuleEngine } from '../../bindings/verify/rule-engine.js';
+import { parseRule } from '../../bindings/metadata/rules.js';
 import { assertReferenceInstalled, runPython } from '../helpers/reference.js';
 import { Rng, utf8 } from './chains.js';
 

@@ -4,14 +4,14 @@
  * See SECURITY.md, "Limits".
  */
 import { describe, expect, it } from 'vitest';
-import { derBitString, derNull, derOid, derSequence, derUnsignedInteger } from '../../bindings/der.js';
+import { derBitString, derNull, derOid, derSequence, derUnsignedInteger } from '../../bindings/keys/der.js';
 import { toBase64 } from '../../bindings/encoding.js';
 import { createEngine, getEngine, initEngine } from '../../bindings/engine.js';
-import { loadPublicKey } from '../../bindings/keys.js';
-import { linkFileName, sublayoutDirName } from '../../bindings/link-source.js';
-import { parseLayout, substituteParameters } from '../../bindings/models.js';
-import { RuleEngine } from '../../bindings/rule-engine.js';
-import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify.js';
+import { loadPublicKey } from '../../bindings/keys/keys.js';
+import { linkFileName, sublayoutDirName } from '../../bindings/verify/link-source.js';
+import { parseLayout, substituteParameters } from '../../bindings/metadata/models.js';
+import { RuleEngine } from '../../bindings/verify/rule-engine.js';
+import { verify, type Verdict, type VerifyOptions } from '../../bindings/verify/verify.js';
 import { isTypedError, layoutDoc, linkDoc, makeKeys, signDoc, untypedFailures, type Keys } from './chains.js';
 
 let k: Keys;

@@ -6,7 +6,7 @@
  * meaning (whitespace, key order, escapes, base64 alphabets) so that the accepting side is exercised too.
  */
 import { fromBase64, toBase64 } from '../../bindings/encoding.js';
-import { dumpCompactJson, dumpReferenceJson } from '../../bindings/reference-json.js';
+import { dumpCompactJson, dumpReferenceJson } from '../../bindings/metadata/reference-json.js';
 import { fromUtf8, Rng, utf8 } from './chains.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -22,11 +22,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope } from '../../bindings/envelope.js';
+import { createDsse, createMetablock, readEnvelope, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
 import { getEngine, initEngine } from '../../bindings/engine.js';
-import { evaluateRules } from '../../bindings/rule-engine.js';
-import { parseRule } from '../../bindings/rules.js';
-import { verify, type Verdict } from '../../bindings/verify.js';
+import { evaluateRules } from '../../bindings/verify/rule-engine.js';
+import { parseRule } from '../../bindings/metadata/rules.js';
+import { verify, type Verdict } from '../../bindings/verify/verify.js';
 import {
   chainFiles, chainOptions, equalBytes, fromUtf8, isTypedError, makeChains, makeKeys, mutantSeed, Rng, untypedFailures, utf8,
   type Chain,

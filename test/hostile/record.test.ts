@@ -1,5 +1,5 @@
 /**
- * Recording from hostile trees (bindings/record.ts, and link writing in bindings/link.ts): FIFOs and devices,
+ * Recording from hostile trees (bindings/record/record.ts, and link writing in bindings/record/link.ts): FIFOs and devices,
  * symlink loops, files that vanish, change or turn into FIFOs while they are hashed, paths outside the base
  * path. Each ends in a clear, typed error or a result that says exactly what was recorded, and never in a
  * partial link file.
@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, promises, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../bindings/crypto/index.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
 import { initEngine } from '../../bindings/engine.js';
-import type { PrivateKey } from '../../bindings/keys.js';
-import { recordArtifacts, type SkipReason } from '../../bindings/record.js';
+import type { PrivateKey } from '../../bindings/keys/keys.js';
+import { recordArtifacts, type SkipReason } from '../../bindings/record/record.js';
 import { makeTempDir } from '../helpers/reference.js';
 import { isTypedError } from './chains.js';
 
@@ -109,7 +109,7 @@ describe('files that change under the recorder', () => {
       expect(error).toMatchObject({ code: 'IO', artifact: 'd/gone.txt' });
       // Through the link writer too: the error, and nothing in the metadata directory.
       writeFileSync(join(root, 'd/gone.txt'), 'back');
-      const { runStep } = await import('../../bindings/link.js');
+      const { runStep } = await import('../../bindings/record/link.js');
       const before = listing(root).filter((p) => p !== 'd/gone.txt');
       const failed = await runStep({ name: 'build', materials: ['d'], cwd: root, metadataDirectory: 'links', key }).catch((e: unknown) => e);
       expect(failed).toMatchObject({ code: 'IO', artifact: 'd/gone.txt' });
@@ -122,7 +122,7 @@ describe('files that change under the recorder', () => {
   it('runStep leaves no partial or temporary file when the link cannot be written', async () => {
     const root = dir();
     writeFileSync(join(root, 'a.txt'), 'a');
-    const { runStep } = await import('../../bindings/link.js');
+    const { runStep } = await import('../../bindings/record/link.js');
     const before = listing(root);
     const failed = await runStep({ name: 'build', products: ['a.txt'], cwd: root, metadataDirectory: 'no/such/dir', key }).catch((e: unknown) => e);
     expect(failed).toMatchObject({ code: 'IO' });

@@ -7,13 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ecdsaDerToRaw } from '../../bindings/crypto/webcrypto.js';
+import { ecdsaDerToRaw } from '../../bindings/keys/crypto/webcrypto.js';
 import { fromBase64, pae, toBase64, toHex } from '../../bindings/encoding.js';
 import { canonicalize, initEngine } from '../../bindings/engine.js';
-import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../../bindings/envelope.js';
+import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../../bindings/metadata/envelope.js';
 import { InTotoError } from '../../bindings/errors.js';
-import { type PublicKey, keyidCandidates, loadPrivateKey, loadPublicKey, publicKeyFromDict } from '../../bindings/keys.js';
-import { parseLayout, parseLink } from '../../bindings/models.js';
+import { type PublicKey, keyidCandidates, loadPublicKey, publicKeyFromDict } from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
+import { parseLayout, parseLink } from '../../bindings/metadata/models.js';
 import { foreignVectors } from './vectors.js';
 
 const FOREIGN = foreignVectors();

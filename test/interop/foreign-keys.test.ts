@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sign, verify } from '../../bindings/crypto/index.js';
+import { sign, verify } from '../../bindings/keys/crypto/index.js';
 import { initEngine } from '../../bindings/engine.js';
 import { InTotoError } from '../../bindings/errors.js';
 import {
@@ -16,10 +16,10 @@ import {
   type Scheme,
   keyIds,
   keyidCandidates,
-  loadPrivateKey,
   loadPublicKey,
   publicKeyFromDict,
-} from '../../bindings/keys.js';
+} from '../../bindings/keys/keys.js';
+import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { foreignVectors } from './vectors.js';
 
 const FOREIGN = foreignVectors();

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../bindings/engine.js';
-import { generateKeyPair } from '../../bindings/crypto/index.js';
-import { keyToPrivateFile } from '../../bindings/keys.js';
-import { recordArtifacts } from '../../bindings/record.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
+import { keyToPrivateFile } from '../../bindings/keys/keys.js';
+import { recordArtifacts } from '../../bindings/record/record.js';
 import { makeTempDir } from '../helpers/reference.js';
 import { foreignVectors } from './vectors.js';
 

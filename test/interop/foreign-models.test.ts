@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InTotoError } from '../../bindings/errors.js';
-import { layoutToJSON, linkToJSON, listUnknownFields, parseLayout, parseLink, parseSigned, type Layout, type Link } from '../../bindings/models.js';
+import { layoutToJSON, linkToJSON, listUnknownFields, parseLayout, parseLink, parseSigned, type Layout, type Link } from '../../bindings/metadata/models.js';
 import { referenceRead, stable, type Doc, type Json } from '../helpers/models-reference.js';
 import { assertReferenceInstalled } from '../helpers/reference.js';
 import { foreignVectors } from './vectors.js';
