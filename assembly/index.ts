@@ -4,12 +4,14 @@
 //   code = canonicalize(len, s) parse input[0, len) strictly and write its canonical form
 //                               (s = 0: the whole document; s = 1: the value of its top-level "signed")
 //   code = validate(len)        parse only
+//   code = validate_json(len)   parse only, as ordinary JSON (fractions and exponents read); result bit 0x100
+//                               set when a number may not be exact as a float64
 //   output_ptr(), output_len()  where the canonical bytes are (valid until the next call)
 //   error_offset()              the input byte offset of the last error
 //   set_max_depth(d), set_max_input(n)   limits
 
 import { OK, E_NOT_AN_OBJECT, E_MISSING_MEMBER, E_TOO_LARGE, E_BAD_ARGUMENT } from './errors';
-import { input, parse, setMaxDepth, findMember, kindOf, K_OBJECT, releaseLarge, errorOffset } from './json';
+import { input, parse, setMaxDepth, findMember, kindOf, K_OBJECT, releaseLarge, errorOffset, setFractions, inexactNumbers } from './json';
 import { output, writeCanonical, writePlain } from './canonical';
 import { Region } from './buffers';
 
@@ -50,6 +52,18 @@ export function validate(len: u32): i32 {
   // More bytes than `input_ptr` reserved would parse whatever memory lies beyond (a host bug).
   if (!inputHolds(len)) return E_BAD_ARGUMENT;
   return parse(len);
+}
+
+/** `validate` for attestation payloads: ordinary JSON numbers read; returns OK | 0x100 when one may be inexact. */
+export function validate_json(len: u32): i32 {
+  if (len > maxInput) return E_TOO_LARGE;
+  if (!inputHolds(len)) return E_BAD_ARGUMENT;
+  setFractions(true);
+  const code = parse(len);
+  const inexact = inexactNumbers;
+  setFractions(false);
+  if (code != OK) return code;
+  return inexact ? 0x100 : OK;
 }
 
 export function canonicalize(len: u32, select: u32): i32 {

@@ -45,6 +45,18 @@ const stack = new Words();
 
 export let maxDepth: u32 = 100;
 export let errorOffset: u32 = 0;
+/**
+ * Ordinary JSON (RFC 8259) numbers: fractions and exponents read, for attestation payloads, which are not
+ * canonical JSON. Everything else stays strict (duplicate keys, UTF-8, surrogates, depth). Off by default.
+ */
+let fractions: bool = false;
+/** Set by a parse in `fractions` mode: a number that a float64 may not hold exactly (a fraction, an exponent, > 15 digits). */
+export let inexactNumbers: bool = false;
+
+export function setFractions(on: bool): void {
+  fractions = on;
+  inexactNumbers = false;
+}
 
 export function setMaxDepth(depth: u32): void {
   maxDepth = depth;
@@ -287,12 +299,31 @@ function parseNumber(start: usize): i32 {
   } else if (isDigit(first)) {
     while (p < end && isDigit(load<u8>(p))) p++;
   } else return fail(E_INVALID_NUMBER, start);
-  if (p < end) {
-    const c = <u32>load<u8>(p);
-    if (c == 0x2e || c == 0x65 || c == 0x45) return fail(E_FLOAT, start);
-  }
   const digits = p - start - (load<u8>(start) == 0x2d ? 1 : 0);
   if (digits > MAX_NUMBER_DIGITS) return fail(E_INVALID_NUMBER, start);
+  if (p < end) {
+    const c = <u32>load<u8>(p);
+    if (c == 0x2e || c == 0x65 || c == 0x45) {
+      if (!fractions) return fail(E_FLOAT, start);
+      // RFC 8259: frac = "." 1*DIGIT; exp = ("e" / "E") ["-" / "+"] 1*DIGIT.
+      if (c == 0x2e) {
+        p++;
+        const from = p;
+        while (p < end && isDigit(load<u8>(p))) p++;
+        if (p == from) return fail(E_INVALID_NUMBER, start);
+      }
+      if (p < end && (load<u8>(p) | 0x20) == 0x65) {
+        p++;
+        if (p < end && (load<u8>(p) == 0x2b || load<u8>(p) == 0x2d)) p++;
+        const from = p;
+        while (p < end && isDigit(load<u8>(p))) p++;
+        if (p == from) return fail(E_INVALID_NUMBER, start);
+      }
+      if (p - start > MAX_NUMBER_DIGITS) return fail(E_INVALID_NUMBER, start);
+      inexactNumbers = true;
+    }
+  }
+  if (fractions && digits > 15) inexactNumbers = true;
   newNode(K_NUMBER, <u32>start, <u32>(p - start), <u32>(start - base));
   cursor = p;
   return OK;

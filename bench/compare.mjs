@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Whole-process comparison with the reference CLI (Debian's in-toto 1.3.1), same inputs, one run,
-// interleaved: our `node bin/in-toto-verify.js` (the bundled tool, as installed), the reference's `in-toto-verify`, and the floor
-// (bench/lib/floor.mjs: read, parse and canonicalize every file in the engine, verify each signature).
+// interleaved: our `node bin/in-toto-verify.js` (the bundled tool, as installed) twice, in the clean environment
+// (no NODE_EXTRA_CA_CERTS) and as this machine runs it (the environment as it is; bench/lib/measure.mjs
+// environments()), the reference's `in-toto-verify`, and the floor (bench/lib/floor.mjs: read, parse and
+// canonicalize every file in the engine, verify each signature).
 //
-//   node bench/compare.mjs [--quick] [--keep-node-extra-ca-certs] [--json out.json]
+//   node bench/compare.mjs [--quick] [--json out.json]
 //
 // Inputs (bench/lib/fixtures.mjs, cached in bench/.cache/): the in-toto demo chain, verified without its
 // inspection and with it (`tar xzf foo.tar.gz`, in a fresh copy of the client directory per run, outside the
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, BENCH, buildFingerprint, chainFixture, demoFixture, ensureReference } from './lib/fixtures.mjs';
-import { childEnv, compareRuns, ensureGnuTime, runOnce, stats, waitForQuiet } from './lib/measure.mjs';
+import { compareRuns, ensureGnuTime, environments, runOnce, stats, waitForQuiet } from './lib/measure.mjs';
 
 export const SIZES = [1000, 10000, 100000];
 
@@ -25,45 +27,50 @@ function verifyArgs(layout, key) {
   return ['--layout', layout, '--layout-keys', key, '--key-types', 'ed25519'];
 }
 
+/**
+ * `ours` and `floor` run in the clean environment, `oursMachine` as this machine runs it, the reference in the
+ * machine's environment too (python does not read NODE_EXTRA_CA_CERTS: its one series serves both).
+ */
 function contenders({ cwd, prepare, layout, key, floor = true, referenceWarmup = 1 }) {
   const where = prepare ? { prepare } : { cwd };
+  const env = environments();
   const list = [
-    { name: 'ours', cmd: process.execPath, args: [OURS, ...verifyArgs(layout, key)], ...where },
-    { name: 'reference', cmd: 'in-toto-verify', args: verifyArgs(layout, key), warmup: referenceWarmup, ...where },
+    { name: 'ours', cmd: process.execPath, args: [OURS, ...verifyArgs(layout, key)], env: env.clean, ...where },
+    { name: 'oursMachine', cmd: process.execPath, args: [OURS, ...verifyArgs(layout, key)], env: env.machine, ...where },
+    { name: 'reference', cmd: 'in-toto-verify', args: verifyArgs(layout, key), warmup: referenceWarmup, env: env.machine, ...where },
   ];
-  if (floor) list.push({ name: 'floor', cmd: process.execPath, args: [FLOOR, layout, key, '.'], ...where });
+  if (floor) list.push({ name: 'floor', cmd: process.execPath, args: [FLOOR, layout, key, '.'], env: env.clean, ...where });
   return list;
 }
 
 /** Interpreter start alone: what no program on either side can go under. */
 function startup(reps, log) {
   const out = {};
-  const time = (name, cmd, args, env) => {
+  const env = environments();
+  const time = (name, cmd, args, e = env.clean) => {
     const list = [];
-    childEnv(env === 'keep');
-    runOnce(cmd, args, { cwd: tmpdir() });
-    for (let i = 0; i < reps; i++) list.push(runOnce(cmd, args, { cwd: tmpdir() }));
+    runOnce(cmd, args, { cwd: tmpdir(), env: e });
+    for (let i = 0; i < reps; i++) list.push(runOnce(cmd, args, { cwd: tmpdir(), env: e }));
     out[name] = { ms: stats(list.map((s) => s.ms)), rssMiB: stats(list.map((s) => s.rssMiB)) };
     log(`  ${name}: ${out[name].ms.mean.toFixed(1)} ms`);
   };
   time('node -e 0', process.execPath, ['-e', '0']);
-  if (process.env.NODE_EXTRA_CA_CERTS) time('node -e 0, NODE_EXTRA_CA_CERTS set', process.execPath, ['-e', '0'], 'keep');
+  if (env.caCerts.path) time('NODE_EXTRA_CA_CERTS=… node -e 0', process.execPath, ['-e', '0'], env.machine);
   // The reference's own interpreter (its #! line), not whatever python3 is first on PATH.
   time('/usr/bin/python3 -c 0', '/usr/bin/python3', ['-c', '0']);
   time('/usr/bin/python3 -c "import in_toto.verifylib"', '/usr/bin/python3', ['-c', 'import in_toto.verifylib']);
   return out;
 }
 
-export async function compare({ quick = false, keepCaCerts = false, log = console.log } = {}) {
+export async function compare({ quick = false, log = console.log } = {}) {
   ensureReference(log);
   ensureGnuTime(log);
   const reps = quick ? { demo: 5, 1000: 3, 10000: 2, 100000: 1, startup: 5 } : { demo: 15, 1000: 10, 10000: 5, 100000: 3, startup: 15 };
-  const results = { reps, keepCaCerts, startup: {}, demo: {}, chains: {} };
+  const results = { reps, caCerts: environments().caCerts, startup: {}, demo: {}, chains: {} };
 
   log('interpreter start');
   waitForQuiet({ log });
   results.startup = startup(reps.startup, log);
-  childEnv(keepCaCerts);
 
   const demo = await demoFixture(log);
   const client = join(demo.dir, 'client');
@@ -96,11 +103,11 @@ export async function compare({ quick = false, keepCaCerts = false, log = consol
 const fmt = (s) => `${(s.mean / 1000).toFixed(3)} s ± ${(s.sd / 1000).toFixed(3)}`;
 
 export function summaryTable(results) {
-  const rows = [['input', 'ours', 'reference', 'floor', 'reference / ours', 'ours / floor', 'peak RSS ours / reference / floor']];
+  const rows = [['input', 'ours', 'ours, machine env', 'reference', 'floor', 'reference / ours', 'ours / floor', 'peak RSS ours / reference / floor']];
   const row = (label, r) => {
     const floor = r.floor ? fmt(r.floor.ms) : '-';
     rows.push([
-      label, fmt(r.ours.ms), fmt(r.reference.ms), floor,
+      label, fmt(r.ours.ms), fmt(r.oursMachine.ms), fmt(r.reference.ms), floor,
       `${(r.reference.ms.mean / r.ours.ms.mean).toFixed(1)}x`,
       r.floor ? `${(r.ours.ms.mean / r.floor.ms.mean).toFixed(2)}x` : '-',
       [r.ours, r.reference, r.floor].filter(Boolean).map((x) => x.rssMiB.max.toFixed(0)).join(' / ') + ' MiB',
@@ -115,7 +122,7 @@ export function summaryTable(results) {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
   const jsonAt = argv.indexOf('--json');
-  const results = await compare({ quick: argv.includes('--quick'), keepCaCerts: argv.includes('--keep-node-extra-ca-certs') });
+  const results = await compare({ quick: argv.includes('--quick') });
   for (const row of summaryTable(results)) console.log(row.join(' | '));
   if (jsonAt >= 0) writeFileSync(argv[jsonAt + 1], JSON.stringify(results, null, 2) + '\n');
 }

@@ -3,18 +3,24 @@
 // with the owner's key exported through gpg (`--gpg`, as the reference) and read from an exported key file
 // (`-k owner.asc`, no gpg at all). The chain: python's gpg demo shape, three steps (RSA, DSA and Ed25519
 // functionaries; the owner an RSA key signing with its subkey), recorded with the reference's own in-toto-run -g,
-// no inspection. Writes bench/OPENPGP.md. `node bench/openpgp.mjs` (after `npm run build`).
+// no inspection. Ours runs in the clean environment and as this machine runs it (bench/lib/measure.mjs
+// environments()). Writes bench/OPENPGP.md.
+//
+//   npm run bench:openpgp    (node bench/openpgp.mjs, after `npm run build`)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH, ROOT, ensureReference } from './lib/fixtures.mjs';
-import { childEnv, compareRuns, ensureGnuTime } from './lib/measure.mjs';
+import { compareRuns, ensureGnuTime, environments, waitForQuiet } from './lib/measure.mjs';
+import { environmentNote, machine, machineTable, mib, pm, table, x } from './lib/report.mjs';
 
 const log = (line) => process.stdout.write(`${line}\n`);
 ensureReference(log);
 ensureGnuTime(log);
-childEnv();
+const env = environments();
+const machineEnv = Boolean(env.caCerts.path);
+const info = machine();
 
 const home = mkdtempSync(join(tmpdir(), 'itb-'));
 const dir = mkdtempSync(join(tmpdir(), 'in-toto-gpg-bench-'));
@@ -64,28 +70,69 @@ ref('in-toto-run', ['-n', 'test', '-g', eve, '--gpg-home', home, '-m', 'foo.tar.
 writeFileSync(join(dir, 'owner.asc'), gpg('--armor', '--export', owner));
 
 const ours = join(ROOT, 'bin/in-toto-verify.js');
+const oursG = [ours, '-l', 'root.layout', '-g', owner, '--gpg-home', home];
+const oursK = [ours, '-l', 'root.layout', '-k', 'owner.asc'];
+const busyBefore = waitForQuiet({ log });
 const result = compareRuns(
   [
-    { name: 'ours -g', cmd: process.execPath, args: [ours, '-l', 'root.layout', '-g', owner, '--gpg-home', home], cwd: dir },
-    { name: 'ours -k', cmd: process.execPath, args: [ours, '-l', 'root.layout', '-k', 'owner.asc'], cwd: dir },
-    { name: 'reference', cmd: '/usr/bin/in-toto-verify', args: ['-l', 'root.layout', '-g', owner, '--gpg-home', home], cwd: dir },
+    { name: 'ours -g', cmd: process.execPath, args: oursG, cwd: dir, env: env.clean },
+    { name: 'ours -k', cmd: process.execPath, args: oursK, cwd: dir, env: env.clean },
+    ...(machineEnv
+      ? [
+        { name: 'ours -g, machine', cmd: process.execPath, args: oursG, cwd: dir, env: env.machine },
+        { name: 'ours -k, machine', cmd: process.execPath, args: oursK, cwd: dir, env: env.machine },
+      ]
+      : []),
+    { name: 'reference', cmd: '/usr/bin/in-toto-verify', args: ['-l', 'root.layout', '-g', owner, '--gpg-home', home], cwd: dir, env: env.machine },
   ],
   { reps: 10, warmup: 2, log },
 );
-const f = (s) => `${s.mean.toFixed(0)} ms ± ${s.sd.toFixed(0)}`;
-const refMs = result.reference.ms.mean;
-const row = (name, label) => `| ${label} | ${f(result[name].ms)} | **${(refMs / result[name].ms.mean).toFixed(1)}x** | ${result[name].rssMiB.max.toFixed(0)} MiB |`;
-const md = `# OpenPGP verification benchmark
-
-Written by \`node bench/openpgp.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}: a three-step chain whose functionaries hold
-RSA 3072, DSA 2048 and Ed25519 OpenPGP keys and whose layout an RSA key signed with its subkey, recorded with the
-reference's \`in-toto-run -g\`; whole-process wall time, 10 interleaved runs after 2 warm-ups.
-
-| verifier | time | reference / this | peak RSS |
-|---|---|---|---|
-| reference \`in-toto-verify -g OWNER --gpg-home\` | ${f(result.reference.ms)} | 1.0x | ${result.reference.rssMiB.max.toFixed(0)} MiB |
-${row('ours -g', 'ours, `-g OWNER --gpg-home` (the key exported through gpg)')}
-${row('ours -k', 'ours, `-k owner.asc` (an exported key file, no gpg)')}
-`;
+const refRun = result.reference;
+const ratio = (name) => refRun.ms.mean / result[name].ms.mean;
+const said = (name) => (ratio(name) >= 1 ? `${x(ratio(name))} faster` : `the reference ${x(1 / ratio(name))} faster`);
+const row = (name, label, environment) => [label, ...(machineEnv ? [environment] : []), pm(result[name].ms), `**${x(ratio(name))}**`, mib(result[name].rssMiB.max)];
+const rows = [
+  ['verifier', ...(machineEnv ? ['environment'] : []), 'time', 'reference / this', 'peak RSS'],
+  ['reference `in-toto-verify -g OWNER --gpg-home`', ...(machineEnv ? ['as this machine runs it'] : []), pm(refRun.ms), '1.0x', mib(refRun.rssMiB.max)],
+  row('ours -k', 'ours, `-k owner.asc` (an exported key file, no gpg)', 'clean'),
+  row('ours -g', 'ours, `-g OWNER --gpg-home` (the key exported through gpg)', 'clean'),
+  ...(machineEnv
+    ? [row('ours -k, machine', 'ours, `-k owner.asc`', 'as this machine runs it'), row('ours -g, machine', 'ours, `-g OWNER --gpg-home`', 'as this machine runs it')]
+    : []),
+];
+const md = [
+  '# OpenPGP verification benchmark: in-toto-wasm against python in-toto',
+  '',
+  'How long `in-toto-verify` of this package and of the reference implementation (python in-toto) take to verify a chain',
+  `signed with OpenPGP (gpg) keys. Written by \`npm run bench:openpgp\` (\`node bench/openpgp.mjs\`) on ${info.date}; do not edit by hand, run it again.`,
+  '',
+  machineTable(info, env.caCerts),
+  '',
+  ...(busyBefore > 0.25 ? [`> **Measured on a busy machine** (${(busyBefore * 100).toFixed(0)}% of the CPUs busy when it started): times are inflated and noisy.`, ''] : []),
+  '## In short',
+  '',
+  `Ours verifies the chain in ${pm(result['ours -k'].ms)} from an exported key file (${said('ours -k')}) and in ${pm(result['ours -g'].ms)} with \`--gpg\``,
+  `(${said('ours -g')}), against the reference's ${pm(refRun.ms)}` +
+    (machineEnv ? `; as this machine runs it, ${pm(result['ours -k, machine'].ms)} and ${pm(result['ours -g, machine'].ms)} (${said('ours -k, machine')}, ${said('ours -g, machine')})` : '') +
+    `. Peak memory: ours ${mib(result['ours -k'].rssMiB.max)}, the reference ${mib(refRun.rssMiB.max)}.`,
+  '',
+  '## Ours against the reference',
+  '',
+  'A three-step chain whose functionaries hold RSA 3072, DSA 2048 and Ed25519 OpenPGP keys and whose layout an RSA key',
+  'signed with its subkey, recorded with the reference\'s `in-toto-run -g` (keys made with gpg in a temporary home,',
+  'all by bench/openpgp.mjs); no inspection. Whole-process wall time, 10 interleaved runs after 2 warm-ups, mean ± sd;',
+  'peak RSS is GNU `time` %M (for `-g`, of the verifier and the gpg it runs).',
+  '',
+  ...(machineEnv ? [...environmentNote(env.caCerts, { floor: false }), ''] : []),
+  table(rows),
+  '',
+  '## Reproduce',
+  '',
+  '```sh',
+  'npm run build',
+  'npm run bench:openpgp         # writes bench/OPENPGP.md; under a minute (needs gpg)',
+  '```',
+  '',
+].join('\n');
 writeFileSync(join(BENCH, 'OPENPGP.md'), md);
 log(md);

@@ -37,6 +37,7 @@ interface EngineExports {
   set_max_depth(depth: number): number;
   set_max_input(bytes: number): number;
   validate(len: number): number;
+  validate_json(len: number): number;
   canonicalize(len: number, select: number): number;
   output_ptr(): number;
   output_len(): number;
@@ -308,6 +309,20 @@ export class Engine {
   validate(json: Uint8Array | string): void {
     const bytes = typeof json === 'string' ? toUtf8(json) : json;
     this.#withInput(bytes, (exports, len) => this.#check(exports, exports.validate(len), bytes));
+  }
+
+  /**
+   * Throws unless `json` is ordinary JSON (RFC 8259: fractions and exponents read, as attestation payloads have
+   * them), with the strict checks otherwise (duplicate keys, UTF-8, lone surrogates, depth, size). Returns whether
+   * a number in it may not be exact as a float64 (a fraction, an exponent, more than 15 digits).
+   */
+  validateOrdinary(json: Uint8Array | string): { inexact: boolean } {
+    const bytes = typeof json === 'string' ? toUtf8(json) : json;
+    return this.#withInput(bytes, (exports, len) => {
+      const code = exports.validate_json(len);
+      this.#check(exports, code & 0xff, bytes);
+      return { inexact: (code & 0x100) !== 0 };
+    });
   }
 }
 

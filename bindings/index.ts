@@ -32,7 +32,7 @@ export { parseRule, ruleToString, type ArtifactRule, type MatchRule, type Generi
 export { linkFileName, sublayoutDirName, type LinkSource, type LinkLoader } from './verify/link-source.js';
 export {
   verify, type VerifyOptions, type Verdict, type Failure, type VerdictWarning, type DigestMismatch,
-  type InspectionPolicy, type InspectionRunner,
+  type InspectionPolicy, type InspectionRunner, type InspectionOrigin, MAX_LISTED_FAILURES,
 } from './verify/verify.js';
 export {
   LayoutBuilder, StepBuilder, InspectionBuilder, rule, toRule, shlexSplit, parsePeriod, addPeriod, formatExpires,
@@ -53,3 +53,15 @@ export {
 } from './keys/openpgp/key.js';
 export { verifyGpgSignature, signatureFromPacket, type GpgSignature } from './keys/openpgp/signature.js';
 export { readLayoutCertificates, checkCertificateFunctionary } from './verify/cert-constraints.js';
+export {
+  readStatement, parseStatement, readResourceDescriptor, readDigestSet, digestsMatch, matchingSubjects, createStatement,
+  isStatementPayloadType, ACCEPTED_ALGORITHMS, STATEMENT_V1, STATEMENT_V01, STATEMENT_PAYLOAD_TYPE,
+  type Statement, type ResourceDescriptor, type StatementInput,
+} from './attestation/statement.js';
+export {
+  readPredicate, statementToLink, linkToStatement, LINK_V03, SLSA_PROVENANCE_V1, SLSA_PROVENANCE_V02, NPM_PUBLISH_V01,
+  TEST_RESULT_V01, VSA_V1,
+  type Predicate, type LinkPredicate, type SlsaProvenanceV1, type SlsaProvenanceV02, type NpmPublishV01, type TestResultV01, type VsaV1,
+} from './attestation/predicates.js';
+export { readAttestation, readAttestationBundle, type Attestation, type BundleLine } from './attestation/envelope.js';
+export { parseOrdinaryJson, JsonNumber } from './attestation/json.js';

@@ -57,7 +57,14 @@ const ROOT_NAMES = [
   'signBytes', 'signEnvelope', 'signLayout', 'signatureFromPacket', 'sublayoutDirName', 'substituteParameters',
   'toBase64', 'toHex', 'toRule', 'verdictToSvg', 'verify', 'verifyCertificateChain', 'verifyDsse', 'verifyEnvelope',
   'verifyGpgSignature', 'verifySignature', 'verifySignatureBy',
-];
+  // Added since (issue 14: the failure cap; issue 17: in-toto attestations).
+  'MAX_LISTED_FAILURES',
+  'ACCEPTED_ALGORITHMS', 'JsonNumber', 'LINK_V03', 'NPM_PUBLISH_V01', 'SLSA_PROVENANCE_V02', 'SLSA_PROVENANCE_V1',
+  'STATEMENT_PAYLOAD_TYPE', 'STATEMENT_V01', 'STATEMENT_V1', 'TEST_RESULT_V01', 'VSA_V1', 'createStatement',
+  'digestsMatch', 'isStatementPayloadType', 'linkToStatement', 'matchingSubjects', 'parseOrdinaryJson',
+  'parseStatement', 'readAttestation', 'readAttestationBundle', 'readDigestSet', 'readPredicate',
+  'readResourceDescriptor', 'readStatement', 'statementToLink',
+].sort();
 const LINK_NAMES = [
   'gpgExportKey', 'gpgExportKeys', 'gpgSigner', 'matchProducts', 'mockStep', 'recordStart', 'recordStep', 'recordStop',
   'resignMetadata', 'runStep', 'signMetadata', 'unfinishedLinkFileName', 'writeFileAtomic', 'writeMetadataFile',

@@ -8,17 +8,36 @@ import { join } from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
 
-/** The environment children run in. See childEnv(). */
-let environment = process.env;
+/** A CA bundle for NODE_EXTRA_CA_CERTS when the machine sets none (Debian's, as a machine that sets it uses). */
+export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
- * NODE_EXTRA_CA_CERTS makes every Node process parse the named CA bundle while it boots (about 40 ms on
- * this machine, measured by `nodeStartup`): a property of the machine, not of the program measured. Unless
- * `keep` is set, children run without it (python does not read it).
+ * The two environments children run in:
+ * - `clean`: this process's environment without NODE_EXTRA_CA_CERTS. With that variable, every Node process
+ *   parses the named CA bundle while it boots (tens of ms): a property of the machine, not of the program
+ *   measured, and python does not read it.
+ * - `machine`: this process's environment as it is ("as this machine runs it"). When NODE_EXTRA_CA_CERTS is
+ *   not set here, it is set to CA_BUNDLE (when that exists) so that the series still shows what it costs;
+ *   `caCerts.source` says which it was.
  */
+export function environments() {
+  const clean = { ...process.env };
+  delete clean.NODE_EXTRA_CA_CERTS;
+  const machine = { ...process.env };
+  let source = 'machine';
+  if (!machine.NODE_EXTRA_CA_CERTS && existsSync(CA_BUNDLE)) {
+    machine.NODE_EXTRA_CA_CERTS = CA_BUNDLE;
+    source = 'bench';
+  }
+  return { clean, machine, caCerts: { path: machine.NODE_EXTRA_CA_CERTS, source } };
+}
+
+/** The environment children run in when a contender names none: the clean one. See environments(). */
+let environment = environments().clean;
+
+/** Sets the default environment of children: clean (the default) or, with `keep`, as this process has it. */
 export function childEnv(keep = false) {
-  environment = { ...process.env };
-  if (!keep) delete environment.NODE_EXTRA_CA_CERTS;
+  environment = keep ? { ...process.env } : environments().clean;
   return environment;
 }
 
@@ -36,11 +55,11 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
  * Runs `cmd args` once in `cwd`; returns { ms, rssMiB }. Throws when the exit status is not `expect`
  * (a benchmark of a verifier that fails is no benchmark).
  */
-export function runOnce(cmd, args, { cwd, expect = 0 } = {}) {
+export function runOnce(cmd, args, { cwd, expect = 0, env = environment } = {}) {
   const out = join(scratch, 'time.txt');
   const started = process.hrtime.bigint();
   const result = spawnSync(GNU_TIME, ['-f', '%M', '-o', out, cmd, ...args], {
-    cwd, env: environment, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 16 << 20,
+    cwd, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 16 << 20,
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== expect) {
@@ -62,14 +81,14 @@ export function stats(values) {
 /**
  * Runs each contender `reps` times, interleaved (ours, theirs, floor, ours, ...; the order rotates every
  * round so that none always runs right after another), after `warmup` untimed rounds (page cache, .pyc).
- * A contender is { name, cmd, args, cwd | prepare(): { cwd, cleanup() }, warmup? }.
+ * A contender is { name, cmd, args, cwd | prepare(): { cwd, cleanup() }, warmup?, env? } (env: see environments()).
  */
 export function compareRuns(contenders, { reps, warmup = 1, log = () => {} }) {
   const samples = new Map(contenders.map((c) => [c.name, []]));
   const once = (c) => {
     const place = c.prepare ? c.prepare() : { cwd: c.cwd, cleanup() {} };
     try {
-      return runOnce(c.cmd, c.args, { cwd: place.cwd });
+      return runOnce(c.cmd, c.args, { cwd: place.cwd, env: c.env });
     } finally {
       place.cleanup();
     }

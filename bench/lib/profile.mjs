@@ -1,9 +1,41 @@
 // Runs a command under `node --cpu-prof` and summarizes the profile: self time and inclusive time per
-// function (name, file, line), so that RESULTS.md can say where our verifier spends its time.
+// function (name and the file of the repository it comes from), so that RESULTS.md can say where our verifier
+// spends its time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The bundled tools (bin/, built by scripts/build-bin.mjs) are chunks with hashed names that change with every
+ * build; rolldown marks each module it bundles with a `// dist/<path>.js` line. Maps a position in a chunk to
+ * the source it was compiled from: bindings/<path>.ts (tsc compiles bindings/ to dist/), or a package.
+ */
+const chunkModules = new Map();
+function sourceOf(url, lineNumber) {
+  let path;
+  try {
+    path = fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+  if (!chunkModules.has(path)) {
+    const marks = [];
+    if (existsSync(path)) {
+      readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
+        const m = /^\/\/ ((?:dist|node_modules)\/\S+\.js)$/.exec(line);
+        if (m) marks.push({ line: i, module: m[1] });
+      });
+    }
+    chunkModules.set(path, marks);
+  }
+  const mark = chunkModules.get(path).filter((m) => m.line <= lineNumber).pop();
+  if (!mark) return undefined;
+  if (mark.module.startsWith('dist/')) return `bindings/${mark.module.slice(5, -3)}.ts`;
+  const pkg = mark.module.split('/');
+  return `package ${pkg[1].startsWith('@') ? `${pkg[1]}/${pkg[2]}` : pkg[1]}`;
+}
 
 /** `names`: V8 wasm function index -> engine function name (bench/lib/wasm-names.mjs), possibly empty. */
 export function summarizeProfile(profile, names = new Map()) {
@@ -18,8 +50,13 @@ export function summarizeProfile(profile, names = new Map()) {
     const { url, lineNumber } = n.callFrame;
     const index = /^wasm-function\[(\d+)\]$/.exec(n.callFrame.functionName);
     const functionName = index && names.has(Number(index[1])) ? names.get(Number(index[1])) : n.callFrame.functionName;
-    const file = url.includes('/dist/') ? `dist/${url.split('/dist/')[1]}` : url.startsWith('wasm') ? 'engine.wasm' : url.replace(/^node:/, '').split('/').slice(-2).join('/');
-    return `${functionName || '(anonymous)'}${file ? ` (${file}${lineNumber >= 0 && !url.startsWith('wasm') ? `:${lineNumber + 1}` : ''})` : ''}`;
+    let file;
+    if (url.startsWith('wasm')) file = 'engine.wasm';
+    else if (url.includes('/bin/')) file = sourceOf(url, lineNumber) ?? 'a bundled tool in bin/';
+    else if (url.includes('/dist/')) file = `bindings/${url.split('/dist/')[1].replace(/\.js$/, '.ts')}`;
+    else if (url.startsWith('node:')) file = `Node's ${url.slice(5)}`;
+    else if (url) file = url.split('/').slice(-2).join('/');
+    return `${functionName || '(anonymous)'}${file ? ` (${file})` : ''}`;
   };
   const self = new Map();
   const inclusive = new Map();
@@ -39,7 +76,7 @@ export function summarizeProfile(profile, names = new Map()) {
   return {
     totalMs,
     self: top(self, () => true, 18),
-    inclusive: top(inclusive, (k) => k.includes('dist/') || k.includes('engine.wasm'), 24),
+    inclusive: top(inclusive, (k) => k.includes('(bindings/') || k.includes('(engine.wasm)'), 24),
   };
 }
 

@@ -9,11 +9,11 @@ import { initEngine } from '../engine.js';
 import { recordStart, recordStop } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
-  artifactOptionsFromArgs, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome, requireKeyOrGpg,
+  artifactOptionsFromArgs, formatOf, Log, parseCommandLine, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome, requireKeyOrGpg,
   runTool, signingKeyFromArgs, single, usageError, VERSION, type CommandLine,
 } from './common.js';
 
-const SHARED: readonly OptionSpec[] = [O.stepName, O.key, O.keyType, O.password, O.gpg, O.gpgHome, O.exclude, O.basePath, O.lstripPaths, O.useDsse, O.verbose, O.quiet];
+const SHARED: readonly OptionSpec[] = [O.stepName, O.key, O.keyType, O.password, O.gpg, O.gpgHome, O.exclude, O.basePath, O.lstripPaths, O.useDsse, O.attestation, O.verbose, O.quiet];
 
 const TOP = {
   tool: 'in-toto-record',
@@ -86,7 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const key = await signingKeyFromArgs(parsed);
     await initEngine();
     const name = single(parsed, 'step-name')!;
-    const common = { name, key, format: parsed.values.has('use-dsse') ? ('dsse' as const) : ('metablock' as const), ...artifactOptionsFromArgs(parsed, settings, log) };
+    const common = { name, key, format: formatOf(parsed), ...artifactOptionsFromArgs(parsed, settings, log) };
     if (first === 'start') {
       log.info(`Start recording '${name}'...`);
       progress.stage('recording materials');

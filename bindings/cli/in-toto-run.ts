@@ -8,7 +8,7 @@ import { initEngine } from '../engine.js';
 import { runStep } from '../record/link.js';
 import { UsageError, type OptionSpec } from './args.js';
 import {
-  artifactOptionsFromArgs, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome,
+  artifactOptionsFromArgs, formatOf, Log, parseCommandLine, phaseReporter, Progress, readUserSettings, RECORDING_OPTIONS as O, recordingOutcome,
   requireKeyOrGpg, runTool, signingKeyFromArgs, single, timeoutSetting,
 } from './common.js';
 
@@ -20,7 +20,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'no-command', short: 'x', kind: 'flag', help: 'record a link without running a command, e.g. for a signed-off step' },
   // Not in 1.3.1's tool; in-toto-golang's and newer python's flag: hash text with CRLF and lone CR read as LF.
   { name: 'normalize-line-endings', kind: 'flag', help: 'hash files with CRLF and CR line endings normalized to LF (as in-toto-golang and newer in-toto)' },
-  O.key, O.keyType, O.password, O.gpg, O.gpgHome, O.exclude, O.basePath, O.lstripPaths, O.metadataDirectory, O.useDsse, O.verbose, O.quiet,
+  O.key, O.keyType, O.password, O.gpg, O.gpgHome, O.exclude, O.basePath, O.lstripPaths, O.metadataDirectory, O.useDsse, O.attestation, O.verbose, O.quiet,
 ];
 
 const CLI = {
@@ -66,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...artifactOptionsFromArgs(parsed, settings, log),
       normalizeLineEndings: parsed.values.has('normalize-line-endings'),
       key,
-      format: parsed.values.has('use-dsse') ? 'dsse' : 'metablock',
+      format: formatOf(parsed),
       metadataDirectory: single(parsed, 'metadata-directory'),
       onPhase: phaseReporter(log, progress),
     });

@@ -12,6 +12,8 @@ import { InTotoError } from '../errors.js';
 import type { KeyType } from '../keys/keys.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
 import { linkFileName } from '../verify/link-source.js';
+import { LINK_V03, statementToLink } from '../attestation/predicates.js';
+import { readStatement, STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
 import { resignMetadata, writeMetadataFile, type SigningKey } from '../record/link.js';
 import { gpgSigner } from '../keys/openpgp/gpg-node.js';
 import { parseSigned } from '../metadata/models.js';
@@ -28,6 +30,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', short: 'o', kind: 'one', metavar: '<path>', help: "where to write the signed file (default: a layout's own file, '<name>.<keyid prefix>.link' for a link)" },
   { name: 'append', short: 'a', kind: 'flag', help: "add signatures to the existing ones instead of replacing them (layouts only)" },
   { name: 'verify', kind: 'flag', help: "verify that every '--key' signed the file, instead of signing it" },
+  O.attestation,
   O.verbose,
   O.quiet,
 ];
@@ -71,9 +74,17 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     await initEngine();
     envelope = readEnvelope(await readFile(file));
-    const model = parseSigned(envelope.signed, { root: envelope.kind === 'metablock' ? 'signed' : 'payload' });
-    type = model.type;
-    name = model.type === 'link' ? model.name : '';
+    const signed = envelope.signed as { _type?: unknown };
+    if (envelope.kind === 'dsse' && (signed._type === STATEMENT_V1 || signed._type === STATEMENT_V01)) {
+      // An attestation: a link when its predicate is one (named after its step), signed as it is otherwise.
+      const statement = readStatement(envelope.signed);
+      type = 'link';
+      name = statement.predicateType === LINK_V03 ? statementToLink(statement).name : '';
+    } else {
+      const model = parseSigned(envelope.signed, { root: envelope.kind === 'metablock' ? 'signed' : 'payload' });
+      type = model.type;
+      name = model.type === 'link' ? model.name : '';
+    }
   } catch (error) {
     log.say(`The following error occurred while loading the file '${file}': ${(error as Error).message}`);
     return 2;
@@ -141,7 +152,7 @@ async function signFile(envelope: Envelope, metadata: { type: 'link' | 'layout';
       const password = parsed.values.has('prompt') ? (await askPassword(`enter password to decrypt private key file '${path}' (leave empty if key not encrypted): `)) || undefined : undefined;
       keys.push(await loadSigningKey(path, types[i]!, password));
     }
-    const signed = await resignMetadata(envelope, keys, { append: parsed.values.has('append') });
+    const signed = await resignMetadata(envelope, keys, { append: parsed.values.has('append'), attestation: parsed.values.has('attestation') });
     const output = single(parsed, 'output') ?? (metadata.type === 'link' ? linkFileName(metadata.name, signed.signatures.at(-1)!.keyid) : metadata.file);
     log.info(`Dumping ${metadata.type} to '${output}'...`);
     await writeMetadataFile(output, signed);

@@ -24,6 +24,13 @@ import type { VerificationKey } from '../keys/verification-key.js';
 
 /** The payload type in-toto's DSSE envelopes carry; anything else is not in-toto metadata. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** Attestation framework v1.2: a Statement's payload type may name its predicate, `application/vnd.in-toto.<predicate>+json`. */
+const IN_TOTO_PREDICATE_PAYLOAD_TYPE = /^application\/vnd\.in-toto\.[A-Za-z0-9._-]+\+json$/;
+
+/** Whether a DSSE payload type is in-toto's: the generic one, or one naming a Statement's predicate. */
+export function isInTotoPayloadType(payloadType: string): boolean {
+  return payloadType === IN_TOTO_PAYLOAD_TYPE || IN_TOTO_PREDICATE_PAYLOAD_TYPE.test(payloadType);
+}
 
 /**
  * One entry of `signatures`, as written: `{keyid, sig}` (securesystemslib; hex in a Metablock, base64 in DSSE),
@@ -108,7 +115,7 @@ export interface EnvelopeParts {
   /** A Metablock's signed bytes: the canonical JSON of `signed` as the file spells it. */
   signedBytes(): Uint8Array;
   /** The value of a DSSE payload (strict JSON), from the payload's bytes. */
-  readPayload(payload: Uint8Array): unknown;
+  readPayload(payload: Uint8Array, payloadType: string): unknown;
 }
 
 /**
@@ -131,8 +138,8 @@ export function envelopeFromDocument(doc: unknown, parts: EnvelopeParts): Envelo
 
 function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvelope {
   if (typeof doc.payloadType !== 'string') throw new InTotoError('FORMAT', 'DSSE payloadType must be a string', { field: 'payloadType' });
-  if (doc.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new InTotoError('FORMAT', `DSSE payloadType is "${doc.payloadType}", not in-toto's "${IN_TOTO_PAYLOAD_TYPE}"`, { field: 'payloadType' });
+  if (!isInTotoPayloadType(doc.payloadType)) {
+    throw new InTotoError('FORMAT', `DSSE payloadType is "${doc.payloadType}", not in-toto's "${IN_TOTO_PAYLOAD_TYPE}" (or "application/vnd.in-toto.<predicate>+json")`, { field: 'payloadType' });
   }
   if (typeof doc.payload !== 'string') throw new InTotoError('FORMAT', 'DSSE payload must be a base64 string', { field: 'payload' });
   const payload = fromBase64(doc.payload);
@@ -145,7 +152,7 @@ function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvel
   const signatures = readSignatures(doc.signatures, 'signatures', 'dsse');
   let signed: unknown;
   try {
-    signed = parts.readPayload(payload);
+    signed = parts.readPayload(payload, doc.payloadType);
   } catch (error) {
     if (error instanceof InTotoError) {
       throw new InTotoError(error.code, `DSSE payload: ${error.message}`, { ...error, field: 'payload' }, { cause: error });

@@ -33,12 +33,24 @@ import { layoutToJSON, linkToJSON, parseLink, parseSigned, type Link, type LinkJ
 import { compareCodePoints } from '../metadata/reference-json.js';
 import { recordArtifacts, type ArtifactDict, type RecordOptions } from './record.js';
 import { executeCommand } from './run.js';
+import { linkToStatement } from '../attestation/predicates.js';
+import { STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
+
+/** Whether a parsed payload is an in-toto Statement (v1 or v0.1). */
+function isStatement(value: unknown): boolean {
+  const type = (value as { _type?: unknown } | null)?._type;
+  return type === STATEMENT_V1 || type === STATEMENT_V01;
+}
 
 // Signing with a key in a GnuPG keyring (through the gpg binary), and reading one from it.
 export { gpgExportKey, gpgExportKeys, gpgSigner, type GpgSigner } from '../keys/openpgp/gpg-node.js';
 
 /** Metablock (in-toto 1.x, the default) or DSSE (in-toto >= 1.4's `--use-dsse`). */
-export type MetadataFormat = 'metablock' | 'dsse';
+/**
+ * Metablock (in-toto 1.x, the default), DSSE (in-toto >= 1.4's `--use-dsse`), or an attestation: a Statement v1
+ * whose predicate is a link v0.3 (subjects the products, materials ResourceDescriptors), in DSSE.
+ */
+export type MetadataFormat = 'metablock' | 'dsse' | 'attestation';
 
 /** How artifacts are recorded; see {@link RecordOptions} for each field. */
 export interface ArtifactOptions {
@@ -162,7 +174,8 @@ export async function recordStart(options: RecordStartOptions): Promise<Recorded
     command: [],
     environment: environmentOf(options.cwd ?? process.cwd(), options.recordEnvironment),
   };
-  const envelope = await signMetadata(link, [options.key], options.format);
+  // The preliminary link has no products yet, so it cannot be a Statement (which needs a subject): DSSE instead.
+  const envelope = await signMetadata(link, [options.key], options.format === 'attestation' ? 'dsse' : options.format);
   const path = resolveIn(options.cwd, unfinishedLinkFileName(options.name, signerId(envelope)));
   await writeMetadataFile(path, envelope);
   return { path, envelope, link };
@@ -273,7 +286,11 @@ export async function matchProducts(link: Link, options: ArtifactOptions & { pat
 /** A new envelope around `signed` (a link or layout as plain JSON), signed by each key in turn. */
 export async function signMetadata(signed: LinkJSON | Record<string, unknown>, keys: readonly SigningKey[], format: MetadataFormat = 'metablock'): Promise<Envelope> {
   const plain = signed as Record<string, unknown>;
-  let envelope: Envelope = format === 'dsse' ? createDsse(plain) : createMetablock(plain);
+  if (format === 'attestation' && plain._type !== 'link') {
+    throw new InTotoError('FORMAT', `only a link can be written as an attestation (a Statement with a link predicate), not a ${JSON.stringify(plain._type)}`, { field: '_type' });
+  }
+  let envelope: Envelope =
+    format === 'attestation' ? createDsse(linkToStatement(plain as unknown as LinkJSON)) : format === 'dsse' ? createDsse(plain) : createMetablock(plain);
   for (const key of keys) envelope = await addSignature(envelope, key);
   return envelope;
 }
@@ -293,11 +310,19 @@ async function addSignature(envelope: Envelope, key: SigningKey): Promise<Envelo
  * Metablock's `signed` is read and written back as the reference's models do (unknown fields dropped, so
  * earlier signatures over them no longer verify, as there); a DSSE payload is kept byte for byte.
  */
-export async function resignMetadata(envelope: Envelope, keys: readonly SigningKey[], options: { append?: boolean } = {}): Promise<Envelope> {
-  const model = parseSigned(envelope.signed, { root: envelope.kind === 'metablock' ? 'signed' : 'payload' });
+export async function resignMetadata(envelope: Envelope, keys: readonly SigningKey[], options: { append?: boolean; attestation?: boolean } = {}): Promise<Envelope> {
   const signatures = options.append ? envelope.signatures : [];
-  let signed: Envelope =
-    envelope.kind === 'dsse'
+  // An attestation (a Statement in DSSE) is signed as it is: its payload is kept byte for byte.
+  if (envelope.kind === 'dsse' && isStatement(envelope.signed)) {
+    let signed: Envelope = { ...envelope, signatures };
+    for (const key of keys) signed = await addSignature(signed, key);
+    return signed;
+  }
+  const model = parseSigned(envelope.signed, { root: envelope.kind === 'metablock' ? 'signed' : 'payload' });
+  if (options.attestation && model.type !== 'link') throw new InTotoError('FORMAT', 'only a link can be written as an attestation (a Statement with a link predicate), not a layout', { field: '_type' });
+  let signed: Envelope = options.attestation
+    ? { ...createDsse(linkToStatement(linkToJSON(model as Link))), signatures: [] }
+    : envelope.kind === 'dsse'
       ? { ...envelope, signatures }
       : { ...createMetablock((model.type === 'link' ? linkToJSON(model) : layoutToJSON(model)) as unknown as Record<string, unknown>), signatures };
   for (const key of keys) signed = await addSignature(signed, key);

@@ -43,7 +43,10 @@
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
 import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
-import { getEngine, parseJson } from '../engine.js';
+import { getEngine, parseJson, toUtf8 } from '../engine.js';
+import { parseOrdinaryJson } from '../attestation/json.js';
+import { statementToLink } from '../attestation/predicates.js';
+import { readStatement, STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
 import { InTotoError, type ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from '../keys/keys.js';
@@ -947,12 +950,36 @@ function readLinkFile(ctx: Context, bytes: Uint8Array): { envelope: Envelope; ha
       throw new InTotoError('FORMAT', 'a Metablock needs a "signed" object', { field: 'signed' });
     },
     readPayload: (payload) => {
+      // A Statement (the attestation framework) whose predicate is a link v0.3 stands for the classic link it
+      // converts to: its artifacts are read from that link, its signature still covers the payload as received.
+      if (mayBeStatement(payload)) {
+        const value = parseOrdinaryJson(payload);
+        if (typeof value === 'object' && value !== null && [STATEMENT_V1, STATEMENT_V01].includes((value as { _type?: string })._type ?? '')) {
+          const link = statementToLink(readStatement(value));
+          const linkRead = ctx.rules.read(toUtf8(JSON.stringify(link)), 'whole', false, ctx.maxArtifacts);
+          handle = linkRead.handle;
+          return JSON.parse(linkRead.lean);
+        }
+      }
       const payloadRead = ctx.rules.read(payload, 'whole', false, ctx.maxArtifacts);
       handle = payloadRead.handle;
       return JSON.parse(payloadRead.lean);
     },
   });
   return { envelope, handle: handle! };
+}
+
+const STATEMENT_MARK = toUtf8('https://in-toto.io/Statement/');
+
+/** Whether a payload mentions a Statement type at all: a classic link that does is read twice, never misread. */
+function mayBeStatement(payload: Uint8Array): boolean {
+  const first = STATEMENT_MARK[0]!;
+  for (let i = payload.indexOf(first); i >= 0 && i + STATEMENT_MARK.length <= payload.length; i = payload.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < STATEMENT_MARK.length && payload[i + j] === STATEMENT_MARK[j]) j++;
+    if (j === STATEMENT_MARK.length) return true;
+  }
+  return false;
 }
 
 /** A counted link's materials or products, listed by the engine (for messages and the summary; cached). */

@@ -2,7 +2,7 @@
  * The import graph of `bindings/` and the rules it must keep (issue 15; DESIGN.md "Folders"): no circle, and
  * imports flowing one way between the wings, lowest first:
  *
- *   root (engine, errors, encoding, bigint) < keys < metadata < verify < record, layout < cli, index < entry
+ *   root (engine, errors, encoding, bigint) < keys < metadata < attestation < verify < record, layout < cli, index < entry
  *
  * A file may import a file of its own wing or of a lower one. Wings of the same rank (record and layout; cli and
  * index) do not import each other, and nothing outside `cli/` imports `cli/`. The scan is a plain reading of
@@ -20,12 +20,13 @@ export const WING_RANK: Readonly<Record<string, number>> = {
   root: 0,
   keys: 1,
   metadata: 2,
-  verify: 3,
-  record: 4,
-  layout: 4,
-  cli: 5,
-  index: 5,
-  entry: 6,
+  attestation: 3,
+  verify: 4,
+  record: 5,
+  layout: 5,
+  cli: 6,
+  index: 6,
+  entry: 7,
 };
 
 /** The wing a file belongs to: its first folder, or `root` (`index` for the package's index.ts). */
