@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Suites over foreign test vectors (in-toto-golang, in-toto-rs, python >= 2, DSSE), read in place from the
-// folder named by IN_TOTO_FOREIGN_VECTORS. CI runs them with ../shared/vectors/foreign.
+// Suites over foreign test vectors (in-toto-golang, in-toto-rs, python >= 2, DSSE; in-toto attestation vectors),
+// read in place from the folders named by IN_TOTO_FOREIGN_VECTORS and IN_TOTO_ATTESTATION_VECTORS. CI runs them
+// with ../shared/vectors/foreign and ../shared/vectors/attestations.
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],

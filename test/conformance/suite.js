@@ -106,6 +106,73 @@ export async function conformanceCases(lib, read) {
     ...signatureCases(lib, read, signatures.vectors),
     ...scenarioCases(lib, read, scenarios.scenarios),
     ...openpgpCases(lib, read, openpgp),
+    ...attestationCases(lib),
+  ];
+}
+
+/**
+ * in-toto attestations (Statements in DSSE), made in the runtime itself with its own crypto backend: strict
+ * Statements, ordinary-JSON payloads, and a classic layout fed by attestation links.
+ * @param {Lib} lib @returns {Case[]}
+ */
+function attestationCases(lib) {
+  const sha = (c) => ({ sha256: c.repeat(64) });
+  const statement = (extra = {}) => ({ _type: lib.STATEMENT_V1, subject: [{ name: 'app', digest: sha('a') }], predicateType: 'https://example.com/p/v1', predicate: {}, ...extra });
+  return [
+    {
+      group: 'attestations',
+      name: 'Statements are read strictly, each refusal a FORMAT error naming its field',
+      async run() {
+        equal(lib.readStatement(statement()).predicateType, 'https://example.com/p/v1', 'a valid Statement');
+        await refuses(() => lib.readStatement(statement({ _type: undefined, type: lib.STATEMENT_V1 })), 'FORMAT', '"type" for "_type"');
+        await refuses(() => lib.readStatement(statement({ subject: [] })), 'FORMAT', 'no subject');
+        await refuses(() => lib.readStatement(statement({ subject: [{ name: 'app', digest: { sha256: 'A'.repeat(64) } }] })), 'FORMAT', 'an upper-case digest');
+        assert(!lib.digestsMatch({ md5: 'a'.repeat(32) }, { md5: 'a'.repeat(32) }), 'md5 alone is never trusted');
+      },
+    },
+    {
+      group: 'attestations',
+      name: 'payloads are ordinary JSON: fractions kept exact, duplicate keys refused',
+      async run() {
+        const value = lib.parseOrdinaryJson('{"score": 0.10, "n": 3}');
+        equal(value.score.text, '0.10', 'the fraction, as written');
+        equal(value.n, 3, 'an integer');
+        await refuses(() => lib.parseOrdinaryJson('{"a": 1, "a": 2}'), 'JSON', 'a duplicate key');
+      },
+    },
+    {
+      group: 'attestations',
+      name: 'a chain of link attestations verifies, and a tampered one fails with RULE_DISALLOW',
+      async run() {
+        const [owner, alice, bob] = await Promise.all([lib.generateKeyPair('ed25519'), lib.generateKeyPair('ed25519'), lib.generateKeyPair('ed25519')]);
+        const step = (name, key, materials, products) => ({ _type: 'step', name, threshold: 1, pubkeys: [key.keyid], expected_command: [], expected_materials: materials, expected_products: products });
+        const layout = lib.serializeEnvelope(
+          await lib.signEnvelope(
+            lib.createMetablock({
+              _type: 'layout', expires: '2100-01-01T00:00:00Z', readme: '', inspect: [],
+              keys: { [alice.keyid]: lib.keyToDict(alice.publicKey), [bob.keyid]: lib.keyToDict(bob.publicKey) },
+              steps: [step('write', alice, [], [['CREATE', 'src.c'], ['DISALLOW', '*']]), step('build', bob, [['MATCH', 'src.c', 'WITH', 'PRODUCTS', 'FROM', 'write'], ['DISALLOW', '*']], [['CREATE', 'app'], ['DISALLOW', '*']])],
+            }),
+            owner,
+          ),
+        );
+        const link = (name, materials, products) => ({ _type: 'link', name, command: [], materials, products, byproducts: {}, environment: {} });
+        const attest = async (key, l) => lib.serializeEnvelope(await lib.signEnvelope(lib.createDsse(lib.linkToStatement(l)), key));
+        const chain = async (digest) =>
+          lib.verify({
+            layout,
+            layoutKeys: [owner.publicKey],
+            links: new Map([
+              [lib.linkFileName('write', alice.keyid), await attest(alice, link('write', {}, { 'src.c': sha('1') }))],
+              [lib.linkFileName('build', bob.keyid), await attest(bob, link('build', { 'src.c': sha(digest) }, { app: sha('2') }))],
+            ]),
+          });
+        const good = await chain('1');
+        equal(good.failures.length, 0, `failures of the good chain: ${JSON.stringify(good.failures)}`);
+        const bad = await chain('9');
+        equal(bad.failures.map((f) => f.code).join(), 'RULE_DISALLOW', 'the tampered chain');
+      },
+    },
   ];
 }
 
