@@ -300,25 +300,8 @@ metablock.dump(spec["out"])
 const FAR = '2099-01-01T00:00:00Z';
 
 function writeLayout(file, spec) {
-  const used = new Map();
-  for (const step of spec.steps) for (const k of step.pubkeys) used.set(k.keyid, k);
-  const steps = spec.steps.map((s) => ({
-    _type: 'step',
-    name: s.name,
-    pubkeys: s.pubkeys.map((k) => k.keyid),
-    threshold: s.threshold ?? 1,
-    expected_command: s.expected_command ?? [],
-    expected_materials: s.expected_materials ?? [],
-    expected_products: s.expected_products ?? [],
-  }));
-  const inspect = (spec.inspect ?? []).map((i) => ({
-    _type: 'inspection',
-    name: i.name,
-    run: i.run,
-    expected_materials: i.expected_materials ?? [],
-    expected_products: i.expected_products ?? [],
-  }));
-  python(WRITE_LAYOUT, JSON.stringify({ steps, inspect, keys: [...used.values()], signers: spec.signers, expires: spec.expires ?? FAR, readme: spec.readme ?? '', out: file }));
+  const { steps, inspect, keys: used } = layoutDocParts(spec);
+  python(WRITE_LAYOUT, JSON.stringify({ steps, inspect, keys: used, signers: spec.signers, expires: spec.expires ?? FAR, readme: spec.readme ?? '', out: file }));
 }
 
 function run(cwd, name, key, { materials = [], products = [], command = [] } = {}) {
@@ -344,30 +327,11 @@ const moveLinks = (from, to, test = (f) => f.endsWith('.link')) => {
   for (const f of readdirSync(from)) if (test(f)) (cpSync(join(from, f), join(to, f)), unlinkSync(join(from, f)));
 };
 
-const DEMO_INSPECTION = {
-  name: 'untar',
-  run: ['tar', 'xzf', 'foo.tar.gz'],
-  expected_materials: [['MATCH', 'foo.tar.gz', 'WITH', 'PRODUCTS', 'FROM', 'package'], ['ALLOW', 'owner.pub'], ['ALLOW', 'root.layout'], ['DISALLOW', '*']],
-  expected_products: [
-    ['MATCH', 'foo.py', 'WITH', 'PRODUCTS', 'FROM', 'write-code'], ['MATCH', 'foo.tar.gz', 'WITH', 'PRODUCTS', 'FROM', 'package'],
-    ['ALLOW', 'owner.pub'], ['ALLOW', 'root.layout'], ['DISALLOW', '*'],
-  ],
-};
+// The client directory holds the owner's key too: the inspection allows it.
+const DEMO_INSPECTION = demoInspection(['owner.pub', 'root.layout']);
 const demoLayout = (extra = {}) => ({
   readme: 'in-toto demo: bob writes foo.py, carol packages it, the client unpacks and checks',
-  steps: [
-    { name: 'write-code', pubkeys: [keys.bob], expected_command: ['vi'], expected_products: [['CREATE', 'foo.py'], ['DISALLOW', '*']] },
-    {
-      name: 'package',
-      pubkeys: [keys.carol],
-      expected_command: ['tar', 'zcvf', 'foo.tar.gz', 'foo.py'],
-      expected_materials: [['MATCH', 'foo.py', 'WITH', 'PRODUCTS', 'FROM', 'write-code'], ['DISALLOW', '*']],
-      expected_products: [['CREATE', 'foo.tar.gz'], ['ALLOW', 'foo.py'], ['DISALLOW', '*']],
-    },
-  ],
-  inspect: [DEMO_INSPECTION],
-  signers: [keys.owner],
-  ...extra,
+  ...demoLayoutSpec(keys, extra, ['owner.pub', 'root.layout']),
 });
 
 /** The demo chain recorded in `dir`: links and the product foo.tar.gz; `tamper` changes the story. */
@@ -456,20 +420,9 @@ function sublayout(tamper) {
   return (dir) => {
     const work = join(dir, 'work');
     const sub = join(dir, `build.${keys.alice.keyid.slice(0, 8)}`);
-    writeLayout(join(dir, `build.${keys.alice.keyid.slice(0, 8)}.link`), {
-      steps: [
-        { name: 'compile', pubkeys: [keys.bob], expected_products: [['CREATE', 'app'], ['DISALLOW', '*']] },
-        { name: 'check', pubkeys: [keys.erin], expected_materials: [['MATCH', 'app', 'WITH', 'PRODUCTS', 'FROM', 'compile'], ['DISALLOW', '*']], expected_products: [['ALLOW', 'app']] },
-      ],
-      signers: [keys.alice],
-    });
-    writeLayout(join(dir, 'root.layout'), {
-      steps: [
-        { name: 'build', pubkeys: [keys.alice], expected_products: [['CREATE', 'app'], ['DISALLOW', '*']] },
-        { name: 'release', pubkeys: [keys.carol], expected_materials: [['MATCH', 'app', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['DISALLOW', '*']] },
-      ],
-      signers: [keys.owner],
-    });
+    const specs = sublayoutSpecs(keys);
+    writeLayout(join(dir, `build.${keys.alice.keyid.slice(0, 8)}.link`), specs.sub);
+    writeLayout(join(dir, 'root.layout'), specs.root);
     write(work, 'app', 'binary');
     run(work, 'compile', keys.bob, { products: ['app'] });
     run(work, 'check', keys.erin, { materials: ['app'], products: ['app'] });
@@ -794,6 +747,7 @@ print(json.dumps(out))
     ];
     const PARSE_SIGS = `
 import json, sys
+import { demoInspection, demoLayoutSpec, layoutDocParts, sublayoutSpecs } from '../helpers/chains.mjs';
 from securesystemslib.gpg.common import parse_signature_packet
 from securesystemslib.gpg.functions import verify_signature
 spec = json.load(sys.stdin)

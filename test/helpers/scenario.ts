@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { layoutDocParts } from './chains.mjs';
 import { makeTempDir, runPython, runReference } from './reference.js';
 
 export type KeyType = 'ed25519' | 'rsa' | 'ecdsa';
@@ -83,25 +84,8 @@ metablock.dump(spec["out"])
 
 /** Writes a layout with python's in_toto.models and signs it with the spec's signers. */
 export function writeLayout(out: string, spec: LayoutSpec): void {
-  const keys = new Map<string, KeyFile>();
-  for (const step of spec.steps) for (const k of step.pubkeys) keys.set(k.keyid, k);
-  const steps = spec.steps.map((s) => ({
-    _type: 'step',
-    name: s.name,
-    pubkeys: s.pubkeys.map((k) => k.keyid),
-    threshold: s.threshold ?? 1,
-    expected_command: s.expected_command ?? [],
-    expected_materials: s.expected_materials ?? [],
-    expected_products: s.expected_products ?? [],
-  }));
-  const inspect = (spec.inspect ?? []).map((i) => ({
-    _type: 'inspection',
-    name: i.name,
-    run: i.run,
-    expected_materials: i.expected_materials ?? [],
-    expected_products: i.expected_products ?? [],
-  }));
-  runPython(WRITE_LAYOUT, JSON.stringify({ steps, inspect, keys: [...keys.values()], signers: spec.signers, expires: spec.expires ?? '2099-01-01T00:00:00Z', out }));
+  const { steps, inspect, keys } = layoutDocParts(spec);
+  runPython(WRITE_LAYOUT, JSON.stringify({ steps, inspect, keys, signers: spec.signers, expires: spec.expires ?? '2099-01-01T00:00:00Z', out }));
 }
 
 /** Records a step with the reference's in-toto-run in `cwd` (links are written there). */

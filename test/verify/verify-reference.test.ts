@@ -13,6 +13,7 @@ import type { ErrorCode } from '../../bindings/errors.js';
 import { nodeInspectionRunner } from '../../bindings/record/inspect-node.js';
 import { loadPublicKey } from '../../bindings/keys/keys.js';
 import { verify, type Verdict } from '../../bindings/verify/verify.js';
+import { demoInspection, demoLayoutSpec, sublayoutSpecs } from '../helpers/chains.mjs';
 import { assertReferenceInstalled, makeTempDir } from '../helpers/reference.js';
 import {
   copyInto, makeKeySet, referenceRun, referenceVerify, write, writeLayout,
@@ -37,30 +38,11 @@ interface Scenario {
   build(dir: string, keys: Keys): Built | void;
 }
 
-const DEMO_INSPECTION = {
-  name: 'untar',
-  run: ['tar', 'xzf', 'foo.tar.gz'],
-  expected_materials: [['MATCH', 'foo.tar.gz', 'WITH', 'PRODUCTS', 'FROM', 'package'], ['ALLOW', 'root.layout'], ['DISALLOW', '*']],
-  expected_products: [['MATCH', 'foo.py', 'WITH', 'PRODUCTS', 'FROM', 'write-code'], ['MATCH', 'foo.tar.gz', 'WITH', 'PRODUCTS', 'FROM', 'package'], ['ALLOW', 'root.layout'], ['DISALLOW', '*']],
-};
+const DEMO_INSPECTION = demoInspection();
 
 /** The in-toto demo: bob writes foo.py, carol packages it, the client unpacks and compares. */
 function demoLayout(keys: Keys, extra: Partial<LayoutSpec> = {}): LayoutSpec {
-  return {
-    steps: [
-      { name: 'write-code', pubkeys: [keys.bob], expected_command: ['vi'], expected_products: [['CREATE', 'foo.py'], ['DISALLOW', '*']] },
-      {
-        name: 'package',
-        pubkeys: [keys.carol],
-        expected_command: ['tar', 'zcvf', 'foo.tar.gz', 'foo.py'],
-        expected_materials: [['MATCH', 'foo.py', 'WITH', 'PRODUCTS', 'FROM', 'write-code'], ['DISALLOW', '*']],
-        expected_products: [['CREATE', 'foo.tar.gz'], ['ALLOW', 'foo.py'], ['DISALLOW', '*']],
-      },
-    ],
-    inspect: [DEMO_INSPECTION],
-    signers: [keys.owner],
-    ...extra,
-  };
+  return demoLayoutSpec(keys, extra);
 }
 
 /** Records the demo chain in `dir` (functionaries work in subdirectories, the client gets the results). */
@@ -364,20 +346,9 @@ const scenarios: Scenario[] = [
 /** Step 'build' of the root layout is delegated to alice's sublayout with steps compile (bob) and check (erin). */
 function buildSublayout(dir: string, keys: Keys, tamper: boolean): void {
   const sub = join(dir, `build.${keys.alice.keyid.slice(0, 8)}`);
-  writeLayout(join(dir, `build.${keys.alice.keyid.slice(0, 8)}.link`), {
-    steps: [
-      { name: 'compile', pubkeys: [keys.bob], expected_products: [['CREATE', 'app'], ['DISALLOW', '*']] },
-      { name: 'check', pubkeys: [keys.erin], expected_materials: [['MATCH', 'app', 'WITH', 'PRODUCTS', 'FROM', 'compile'], ['DISALLOW', '*']], expected_products: [['ALLOW', 'app']] },
-    ],
-    signers: [keys.alice],
-  });
-  writeLayout(join(dir, 'root.layout'), {
-    steps: [
-      { name: 'build', pubkeys: [keys.alice], expected_products: [['CREATE', 'app'], ['DISALLOW', '*']] },
-      { name: 'release', pubkeys: [keys.carol], expected_materials: [['MATCH', 'app', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['DISALLOW', '*']] },
-    ],
-    signers: [keys.owner],
-  });
+  const specs = sublayoutSpecs(keys);
+  writeLayout(join(dir, `build.${keys.alice.keyid.slice(0, 8)}.link`), specs.sub);
+  writeLayout(join(dir, 'root.layout'), specs.root);
   write(dir, 'app', 'binary');
   referenceRun(dir, 'compile', keys.bob, { products: ['app'] });
   referenceRun(dir, 'check', keys.erin, { materials: ['app'], products: ['app'] });
