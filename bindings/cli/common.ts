@@ -45,16 +45,21 @@ export function usageError(cli: Pick<CommandLine, 'tool' | 'usage'>, error: Usag
   return 2;
 }
 
-/** Runs a tool's `main`, exiting with its code: 2 after a usage error it throws (see {@link usageError}). */
-export function runTool(cli: Pick<CommandLine, 'tool' | 'usage'>, main: (argv: readonly string[]) => Promise<number>): void {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof UsageError) process.exit(usageError(cli, error));
-      process.stderr.write(`${cli.tool}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+/**
+ * Runs a tool's `main`, ending with its code: 2 after a usage error it throws (see {@link usageError}), 1 with the
+ * stack after any other exception (a bug). `drain`: set the exit code and let the process end by itself, so that
+ * output still in a pipe (a large SVG) is written first.
+ */
+export function runTool(cli: Pick<CommandLine, 'tool' | 'usage'>, main: (argv: readonly string[]) => Promise<number>, options: { drain?: boolean } = {}): void {
+  const end = (code: number) => {
+    if (options.drain) process.exitCode = code;
+    else process.exit(code);
+  };
+  main(process.argv.slice(2)).then(end, (error: unknown) => {
+    if (error instanceof UsageError) return end(usageError(cli, error));
+    process.stderr.write(`${cli.tool}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    end(1);
+  });
 }
 
 /** The one value of a `kind: 'one'` option, if given. */

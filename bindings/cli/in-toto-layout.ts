@@ -30,6 +30,7 @@ import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../layo
 import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../metadata/models.js';
 import type { Verdict } from '../verify/verify.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
+import { runTool } from './common.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
@@ -494,13 +495,5 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// exitCode, not exit(): a large SVG written to a pipe must be flushed before the process ends.
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`in-toto-layout: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+// drain: a large SVG written to a pipe must be flushed before the process ends.
+runTool({ tool: 'in-toto-layout', usage: USAGE }, main, { drain: true });

@@ -13,6 +13,7 @@ import { readEnvelope, type Envelope, type VerificationKey } from '../metadata/e
 import type { KeyType } from '../keys/keys.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
 import { verify, type Verdict } from '../verify/verify.js';
+import { runTool } from './common.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
@@ -217,10 +218,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`in-toto-verify: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runTool(CLI, main);
