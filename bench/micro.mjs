@@ -53,7 +53,7 @@ async function suite(group, tasks, { time, iterations, warmupIterations }) {
 
 export async function micro({ quick = false, log = console.log } = {}) {
   lib = await dist('index.js');
-  const { RuleEngine, matchGlob } = await dist('rule-engine.js');
+  const { RuleEngine, matchGlob } = await dist('verify/rule-engine.js');
   await lib.initEngine();
   const engine = lib.getEngine();
   const heavy = quick ? { time: 300, iterations: 2, warmupIterations: 1 } : { time: 1500, iterations: 5, warmupIterations: 2 };

@@ -1,6 +1,6 @@
 /**
  * What the recording tools (in-toto-run, -record, -sign, -keygen, -mock, -match-products) share, so each stays
- * a thin layer over `bindings/link.ts`:
+ * a thin layer over `bindings/record/link.ts` (and what every tool shares: `runTool`, the way each one ends):
  * - `-h` and `--version` answered on stdout, usage errors printed as argparse prints them and exit code 2
  *   (the parsing itself is `args.ts`, shared with in-toto-verify and in-toto-layout);
  * - the reference's user settings, read from `IN_TOTO_*` variables and rc files as `in_toto.user_settings` does;
