@@ -89,7 +89,7 @@ const result = compareRuns(
 );
 const refRun = result.reference;
 const ratio = (name) => refRun.ms.mean / result[name].ms.mean;
-const said = (name) => (ratio(name) >= 1 ? `${x(ratio(name))} faster` : `the reference ${x(1 / ratio(name))} faster`);
+const said = (name) => (Math.abs(ratio(name) - 1) < 0.05 ? 'about as fast' : ratio(name) >= 1 ? `${x(ratio(name))} faster` : `the reference ${x(1 / ratio(name))} faster`);
 const row = (name, label, environment) => [label, ...(machineEnv ? [environment] : []), pm(result[name].ms), `**${x(ratio(name))}**`, mib(result[name].rssMiB.max)];
 const rows = [
   ['verifier', ...(machineEnv ? ['environment'] : []), 'time', 'reference / this', 'peak RSS'],

@@ -54,7 +54,7 @@ for (const [n, reps] of [[1_000, 5], [10_000, 3], [100_000, 2]]) {
 const ratio = (r, ours = 'ours') => r.reference.ms.mean / r[ours].ms.mean;
 const first = rows[0];
 const last = rows[rows.length - 1];
-const said = (r, ours = 'ours') => (ratio(r, ours) >= 1 ? `${x(ratio(r, ours))} faster` : `the reference ${x(1 / ratio(r, ours))} faster`);
+const said = (r, ours = 'ours') => (Math.abs(ratio(r, ours) - 1) < 0.05 ? 'about as fast' : ratio(r, ours) >= 1 ? `${x(ratio(r, ours))} faster` : `the reference ${x(1 / ratio(r, ours))} faster`);
 const head = machineEnv
   ? ['N files', 'ours, clean', 'ours, as this machine runs it', 'reference', 'reference / ours (clean; as run here)', 'peak RSS: ours', 'reference', 'CPUs busy before']
   : ['N files', 'ours', 'reference', 'reference / ours', 'peak RSS: ours', 'reference', 'CPUs busy before'];

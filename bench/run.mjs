@@ -97,9 +97,9 @@ function choose(results) {
   const nodeStart = st['node -e 0'];
   const pythonStart = st['/usr/bin/python3 -c "import in_toto.verifylib"'];
   const caStart = st['NODE_EXTRA_CA_CERTS=… node -e 0'];
-  const faster = (r, ours) => ratio(r, ours) >= 1
-    ? `${x(ratio(r, ours))} faster`
-    : `the reference ${x(1 / ratio(r, ours))} faster`;
+  const faster = (r, ours) => Math.abs(ratio(r, ours) - 1) < 0.05
+    ? 'about as fast'
+    : ratio(r, ours) >= 1 ? `${x(ratio(r, ours))} faster` : `the reference ${x(1 / ratio(r, ours))} faster`;
   const pair = (r, ours = 'ours') => `${s(r[ours].ms.mean)} against ${s(r.reference.ms.mean)}, ${faster(r, ours)}`;
   const out = [];
 
@@ -119,7 +119,7 @@ function choose(results) {
     let large = `- **Large chains are where this package pays off.** `;
     if (mid) large += `At ${mid.short} artifacts per step: ${pair(mid.r)}; `;
     large += `at ${big.short}: ${pair(big.r)}`;
-    if (machineEnv) large += ` (${s(big.r.oursMachine.ms.mean)} as this machine runs it: the start-up cost is lost in the work)`;
+    if (machineEnv) large += ` (${s(big.r.oursMachine.ms.mean)} as this machine runs it: there the start-up cost is within the noise)`;
     large += '.';
     if (mid) {
       large += ` From ${mid.short} to ${big.short} the reference's time grows ${(big.r.reference.ms.mean / mid.r.reference.ms.mean).toFixed(1)}x, ours ${(big.r.ours.ms.mean / mid.r.ours.ms.mean).toFixed(1)}x.`;
@@ -149,7 +149,7 @@ function choose(results) {
   } else {
     memory += `the reference needs less on ${where(moreMemory)} (demo ${mib(demo.reference.rssMiB.max)} against our ${mib(demo.ours.rssMiB.max)}`;
     if (nodeStart) memory += `, of which Node itself takes ${mib(nodeStart.rssMiB.max)}`;
-    memory += `), this package on ${where(lessMemory)} (${lessMemory.map((i) => `${i.short}: ${mib(i.r.ours.rssMiB.max)} against ${mib(i.r.reference.rssMiB.max)}`).join('; ')}).`;
+    memory += `), this package on ${where(lessMemory)} (${lessMemory.map((i) => `${lessMemory.length > 1 ? `${i.short}: ` : ''}${mib(i.r.ours.rssMiB.max)} against ${mib(i.r.reference.rssMiB.max)}`).join('; ')}).`;
   }
   if (machineEnv && caStart && nodeStart) {
     memory += ` \`NODE_EXTRA_CA_CERTS\` adds about ${mib(Math.max(caStart.rssMiB.max - nodeStart.rssMiB.max, 0))} to every Node process.`;

@@ -37,7 +37,12 @@ export type BundleLine = { readonly line: number; readonly attestation: Attestat
  * on its own and does not hide the others; nothing here says the lines belong together.
  */
 export function readAttestationBundle(bytes: Uint8Array | string): BundleLine[] {
-  const text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InTotoError('JSON', 'the bundle is not valid UTF-8 (a JSON Lines bundle is UTF-8 text, one envelope a line)');
+  }
   const out: BundleLine[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;

@@ -34,57 +34,64 @@ export function parseOrdinaryJson(json: Uint8Array | string): unknown {
 
 /**
  * A reader for text the engine has already validated, used only when a number needs keeping exact: it need not
- * report errors, only build the value. Iterative over containers would be needed for deep input, but the engine's
- * depth limit (100 by default) bounds the recursion.
+ * report errors, only build the value. Iterative, with its own stack: a caller may raise the engine's depth limit
+ * to 10,000, deeper than a JavaScript stack goes.
  */
 class ExactReader {
   #at = 0;
   constructor(readonly text: string) {}
 
   document(): unknown {
-    const value = this.#value();
-    return value;
+    /** Open containers, innermost last; an object's pending key beside it. */
+    const stack: { container: Record<string, unknown> | unknown[]; key?: string }[] = [];
+    let result: unknown;
+    const place = (value: unknown) => {
+      const top = stack[stack.length - 1];
+      if (!top) result = value;
+      else if (Array.isArray(top.container)) top.container.push(value);
+      else Object.defineProperty(top.container, top.key!, { value, enumerable: true, writable: true, configurable: true });
+    };
+    for (;;) {
+      this.#space();
+      const top = stack[stack.length - 1];
+      const c = this.text[this.#at];
+      // After a value (or at an opening bracket's first member): a separator, or the end of a container.
+      if (c === ',') {
+        this.#at++;
+        continue;
+      }
+      if (c === '}' || c === ']') {
+        this.#at++;
+        const done = stack.pop()!;
+        place(done.container);
+        if (stack.length === 0) return result;
+        const parent = stack[stack.length - 1]!;
+        if (!Array.isArray(parent.container)) parent.key = undefined;
+        continue;
+      }
+      if (top && !Array.isArray(top.container) && top.key === undefined) {
+        top.key = this.#string();
+        this.#space();
+        this.#at++; // ':'
+        continue;
+      }
+      if (c === '{' || c === '[') {
+        this.#at++;
+        stack.push({ container: c === '{' ? {} : [] });
+        continue;
+      }
+      place(this.#scalar());
+      if (top && !Array.isArray(top.container)) top.key = undefined;
+      if (stack.length === 0) return result;
+    }
   }
 
   #space(): void {
     while (this.#at < this.text.length && ' \t\n\r'.includes(this.text[this.#at]!)) this.#at++;
   }
 
-  #value(): unknown {
-    this.#space();
+  #scalar(): unknown {
     const c = this.text[this.#at]!;
-    if (c === '{') {
-      this.#at++;
-      const out: Record<string, unknown> = {};
-      this.#space();
-      if (this.text[this.#at] === '}') {
-        this.#at++;
-        return out;
-      }
-      for (;;) {
-        this.#space();
-        const key = this.#string();
-        this.#space();
-        this.#at++; // ':'
-        Object.defineProperty(out, key, { value: this.#value(), enumerable: true, writable: true, configurable: true });
-        this.#space();
-        if (this.text[this.#at++] === '}') return out;
-      }
-    }
-    if (c === '[') {
-      this.#at++;
-      const out: unknown[] = [];
-      this.#space();
-      if (this.text[this.#at] === ']') {
-        this.#at++;
-        return out;
-      }
-      for (;;) {
-        out.push(this.#value());
-        this.#space();
-        if (this.text[this.#at++] === ']') return out;
-      }
-    }
     if (c === '"') return this.#string();
     if (this.text.startsWith('true', this.#at)) return (this.#at += 4), true;
     if (this.text.startsWith('false', this.#at)) return (this.#at += 5), false;
@@ -92,8 +99,7 @@ class ExactReader {
     const start = this.#at;
     while (this.#at < this.text.length && '+-.0123456789eE'.includes(this.text[this.#at]!)) this.#at++;
     const literal = this.text.slice(start, this.#at);
-    const value = Number(literal);
-    return /^-?\d{1,15}$/.test(literal) ? value : new JsonNumber(literal);
+    return /^-?\d{1,15}$/.test(literal) ? Number(literal) : new JsonNumber(literal);
   }
 
   #string(): string {

@@ -5,7 +5,7 @@
  */
 import { InTotoError } from '../errors.js';
 import type { LinkJSON } from '../metadata/models.js';
-import { createStatement, readResourceDescriptor, resourceDescriptorToJSON, type DigestSet, type ResourceDescriptor, type Statement } from './statement.js';
+import { ACCEPTED_ALGORITHMS, createStatement, readResourceDescriptor, resourceDescriptorToJSON, type DigestSet, type ResourceDescriptor, type Statement } from './statement.js';
 
 export const LINK_V03 = 'https://in-toto.io/attestation/link/v0.3';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
@@ -248,14 +248,22 @@ export function readPredicate(statement: Statement): Predicate {
   }
 }
 
-/** Artifacts keyed by name, from ResourceDescriptors: each needs a unique name and a digest to be a classic artifact. */
-function artifactsOf(descriptors: readonly ResourceDescriptor[], field: string): Record<string, DigestSet> {
+/**
+ * Artifacts keyed by name, from ResourceDescriptors: each needs a unique name, and a digest by an algorithm the
+ * verifier accepts, to be a classic artifact. Only accepted algorithms are kept (md5, sha1 and unknown ones are
+ * dropped: never trusted, never compared), so artifact rules compare what `digestsMatch` would.
+ */
+function artifactsOf(descriptors: readonly ResourceDescriptor[], field: string, accepted: ReadonlySet<string>): Record<string, DigestSet> {
   const out: Record<string, DigestSet> = {};
   descriptors.forEach((rd, i) => {
     if (!rd.name) throw new InTotoError('FORMAT', `${field}[${i}] needs a name to be a classic link's artifact (its path)`, { field: `${field}[${i}].name` });
     if (Object.hasOwn(out, rd.name)) throw new InTotoError('FORMAT', `${field}[${i}] repeats the artifact "${rd.name}"`, { field: `${field}[${i}].name`, artifact: rd.name });
-    if (!rd.digest || Object.keys(rd.digest).length === 0) throw new InTotoError('FORMAT', `${field}[${i}] ("${rd.name}") needs a digest`, { field: `${field}[${i}].digest`, artifact: rd.name });
-    Object.defineProperty(out, rd.name, { value: rd.digest, enumerable: true, writable: true, configurable: true });
+    const digest = Object.fromEntries(Object.entries(rd.digest ?? {}).filter(([alg]) => accepted.has(alg)));
+    if (Object.keys(digest).length === 0) {
+      const given = Object.keys(rd.digest ?? {});
+      throw new InTotoError('FORMAT', `${field}[${i}] ("${rd.name}") has no digest by an algorithm this verifier accepts${given.length > 0 ? ` (only ${given.join(', ')}: md5, sha1 and unknown algorithms are never trusted alone)` : ''}`, { field: `${field}[${i}].digest`, artifact: rd.name });
+    }
+    Object.defineProperty(out, rd.name, { value: digest, enumerable: true, writable: true, configurable: true });
   });
   return out;
 }
@@ -264,7 +272,7 @@ function artifactsOf(descriptors: readonly ResourceDescriptor[], field: string):
  * The classic link a link v0.3 Statement stands for (the predicate's conversion rule): its name, command,
  * byproducts and environment; materials from the predicate's ResourceDescriptors; products from the subjects.
  */
-export function statementToLink(statement: Statement): LinkJSON {
+export function statementToLink(statement: Statement, accepted: ReadonlySet<string> = ACCEPTED_ALGORITHMS): LinkJSON {
   if (statement.predicateType !== LINK_V03) {
     throw new InTotoError('FORMAT', `a Statement with predicate ${statement.predicateType} is not a link (expected ${LINK_V03})`, { field: 'predicateType' });
   }
@@ -273,8 +281,8 @@ export function statementToLink(statement: Statement): LinkJSON {
     _type: 'link',
     name: link.name,
     command: [...link.command],
-    materials: artifactsOf(link.materials, 'predicate.materials'),
-    products: artifactsOf(statement.subject, 'subject'),
+    materials: artifactsOf(link.materials, 'predicate.materials', accepted),
+    products: artifactsOf(statement.subject, 'subject', accepted),
     byproducts: { ...link.byproducts },
     environment: { ...link.environment },
   } as LinkJSON;

@@ -95,7 +95,8 @@ export function readDigestSet(value: unknown, field: string): DigestSet {
   for (const [alg, digest] of Object.entries(value)) {
     const at = `${field}.${alg}`;
     if (typeof digest !== 'string') throw formatError(`${at} must be a string`, at);
-    const lengths = HEX_LENGTHS[alg];
+    // Own properties only: an algorithm named `constructor` or `__proto__` is just an unknown algorithm.
+    const lengths = Object.hasOwn(HEX_LENGTHS, alg) ? HEX_LENGTHS[alg] : undefined;
     if (lengths) {
       if (!/^[0-9a-f]*$/.test(digest)) throw formatError(`${at} must be lower-case hex`, at);
       if (!lengths.includes(digest.length)) throw formatError(`${at} has ${digest.length} hex digits, ${alg} has ${lengths.join(' or ')}`, at);
@@ -130,7 +131,7 @@ export function readResourceDescriptor(value: unknown, field = 'resourceDescript
     content = decoded;
   }
   if (value.annotations !== undefined && !isRecord(value.annotations)) throw formatError(`${field}.annotations must be an object`, `${field}.annotations`);
-  if (!uri && !content && (!digest || Object.keys(digest).length === 0)) {
+  if (!uri && (!content || content.length === 0) && (!digest || Object.keys(digest).length === 0)) {
     throw formatError(`${field} needs at least one of uri, digest or content${name ? ` (name alone, "${name}", identifies nothing)` : ''}`, field);
   }
   return {

@@ -13,7 +13,7 @@ import type { KeyType } from '../keys/keys.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
 import { linkFileName } from '../verify/link-source.js';
 import { LINK_V03, statementToLink } from '../attestation/predicates.js';
-import { readStatement, STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
+import { readAttestation, type Attestation } from '../attestation/envelope.js';
 import { resignMetadata, writeMetadataFile, type SigningKey } from '../record/link.js';
 import { gpgSigner } from '../keys/openpgp/gpg-node.js';
 import { parseSigned } from '../metadata/models.js';
@@ -73,11 +73,16 @@ async function main(argv: readonly string[]): Promise<number> {
   let name: string;
   try {
     await initEngine();
-    envelope = readEnvelope(await readFile(file));
-    const signed = envelope.signed as { _type?: unknown };
-    if (envelope.kind === 'dsse' && (signed._type === STATEMENT_V1 || signed._type === STATEMENT_V01)) {
-      // An attestation: a link when its predicate is one (named after its step), signed as it is otherwise.
-      const statement = readStatement(envelope.signed);
+    const bytes = await readFile(file);
+    // An attestation (a Statement in DSSE; its payload ordinary JSON) is read as one; anything else as the reference reads it.
+    const attestation = attestationOf(bytes);
+    envelope = attestation?.envelope ?? readEnvelope(bytes);
+    if (attestation) {
+      // A link when its predicate is one (its file named after its step); any other Statement needs --output.
+      const { statement } = attestation;
+      if (statement.predicateType !== LINK_V03 && !values.has('output')) {
+        throw new InTotoError('FORMAT', `it is an attestation of ${statement.predicateType}, not of a link: there is no link file name for it, give one with --output`);
+      }
       type = 'link';
       name = statement.predicateType === LINK_V03 ? statementToLink(statement).name : '';
     } else {
@@ -171,3 +176,12 @@ function keyTypes(parsed: Parsed, count: number): KeyType[] {
 }
 
 runTool(CLI, main);
+
+/** The attestation in `bytes`, when they are a DSSE envelope of a Statement; undefined for anything else. */
+function attestationOf(bytes: Uint8Array): Attestation | undefined {
+  try {
+    return readAttestation(bytes);
+  } catch {
+    return undefined;
+  }
+}

@@ -160,6 +160,10 @@ function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvel
     throw error;
   }
   if (!isRecord(signed)) throw new InTotoError('FORMAT', 'the DSSE payload must be a JSON object', { field: 'payload' });
+  // The predicate-naming payload type is a Statement's (attestation framework v1.2), not a classic link's or layout's.
+  if (doc.payloadType !== IN_TOTO_PAYLOAD_TYPE && !(typeof signed._type === 'string' && signed._type.startsWith('https://in-toto.io/Statement/'))) {
+    throw new InTotoError('FORMAT', `DSSE payloadType "${doc.payloadType}" names a predicate, but the payload is not a Statement (its _type is ${JSON.stringify(signed._type)}): a classic link or layout is "${IN_TOTO_PAYLOAD_TYPE}"`, { field: 'payloadType' });
+  }
   return { kind: 'dsse', signed, signedBytes: pae(doc.payloadType, payload), signatures, payloadType: doc.payloadType, payload };
 }
 

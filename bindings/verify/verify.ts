@@ -956,9 +956,12 @@ function readLinkFile(ctx: Context, bytes: Uint8Array): { envelope: Envelope; ha
         const value = parseOrdinaryJson(payload);
         if (typeof value === 'object' && value !== null && [STATEMENT_V1, STATEMENT_V01].includes((value as { _type?: string })._type ?? '')) {
           const link = statementToLink(readStatement(value));
-          const linkRead = ctx.rules.read(toUtf8(JSON.stringify(link)), 'whole', false, ctx.maxArtifacts);
+          // The engine reads the artifacts; byproducts and environment stay as the payload said (ordinary JSON:
+          // a fraction there is kept exactly, never re-read as canonical JSON).
+          const tables = { ...link, byproducts: {}, environment: {} };
+          const linkRead = ctx.rules.read(toUtf8(JSON.stringify(tables)), 'whole', false, ctx.maxArtifacts);
           handle = linkRead.handle;
-          return JSON.parse(linkRead.lean);
+          return { ...(JSON.parse(linkRead.lean) as object), byproducts: link.byproducts, environment: link.environment };
         }
       }
       const payloadRead = ctx.rules.read(payload, 'whole', false, ctx.maxArtifacts);

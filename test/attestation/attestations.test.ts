@@ -13,6 +13,7 @@ import { readAttestation, readAttestationBundle } from '../../bindings/attestati
 import { JsonNumber, parseOrdinaryJson } from '../../bindings/attestation/json.js';
 import { LINK_V03, linkToStatement, readPredicate, statementToLink, TEST_RESULT_V01, VSA_V1 } from '../../bindings/attestation/predicates.js';
 import { createStatement, digestsMatch, matchingSubjects, parseStatement, readStatement, STATEMENT_V01, STATEMENT_V1 } from '../../bindings/attestation/statement.js';
+import { pae } from '../../bindings/encoding.js';
 import { initEngine } from '../../bindings/engine.js';
 import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
 import { keyToDict, type PrivateKey } from '../../bindings/keys/keys.js';
@@ -295,5 +296,87 @@ describe('in-toto-run, -record and -sign --attestation', () => {
     const tampered = run('in-toto-verify', ['-l', 'root.layout', '-k', 'owner.pub', '-t', 'ed25519'], dir);
     expect(tampered.status).toBe(1);
     expect(tampered.stderr).toContain("inspection 'check'");
+  });
+});
+
+describe('found by review', () => {
+  let owner: PrivateKey;
+  let alice: PrivateKey;
+  let bob: PrivateKey;
+  beforeAll(async () => {
+    [owner, alice, bob] = await Promise.all([generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ed25519')]);
+  });
+  const twoSteps = () =>
+    signEnvelope(
+      createMetablock({
+        _type: 'layout', expires: '2100-01-01T00:00:00Z', readme: '', inspect: [],
+        keys: { [alice.keyid]: keyToDict(alice.publicKey), [bob.keyid]: keyToDict(bob.publicKey) },
+        steps: [
+          { _type: 'step', name: 'write', threshold: 1, pubkeys: [alice.keyid], expected_command: [], expected_materials: [], expected_products: [['CREATE', 'src.c'], ['DISALLOW', '*']] },
+          { _type: 'step', name: 'build', threshold: 1, pubkeys: [bob.keyid], expected_command: [], expected_materials: [['MATCH', 'src.c', 'WITH', 'PRODUCTS', 'FROM', 'write'], ['DISALLOW', '*']], expected_products: [['ALLOW', '*']] },
+        ],
+      }),
+      owner,
+    );
+  /** A link attestation of `name` by `key` with subjects/materials as given, unconverted (any digests). */
+  const attest = async (key: PrivateKey, name: string, subject: unknown[], materials: unknown[], extra: Record<string, unknown> = {}) =>
+    serializeEnvelope(await signEnvelope(createDsse({ _type: STATEMENT_V1, subject, predicateType: LINK_V03, predicate: { name, command: [], materials, byproducts: {}, environment: {}, ...extra } }), key));
+  const run = async (write: Uint8Array, build: Uint8Array) =>
+    verify({ layout: serializeEnvelope(await twoSteps()), layoutKeys: [owner.publicKey], links: new Map([[linkFileName('write', alice.keyid), write], [linkFileName('build', bob.keyid), build]]) });
+
+  it('digest algorithms named like Object.prototype members are unknown algorithms, not a crash', () => {
+    for (const alg of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const digest = JSON.parse(`{"sha256": "${'a'.repeat(64)}", "${alg}": "00"}`);
+      expect(readStatement(statement({ subject: [{ name: 'app', digest }] })).subject[0]!.digest![alg]).toBe('00');
+    }
+  });
+
+  it('in a layout, attestation digests follow the attestation rules: md5/sha1/unknown alone are refused, and only accepted algorithms are compared', async () => {
+    const src = (digest: object) => [{ name: 'src.c', digest }];
+    const md5Only = await run(await attest(alice, 'write', src({ md5: 'a'.repeat(32) }), []), await attest(bob, 'build', [{ name: 'app', digest: SHA('2') }], src({ md5: 'a'.repeat(32) })));
+    expect(md5Only.failures).toContainEqual(expect.objectContaining({ code: 'FORMAT', step: 'write' }));
+    expect(md5Only.failures.find((f) => f.step === 'write')!.message).toContain('never trusted alone');
+    // An extra md5 beside an agreeing sha256 is ignored, not compared.
+    const extra = await run(await attest(alice, 'write', src({ sha256: 'a'.repeat(64), md5: 'b'.repeat(32) }), []), await attest(bob, 'build', [{ name: 'app', digest: SHA('2') }], src({ sha256: 'a'.repeat(64) })));
+    expect(extra.failures).toEqual([]);
+  });
+
+  it('a fraction in a link attestation\'s environment is kept exactly, not refused or rounded', async () => {
+    // Written by hand: our own writer (canonical JSON) has no fractions; other producers' payloads do.
+    const text = `{"_type":"${STATEMENT_V1}","subject":[{"name":"src.c","digest":{"sha256":"${'a'.repeat(64)}"}}],"predicateType":"${LINK_V03}","predicate":{"name":"write","environment":{"load":0.5,"big":12345678901234567890}}}`;
+    const payload = new TextEncoder().encode(text);
+    const handMade = { kind: 'dsse' as const, signed: {}, payload, payloadType: 'application/vnd.in-toto+json', signedBytes: pae('application/vnd.in-toto+json', payload), signatures: [] };
+    const verdict = await run(
+      serializeEnvelope(await signEnvelope(handMade, alice)),
+      await attest(bob, 'build', [{ name: 'app', digest: SHA('2') }], [{ name: 'src.c', digest: SHA('a') }]),
+    );
+    expect(verdict.failures).toEqual([]);
+  });
+
+  it('a caller that raises the depth limit can read deep ordinary JSON with fractions (no JavaScript stack overflow)', async () => {
+    const { getEngine } = await import('../../bindings/engine.js');
+    const engine = getEngine();
+    const before = engine.limits;
+    engine.setLimits({ maxDepth: 10_000 });
+    try {
+      let value = parseOrdinaryJson('['.repeat(9_000) + '0.5' + ']'.repeat(9_000));
+      let depth = 0;
+      while (Array.isArray(value)) (value = value[0]), depth++;
+      expect([depth, (value as JsonNumber).text]).toEqual([9_000, '0.5']);
+    } finally {
+      engine.setLimits(before);
+    }
+  });
+
+  it('a bundle that is not UTF-8 is a JSON error, not a crash', () => {
+    expect(code(() => readAttestationBundle(new Uint8Array([0x7b, 0xff, 0x7d])))).toEqual({ code: 'JSON', field: undefined });
+  });
+
+  it('the predicate-naming payload type is for Statements only: a classic link under it is refused', async () => {
+    const classic = await signEnvelope(createDsse({ _type: 'link', name: 'write', command: [], materials: {}, products: { 'src.c': SHA('a') }, byproducts: {}, environment: {} }), alice);
+    const doc = JSON.parse(new TextDecoder().decode(serializeEnvelope(classic)));
+    const renamed = new TextEncoder().encode(JSON.stringify({ ...doc, payloadType: 'application/vnd.in-toto.link+json' }));
+    const verdict = await run(renamed, await attest(bob, 'build', [{ name: 'app', digest: SHA('2') }], [{ name: 'src.c', digest: SHA('a') }]));
+    expect(verdict.failures).toContainEqual(expect.objectContaining({ code: 'FORMAT', step: 'write' }));
   });
 });
