@@ -145,9 +145,11 @@ export function toFinder(source: LinkSource, options: LoaderOptions = {}): LinkF
     // A string cannot change: it is its own identity. Bytes can (a buffer the caller reuses): no identity.
     const value = map ? map.get(path) : undefined;
     if (map && value === undefined) return undefined;
+    // A string is encoded only when read: a file found again by its identity is not encoded again.
+    if (typeof value === 'string') return { id: value, read: async () => toUtf8(value) };
     const bytes = await loader(path);
     if (bytes === undefined) return undefined;
-    return { ...(typeof value === 'string' ? { id: value } : {}), read: async () => bytes };
+    return { read: async () => bytes };
   };
 }
 

@@ -126,6 +126,11 @@ export interface VerifyOptions {
   maxLinkFiles?: number;
   /** Bytes read from link files per verification, sublayouts included (default 1 GiB); a file known by its path is read once. */
   maxTotalLinkBytes?: number;
+  /**
+   * Sublayouts verified per verification (default 100); one verified again with the same file, link directory, key
+   * and depth is reused, not counted.
+   */
+  maxSublayouts?: number;
   /** Most artifacts on one side of one link (default: no limit beyond `maxLinkBytes`). */
   maxArtifacts?: number;
   /** Return the trace of which rule consumed which artifacts (default true; on large chains it costs time). */
@@ -275,6 +280,17 @@ class StopVerification extends Error {
 const DEFAULT_MAX_SUBLAYOUT_DEPTH = 8;
 const DEFAULT_MAX_LINK_FILES = 10_000;
 const DEFAULT_MAX_TOTAL_LINK_BYTES = 1024 ** 3;
+const DEFAULT_MAX_SUBLAYOUTS = 100;
+
+/** Numbers values by identity, first seen first. */
+function numbering(): (value: unknown) => number {
+  const numbers = new Map<unknown, number>();
+  return (value) => {
+    let n = numbers.get(value);
+    if (n === undefined) numbers.set(value, (n = numbers.size));
+    return n;
+  };
+}
 
 /**
  * A finder that stops verification (`LIMIT`) once it has been asked for more than `maxFiles` files, or once the
@@ -323,6 +339,10 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     inspections: options.inspections,
     sublayoutInspections: options.sublayoutInspections ?? 'run',
     maxDepth: options.maxSublayoutDepth ?? DEFAULT_MAX_SUBLAYOUT_DEPTH,
+    maxSublayouts: options.maxSublayouts ?? DEFAULT_MAX_SUBLAYOUTS,
+    sublayouts: new Map(),
+    ids: numbering(),
+    budget: { sublayouts: 0 },
   };
   let summary: LinkJSON | undefined;
   try {
@@ -401,6 +421,12 @@ interface Context {
   readonly inspections: InspectionPolicy | undefined;
   readonly sublayoutInspections: 'run' | 'refuse';
   readonly maxDepth: number;
+  readonly maxSublayouts: number;
+  /** Sublayouts verified, by file, directory, key, ids and depth (see `verifySublayout`). */
+  readonly sublayouts: Map<string, Promise<Summary | undefined>>;
+  /** A small number for any value, by identity: keys of `sublayouts`. */
+  readonly ids: (value: unknown) => number;
+  readonly budget: { sublayouts: number };
 }
 
 /**
@@ -549,29 +575,34 @@ async function verifyLayout(
 
   // 5-6. Links, signatures and thresholds, for every step before any sublayout is verified.
   const candidates = new Map<Step, { counted: Candidate[]; twins: Candidate[] }>();
-  for (const step of layout.steps) candidates.set(step, await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail));
+  /** The order each candidate's file was read in. */
+  const order = new Map<Candidate, number>();
+  for (const step of layout.steps) {
+    const found = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail);
+    for (const c of found.read) order.set(c, order.size);
+    candidates.set(step, found);
+  }
 
   // 7. Sublayouts, in step order; a failed one no longer counts for its step.
   const verified = new Map<Step, { counted: CountedLink[]; twins: CountedLink[] }>();
   for (const [step, { counted, twins }] of candidates) {
-    const resolve = async (list: Candidate[]) => {
-      const out: CountedLink[] = [];
-      for (const candidate of list) {
-        if (!('pending' in candidate)) {
-          out.push(candidate);
-          continue;
-        }
-        const summary = await verifySublayout(ctx, step, candidate.keyid, candidate.key, candidate.pending.read, candidate.pending.links, path, candidate.pending.ids, ancestry);
-        if (summary) out.push({ keyid: candidate.keyid, key: candidate.key, signer: candidate.signer, link: summary.link, handle: summary.handle, file: candidate.file });
+    // In the order the step's files were read (counted and twins interleaved), as the reference verifies them.
+    const resolved = new Map<Candidate, CountedLink | undefined>();
+    for (const candidate of [...counted, ...twins].sort((a, b) => order.get(a)! - order.get(b)!)) {
+      if (!('pending' in candidate)) {
+        resolved.set(candidate, candidate);
+        continue;
       }
-      return out;
-    };
-    const ok = await resolve(counted);
+      const summary = await verifySublayout(ctx, step, candidate.keyid, candidate.key, candidate.pending.read, candidate.pending.links, path, candidate.pending.ids, ancestry);
+      resolved.set(candidate, summary && { keyid: candidate.keyid, key: candidate.key, signer: candidate.signer, link: summary.link, handle: summary.handle, file: candidate.file });
+    }
+    const resolve = (list: Candidate[]) => list.flatMap((c) => (resolved.get(c) ? [resolved.get(c)!] : []));
+    const ok = resolve(counted);
     if (ok.length < step.threshold && counted.length >= step.threshold) {
       const failed = counted.filter((c) => 'pending' in c && !ok.some((o) => o.file === c.file)).map((c) => c.file);
       fail('THRESHOLD', `step '${step.name}' needs links from ${step.threshold} authorized functionar${step.threshold === 1 ? 'y' : 'ies'}, found ${ok.length} valid: the sublayout${failed.length === 1 ? '' : 's'} ${failed.join(', ')} failed verification (see ${failed.length === 1 ? 'its failures' : 'their failures'})`, { step: step.name });
     }
-    verified.set(step, { counted: ok, twins: await resolve(twins) });
+    verified.set(step, { counted: ok, twins: resolve(twins) });
   }
 
   // 8-9. Command alignment (warned as links were read) and agreement of every valid link of a step.
@@ -727,9 +758,11 @@ async function verifyStepLinks(
   links: Links,
   path: readonly string[],
   fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
-): Promise<{ counted: Candidate[]; twins: Candidate[] }> {
+): Promise<{ counted: Candidate[]; twins: Candidate[]; read: Candidate[] }> {
   const counted: Candidate[] = [];
   const twins: Candidate[] = [];
+  /** Counted links and twins, in the order their files were read. */
+  const read: Candidate[] = [];
   const missing: string[] = [];
   const rejected: string[] = [];
   const tried = new Set<string>();
@@ -745,8 +778,8 @@ async function verifyStepLinks(
       try {
         // One copy into the engine, now: the signed bytes, the small part and the artifact tables all come from
         // it, so bytes the caller changes after this cannot reach the rules unsigned.
-        const read = await loadLink(ctx, links, file);
-        if (read === undefined) {
+        const found = await loadLink(ctx, links, file);
+        if (found === undefined) {
           absent.push(file);
           continue;
         }
@@ -755,7 +788,7 @@ async function verifyStepLinks(
           rejected.push(file);
           continue;
         }
-        const { envelope } = read;
+        const { envelope } = found;
         // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id (for an
         // OpenPGP key: its own or one of its subkeys').
         await checkSignature(ctx, envelope, key, ids);
@@ -773,10 +806,14 @@ async function verifyStepLinks(
           rejected.push(file);
           // Counted once, but a valid link all the same: it must verify (a sublayout) and what it records must
           // agree with the counted one's, as the reference compares every valid link of a step.
-          twins.push({ ...candidateLink(ctx, step, fileId, key, read, file, links, path, ids), signer });
+          const twinLink = { ...candidateLink(ctx, step, fileId, key, found, file, links, path, ids), signer };
+          twins.push(twinLink);
+          read.push(twinLink);
           continue;
         }
-        counted.push({ ...candidateLink(ctx, step, fileId, key, read, file, links, path, ids), signer });
+        const candidate = { ...candidateLink(ctx, step, fileId, key, found, file, links, path, ids), signer };
+        counted.push(candidate);
+        read.push(candidate);
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
         fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
@@ -808,7 +845,7 @@ async function verifyStepLinks(
       ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}step '${step.name}': ${reason}`, layout: path, step: step.name });
     }
   }
-  return { counted, twins };
+  return { counted, twins, read };
 }
 
 /** Link files for `step` (`<step>.<id>.link`) other than those tried, when the source can be listed. */
@@ -849,7 +886,12 @@ function candidateLink(
   /** The signature ids the key may sign under (an OpenPGP key: its own and its subkeys'). */
   ids: readonly string[],
 ): Omit<CountedLink, 'signer'> | Omit<PendingSublayout, 'signer'> {
-  if (!read.handle) return { keyid, key, file, pending: { read, ids, links } };
+  if (!read.handle) {
+    // Read now, with the links (the reference refuses a malformed sublayout when it loads the links), so that it
+    // fails as this step's link, before any sublayout's inspection may run.
+    prepareLayout(ctx, read.envelope);
+    return { keyid, key, file, pending: { read, ids, links } };
+  }
   return plainLink(ctx, step, keyid, key, read.envelope, read.handle, file, path);
 }
 
@@ -1038,6 +1080,23 @@ async function verifySublayout(
       step: step.name,
     });
   }
+  // The same sublayout file, link directory, key and depth as one already verified (siblings that share a
+  // directory through symlinks): the same verdict, from the same links. Reused, not verified again, so that a
+  // few symlinks cannot make copies without number.
+  const memo = `${ctx.ids(read.id)}|${ctx.ids(dir)}|${ctx.ids(key)}|${ids.join(',')}|${inner.length}`;
+  const known = ctx.sublayouts.get(memo);
+  if (known) {
+    const summary = await known;
+    return summary && { link: { ...summary.link, name: step.name }, handle: summary.handle };
+  }
+  if (++ctx.budget.sublayouts > ctx.maxSublayouts) {
+    throw new StopVerification({
+      code: 'LIMIT',
+      message: `${where(path)}step '${step.name}': verification stopped: more than ${ctx.maxSublayouts} sublayouts to verify (maxSublayouts); sublayouts that name each other make this`,
+      layout: path,
+      step: step.name,
+    });
+  }
   if (inner.length > ctx.maxDepth) {
     throw new StopVerification({
       code: 'LIMIT',
@@ -1056,7 +1115,9 @@ async function verifySublayout(
     dir,
     dirOf: (sub) => links.dirOf(`${dirName}/${sub}`),
   };
-  return verifyLayout(ctx, read.envelope, [key], inside, inner, undefined, step.name, ids, [...ancestry, { file: read.id, dir }]);
+  const verified = verifyLayout(ctx, read.envelope, [key], inside, inner, undefined, step.name, ids, [...ancestry, { file: read.id, dir }]);
+  ctx.sublayouts.set(memo, verified);
+  return verified;
 }
 
 function warnCommand(ctx: Context, step: Step, link: Link, path: readonly string[]): void {

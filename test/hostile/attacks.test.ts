@@ -668,11 +668,63 @@ describe('sublayouts and loaders', () => {
       expect(checks).toBeLessThanOrEqual(1 + levels.length);
       // Why it stopped comes first; the steps that failed before it are listed up to the cap.
       expect(v.failures[0]).toEqual(expect.objectContaining({ code: 'LIMIT' }));
-      expect(v.failures[0]!.message).toContain('maxLinkFiles');
+      expect(v.failures[0]!.message).toMatch(/maxSublayouts|maxLinkFiles/);
       expect(v.failures.length).toBeLessThanOrEqual(102);
     } finally {
       delete (backend as { verify?: unknown }).verify;
     }
+  });
+
+  it('sibling sublayouts that share one directory through symlinks are verified once per level, not once per path (found by review)', async () => {
+    // Level i's directory holds s0..s2, each the same sublayout, each with its directory a symlink to level i+1's:
+    // 3^6 paths, 7 distinct (file, directory) pairs. Re-verifying each path cost 4 GiB and an engine trap.
+    const steps = Array.from({ length: 3 }, (_, i) => ({ name: `s${i}`, keys: [k.erin] }));
+    const sub = await signDoc(layoutDoc(steps), k.erin);
+    const layout = await signDoc(layoutDoc([{ name: 'package', keys: [k.erin] }]), k.ownerEd);
+    const dir = makeTempDir('in-toto-shared-dirs-');
+    const id = k.erin.keyid.slice(0, 8);
+    try {
+      writeFileSync(join(dir, 'sub.layout'), sub);
+      const levels = 6;
+      for (let i = 0; i <= levels; i++) mkdirSync(join(dir, `D${i}`));
+      symlinkSync('sub.layout', join(dir, `package.${id}.link`));
+      symlinkSync('D0', join(dir, `package.${id}`));
+      for (let i = 0; i < levels; i++) {
+        for (const s of steps) {
+          symlinkSync('../sub.layout', join(dir, `D${i}`, `${s.name}.${id}.link`));
+          symlinkSync(`../D${i + 1}`, join(dir, `D${i}`, `${s.name}.${id}`));
+        }
+      }
+      const original = RuleEngine.prototype.compose;
+      let composed = 0;
+      RuleEngine.prototype.compose = function (this: RuleEngine, ...args: Parameters<typeof original>) {
+        composed++;
+        return original.apply(this, args);
+      };
+      let v: Verdict;
+      try {
+        v = await verify({ layout, layoutKeys: [k.ownerEd.publicKey], links: { directory: dir }, now: NOW, maxSublayoutDepth: 10 });
+      } finally {
+        RuleEngine.prototype.compose = original;
+      }
+      // One summary per level (the innermost lacks its links), not one per path.
+      expect(composed).toBeLessThanOrEqual(levels + 2);
+      expect(codes(v).filter((c) => c === 'LIMIT')).toEqual([]);
+      expect(v.failures.some((f) => f.code === 'LINK_MISSING' && f.layout.length === levels + 1)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a budget on the sublayouts verified: more than maxSublayouts stops verification', async () => {
+    const steps = Array.from({ length: 4 }, (_, i) => ({ name: `s${i}`, keys: [k.erin] }));
+    const sub = await signDoc(layoutDoc(steps), k.erin);
+    const layout = await signDoc(layoutDoc([{ name: 'package', keys: [k.erin] }]), k.ownerEd);
+    // A loader gives every path its own directory: nothing to share, so only the budget bounds it.
+    const loader = async (path: string) => (path.endsWith('.link') ? sub : undefined);
+    const v = await verify({ layout, layoutKeys: [k.ownerEd.publicKey], links: loader, now: NOW, maxSublayouts: 5, maxSublayoutDepth: 16 });
+    expect(v.failures[0]).toEqual(expect.objectContaining({ code: 'LIMIT' }));
+    expect(v.failures[0]!.message).toContain('more than 5 sublayouts');
   });
 
   it('a budget on the bytes read: distinct files past maxTotalLinkBytes stop verification', async () => {

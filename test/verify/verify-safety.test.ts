@@ -230,9 +230,10 @@ describe('where an inspection comes from', () => {
   let owner: PrivateKey;
   let alice: PrivateKey;
   let bob: PrivateKey;
+  let carol: PrivateKey;
   beforeAll(async () => {
     await initEngine();
-    [owner, alice, bob] = await Promise.all([generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ed25519')]);
+    [owner, alice, bob, carol] = await Promise.all([generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ed25519')]);
   });
   const signed = async (doc: Record<string, unknown>, key: PrivateKey) => serializeEnvelope(await signEnvelope(createMetablock(doc), key));
   const layoutDoc = (steps: { name: string; key: PrivateKey }[], inspect: unknown[] = []) => ({
@@ -269,6 +270,44 @@ describe('where an inspection comes from', () => {
       { name: 'sub-check', origin: { layout: ['pkg'], signers: [alice.keyid], byOwner: false } },
       { name: 'root-check', origin: { layout: [], signers: [owner.keyid], byOwner: true } },
     ]);
+  });
+
+  it('a malformed sublayout of a later step fails as that step\'s link, before an earlier sublayout\'s inspection may run (found by review)', async () => {
+    const { options, seen } = await nested(alice);
+    const malformed = layoutDoc([{ name: 'y', key: carol }, { name: 'y', key: carol }]);
+    const root = await signed(layoutDoc([{ name: 'pkg', key: alice }, { name: 'two', key: bob }], [inspection('root-check')]), owner);
+    const links = new Map(options.links);
+    links.set(linkFileName('two', bob.keyid), await signed(malformed, bob));
+    const verdict = await verify({ ...options, layout: root, links });
+    expect(seen).toEqual([]);
+    expect(verdict.failures).toContainEqual(expect.objectContaining({ code: 'FORMAT', step: 'two', file: linkFileName('two', bob.keyid), layout: [] }));
+  });
+
+  it("a twin sublayout that fails is verified in file order, before a later functionary's sublayout runs its inspection (found by review)", async () => {
+    const { computeKeyid: legacyOf, computeNewKeyid: modernOf } = await import('../../bindings/keys/keys.js');
+    const legacy = legacyOf(alice.publicKey);
+    const modern = modernOf(alice.publicKey);
+    const dict = keyToDict(alice.publicKey);
+    const step = (name: string, pubkeys: string[], threshold = 1) => ({ _type: 'step', name, threshold, pubkeys, expected_command: [], expected_materials: [], expected_products: [] });
+    const root = await signed({ _type: 'layout', expires: '2100-01-01T00:00:00Z', readme: '', inspect: [],
+      keys: { [legacy]: { ...dict, keyid: legacy }, [modern]: { ...dict, keyid: modern }, [bob.keyid]: keyToDict(bob.publicKey) },
+      steps: [step('build', [legacy, modern, bob.keyid], 2)] }, owner);
+    const byAlice = async (doc: Record<string, unknown>, keyid: string) => {
+      const envelope = await signEnvelope(createMetablock(doc), alice);
+      return serializeEnvelope({ ...envelope, signatures: envelope.signatures.map((s) => ({ ...s, keyid })) });
+    };
+    // alice's plain link under her legacy id; her second file (modern id) a sublayout whose inner link is missing;
+    // bob's a sublayout that passes and has an inspection.
+    const links = new Map([
+      [linkFileName('build', legacy), await byAlice(link('build'), legacy)],
+      [linkFileName('build', modern), await byAlice(layoutDoc([{ name: 'inner', key: carol }]), modern)],
+      [linkFileName('build', bob.keyid), await signed(layoutDoc([{ name: 'leaf', key: carol }], [inspection('bob-check')]), bob)],
+      [`${sublayoutDirName('build', bob.keyid)}/${linkFileName('leaf', carol.keyid)}`, await signed(link('leaf'), carol)],
+    ]);
+    const seen: string[] = [];
+    const verdict = await verify({ layout: root, layoutKeys: [owner.publicKey], links, inspections: { run: async (i) => (seen.push(i.name), { ...link(i.name), command: [...i.run], byproducts: { 'return-value': 0 } }) } });
+    expect(verdict.failures).toContainEqual(expect.objectContaining({ code: 'LINK_MISSING', step: 'inner', layout: ['build'] }));
+    expect(seen).toEqual([]);
   });
 
   it("'refuse' runs no functionary's inspection and fails with INSPECTION_REFUSED; the owner's own sublayout still runs", async () => {
