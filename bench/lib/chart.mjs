@@ -62,7 +62,9 @@ export function logLogChart({ title, subtitle = '', xLabel, yLabel, series, mark
   out.push(`<text x="${m.left + plotW / 2}" y="${height - 16}" text-anchor="middle" fill="#333">${esc(xLabel)}</text>`);
   out.push(`<text transform="translate(20 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(yLabel)}</text>`);
   // The legend, top left inside the frame (the lines rise to the right).
-  out.push(`<rect x="${m.left + 10}" y="${m.top + 10}" width="200" height="${series.length * 22 + 8}" fill="#fff" stroke="#ccc"/>`);
+  // Wide enough for the longest name (about 7 px a character at this size).
+  const legendW = Math.max(200, 44 + 7 * Math.max(...series.map((s) => s.name.length)));
+  out.push(`<rect x="${m.left + 10}" y="${m.top + 10}" width="${legendW}" height="${series.length * 22 + 8}" fill="#fff" stroke="#ccc"/>`);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
