@@ -21,6 +21,9 @@ const B64_VALUES = new Map<string, number>([...B64].map((c, i) => [c, i]));
 // DSSE allows both alphabets: '-' and '_' are URL-safe base64's '+' and '/'.
 B64_VALUES.set('-', 62);
 B64_VALUES.set('_', 63);
+/** The same, by char code (255: not base64). */
+const B64_TABLE = new Uint8Array(128).fill(255);
+for (const [c, v] of B64_VALUES) B64_TABLE[c.charCodeAt(0)] = v;
 
 export function toBase64(bytes: Uint8Array): string {
   let s = '';
@@ -44,9 +47,11 @@ export function fromBase64(text: string): Uint8Array | undefined {
   let bits = 0;
   let acc = 0;
   let o = 0;
-  for (const c of body) {
-    const v = B64_VALUES.get(c);
-    if (v === undefined) return undefined;
+  // By char code through a table: a DSSE payload of tens of MB is decoded here (a Map per character cost seconds).
+  for (let i = 0; i < body.length; i++) {
+    const code = body.charCodeAt(i);
+    const v = code < 128 ? B64_TABLE[code]! : 255;
+    if (v === 255) return undefined;
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {

@@ -254,16 +254,24 @@ export function readPredicate(statement: Statement): Predicate {
  * dropped: never trusted, never compared), so artifact rules compare what `digestsMatch` would.
  */
 function artifactsOf(descriptors: readonly ResourceDescriptor[], field: string, accepted: ReadonlySet<string>): Record<string, DigestSet> {
-  const out: Record<string, DigestSet> = {};
+  // No prototype: a path named `__proto__` is an artifact like any other, set by plain assignment.
+  const out: Record<string, DigestSet> = Object.create(null) as Record<string, DigestSet>;
   descriptors.forEach((rd, i) => {
     if (!rd.name) throw new InTotoError('FORMAT', `${field}[${i}] needs a name to be a classic link's artifact (its path)`, { field: `${field}[${i}].name` });
     if (Object.hasOwn(out, rd.name)) throw new InTotoError('FORMAT', `${field}[${i}] repeats the artifact "${rd.name}"`, { field: `${field}[${i}].name`, artifact: rd.name });
-    const digest = Object.fromEntries(Object.entries(rd.digest ?? {}).filter(([alg]) => accepted.has(alg)));
-    if (Object.keys(digest).length === 0) {
-      const given = Object.keys(rd.digest ?? {});
-      throw new InTotoError('FORMAT', `${field}[${i}] ("${rd.name}") has no digest by an algorithm this verifier accepts${given.length > 0 ? ` (only ${given.join(', ')}: md5, sha1 and unknown algorithms are never trusted alone)` : ''}`, { field: `${field}[${i}].digest`, artifact: rd.name });
+    const given = rd.digest ?? {};
+    let digest: DigestSet = given;
+    for (const alg in given) {
+      if (!accepted.has(alg)) {
+        digest = Object.fromEntries(Object.entries(given).filter(([a]) => accepted.has(a)));
+        break;
+      }
     }
-    Object.defineProperty(out, rd.name, { value: digest, enumerable: true, writable: true, configurable: true });
+    if (Object.keys(digest).length === 0) {
+      const names = Object.keys(rd.digest ?? {});
+      throw new InTotoError('FORMAT', `${field}[${i}] ("${rd.name}") has no digest by an algorithm this verifier accepts${names.length > 0 ? ` (only ${names.join(', ')}: md5, sha1 and unknown algorithms are never trusted alone)` : ''}`, { field: `${field}[${i}].digest`, artifact: rd.name });
+    }
+    out[rd.name] = digest;
   });
   return out;
 }
