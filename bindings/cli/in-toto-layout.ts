@@ -30,7 +30,7 @@ import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../layo
 import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../metadata/models.js';
 import type { Verdict } from '../verify/verify.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
-import { runTool } from './common.js';
+import { runTool } from './run-tool.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 

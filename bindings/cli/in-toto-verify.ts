@@ -13,7 +13,7 @@ import { readEnvelope, type Envelope, type VerificationKey } from '../metadata/e
 import type { KeyType } from '../keys/keys.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
 import { verify, type Verdict } from '../verify/verify.js';
-import { runTool } from './common.js';
+import { runTool } from './run-tool.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 
