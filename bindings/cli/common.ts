@@ -390,7 +390,7 @@ export const RECORDING_OPTIONS = {
   lstripPaths: { name: 'lstrip-paths', kind: 'many', metavar: '<path>', help: 'path prefixes to strip from recorded artifact paths; none may be a prefix of another' },
   metadataDirectory: { name: 'metadata-directory', short: 'd', kind: 'one', metavar: '<directory>', help: 'directory to write the link to (default: the current directory)' },
   useDsse: { name: 'use-dsse', kind: 'flag', help: 'write the link as a DSSE envelope instead of a Metablock' },
-  attestation: { name: 'attestation', kind: 'flag', help: 'write the link as an in-toto attestation: a Statement v1 (subjects: the products) with a link v0.3 predicate, in DSSE' },
+  attestation: { name: 'attestation', kind: 'flag', help: 'write the link as an in-toto attestation: a Statement v1 (subjects: the products) with a link v0.3 predicate, in DSSE (in-toto 1.3.1 does not read attestations)' },
   verbose: { name: 'verbose', short: 'v', kind: 'flag', help: 'show more output' },
   quiet: { name: 'quiet', short: 'q', kind: 'flag', help: 'suppress all output' },
 } as const satisfies Record<string, OptionSpec>;

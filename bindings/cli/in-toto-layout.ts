@@ -30,6 +30,7 @@ import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../layo
 import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../metadata/models.js';
 import type { Verdict } from '../verify/verify.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
+import { withKeyTypeHint } from './hints.js';
 import { runTool } from './run-tool.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
@@ -91,6 +92,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     options: [
       { name: 'in', kind: 'one', metavar: '<period>', help: 'expire this long from now, e.g. 30d, 6m, 1y, "1y 6m"' },
       { name: 'at', kind: 'one', metavar: '<date>', help: 'expire at this time, YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD' },
+      { name: 'force', kind: 'flag', help: 'set a date in the past all the same' },
       OUTPUT,
       ...SIGNING,
       NOW,
@@ -144,7 +146,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       { name: 'title', kind: 'one', metavar: '<text>', help: 'heading of the picture' },
     ],
     examples: [
-      { does: 'draw the chain with what failed marked', command: 'in-toto-verify -l root.layout -k owner.pub -t ed25519 --json > verdict.json; in-toto-layout graph root.layout --verdict verdict.json -o chain.svg' },
+      { does: 'draw the chain with what failed marked (the verdict written outside the directory inspections record)', command: 'in-toto-verify -l root.layout -k owner.pub -t ed25519 --json > ../verdict.json; in-toto-layout graph root.layout --verdict ../verdict.json -o ../chain.svg' },
     ],
     run: graph,
   },
@@ -154,7 +156,8 @@ const USAGE = 'in-toto-layout {create,add-key,set-expiry,sign,lint,graph} ...';
 const OVERVIEW =
   'Write, check and draw in-toto layouts.\n\ncommands:\n' +
   Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.usage.replace(/^in-toto-layout \S+ /, '')}`).join('\n') +
-  '\n\nin-toto-layout COMMAND --help shows a command\'s options.';
+  '\n\nin-toto-layout COMMAND --help shows a command\'s options and examples.\n\nexamples:\n' +
+  '  make a layout from a description, signed by the owner, and check it:\n    in-toto-layout create chain.yml -o root.layout -k owner && in-toto-layout lint root.layout\n';
 
 const say = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 
@@ -183,7 +186,10 @@ async function readDocument(path: string, bytes: Uint8Array): Promise<unknown> {
     // YAML 1.2 core schema: dates stay strings; duplicate keys are refused; aliases are bounded.
     return yaml.parse(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: true });
   } catch (error) {
-    throw new InTotoError('FORMAT', `${path}: ${(error as Error).message}`, { path }, { cause: error });
+    const message = (error as Error).message;
+    // A bare `*` starts a YAML alias: the usual slip in a rule list (`products: [*]`).
+    const hint = /alias/i.test(message) ? "; a pattern that starts with * must be quoted in YAML ('*', or a whole rule such as \"DISALLOW *\")" : '';
+    throw new InTotoError('FORMAT', `${path}: ${message}${hint}`, { path }, { cause: error });
   }
 }
 
@@ -263,7 +269,7 @@ async function loadSigners(args: Parsed): Promise<PrivateKey[]> {
           // report the first error
         }
       }
-      if (error instanceof InTotoError) throw new InTotoError(error.code, `key ${path}: ${error.message}`, { path }, { cause: error });
+      if (error instanceof InTotoError) throw new InTotoError(error.code, `key ${path}: ${withKeyTypeHint(error.message, '--key-type')}`, { path }, { cause: error });
       throw error;
     }
   }
@@ -378,6 +384,9 @@ async function setExpiry(args: Parsed): Promise<number> {
   if (period !== undefined) builder.expires(formatExpires(addPeriod(now, parsePeriod(period, '--in'))));
   else builder.expires(at!);
   const changed = builder.build();
+  if (Date.parse(changed.expires) < now.getTime() && !args.values.has('force')) {
+    throw new InTotoError('FORMAT', `${changed.expires} is in the past: the layout would fail every verification (LAYOUT_EXPIRED); give a later date, or --force`, { field: 'expires' });
+  }
   say(`expiry: ${layout.expires} -> ${changed.expires}`);
   await writeChanged(changed, envelope, args.values.get('output')?.[0] ?? path!, args);
   return 0;

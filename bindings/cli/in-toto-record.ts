@@ -56,7 +56,11 @@ const SUBCOMMANDS: Record<'start' | 'stop', CommandLine> = {
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '-h' || first === '--help') {
-    process.stdout.write(`usage: ${TOP.usage}\n\n${DESCRIPTION}\n\nsubcommands:\n  start   record materials\n  stop    record products and write the link\n`);
+    process.stdout.write(
+      `usage: ${TOP.usage}\n\n${DESCRIPTION}\n\nsubcommands:\n  start   record materials\n  stop    record products and write the link\n\n` +
+        'examples:\n  a review step done by hand: record the sources, work, then record the result:\n' +
+        '    in-toto-record start -n review -k alice -t ed25519 -m src && in-toto-record stop -n review -k alice -t ed25519 -p src\n',
+    );
     return 0;
   }
   if (first === '--version') {

@@ -126,7 +126,7 @@ function withKeyFiles(verdict: Verdict, keys: readonly VerificationKey[], paths:
   const fileOf = new Map(keys.slice(0, paths.length).map((key, i) => [key.keyid, paths[i]!] as const));
   const failures = verdict.failures.map((f) => {
     const file = f.layout.length === 0 && f.step === undefined && f.keyid !== undefined ? fileOf.get(f.keyid) : undefined;
-    return file === undefined ? f : { ...f, message: `${f.message} (the key given in ${file})` };
+    return file === undefined ? f : { ...f, message: f.message.replace(f.keyid!, `${f.keyid} (the key given in ${file})`) };
   });
   return { ...verdict, failures };
 }

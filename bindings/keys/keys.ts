@@ -664,7 +664,7 @@ function readKeyDict(obj: unknown, wantPrivate: boolean): DictFields {
   if (!isObject(keyval) || typeof keyval.public !== 'string') throw keyError('keyval.public must be a string', { field: 'keyval.public' });
   const priv = keyval.private;
   if (wantPrivate ? typeof priv !== 'string' || priv === '' : priv !== undefined && priv !== '') {
-    throw keyError(wantPrivate ? (priv === undefined || priv === '' ? 'this is a public key (its keyval.private is empty or absent), not a private key: signing needs the private key file' : 'keyval.private must be a non-empty string') : 'a public key must not carry keyval.private', {
+    throw keyError(wantPrivate ? (priv === undefined || priv === '' ? 'this is a public key (its keyval.private is empty or absent), not a private key: signing needs the private key file' : 'keyval.private must be a non-empty string') : 'this is a private key (it carries keyval.private), where a public key belongs: give its public key file (in-toto-keygen writes it as NAME.pub)', {
       field: 'keyval.private',
     });
   }

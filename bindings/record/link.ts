@@ -354,7 +354,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await unlink(temp).catch(() => {});
     // Node's message names the call and the temporary file (", open '/dir/.x.link.1a2b.tmp'"): the path is ours.
     const reason = (error as Error).message.replace(/, \w+ '.*'$/, '');
-    throw new InTotoError('IO', `cannot write ${path}: ${reason}`, { path }, { cause: error });
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `; the directory ${dirname(path)} does not exist: create it, or write elsewhere (-d)` : '';
+    throw new InTotoError('IO', `cannot write ${path}: ${reason}${missing}`, { path }, { cause: error });
   }
 }
 

@@ -536,7 +536,7 @@ async function verifyLayout(
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       const by = [...new Set(envelope.signatures.map((sig) => sig.keyid))];
-      const signedBy = by.length === 0 ? 'it carries no signature' : `it is signed by key${by.length === 1 ? '' : 's'} ${by.slice(0, 5).join(', ')}${by.length > 5 ? ', ...' : ''}`;
+      const signedBy = by.length === 0 ? 'it carries no signature: its owner signs it with in-toto-layout sign LAYOUT -k OWNER_KEY' : `it is signed by key${by.length === 1 ? '' : 's'} ${by.slice(0, 5).join(', ')}${by.length > 5 ? ', ...' : ''}`;
       fail(error.code, `layout: ${error.message}; ${signedBy}`, { keyid: key.keyid });
       signed = false;
     }
@@ -1185,7 +1185,11 @@ function applyRules(ctx: Context, items: readonly RuleItem[], links: ReadonlyMap
     const upstream = [...new Set(rules.slice(0, finding.ruleIndex).flatMap((r) => (r.type === 'MATCH' && !links.has(r.step) ? [r.step] : [])))];
     const cause = upstream.length > 0
       ? `; this follows from ${upstream.map((u) => `step '${u}'`).join(' and ')} having no verified link (see ${upstream.length === 1 ? 'its failure' : 'their failures'}): the MATCH rules that would consume these artifacts read from ${upstream.length === 1 ? 'it' : 'them'}`
-      : '';
+      : // An inspection records every file of the directory it runs in: files no rule expects are what it sees
+        // there besides the product (keys, notes, an earlier run's output) as often as a tampered artifact.
+        owner.kind === 'inspection' && finding.code === 'RULE_DISALLOW' && digests.length < finding.artifacts.length
+        ? `; an inspection records every file of the directory it runs in: those no rule matched are there besides what the layout expects (verify in a directory holding only what you received, or ALLOW them)`
+        : '';
     ctx.out.fail({
       code: finding.code,
       message: `${where(path)}${owner.kind ?? 'step'} '${finding.item}', ${finding.side} rule ${finding.ruleIndex + 1} '${ruleText}' failed${list}${detail}${cause}`,

@@ -103,8 +103,8 @@ describe('in-toto-verify', () => {
   it('the wrong layout key: names the key file given and the key id that did sign', () => {
     const result = run('in-toto-verify', verifyArgs('root.layout', mallory), variant('wrongkey'));
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`no signature by key ${mallory.keyid}`);
-    expect(result.stderr).toContain(`; it is signed by key ${owner.keyid} (the key given in ${mallory.path}.pub)`);
+    expect(result.stderr).toContain(`no signature by key ${mallory.keyid} (the key given in ${mallory.path}.pub)`);
+    expect(result.stderr).toContain(`; it is signed by key ${owner.keyid}`);
   });
 
   it('a wrong --key-types says which to pass', () => {
@@ -200,5 +200,69 @@ describe('--help', () => {
     const commands = examples.split('\n').filter((line) => line.startsWith('    '));
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) expect(command.trim()).toMatch(new RegExp(`(^|; )${[tool, ...sub].join(' ')} `));
+  });
+});
+
+describe('what a newcomer met next (a walkthrough from a fresh clone)', () => {
+  it('a private key where a public key belongs says so', () => {
+    const result = run('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', owner.path, '--key-types', 'ed25519'], variant('privkey'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('this is a private key (it carries keyval.private), where a public key belongs: give its public key file');
+  });
+
+  it('an unsigned layout says how to sign it', () => {
+    const at = variant('unsigned', (d) => {
+      const doc = JSON.parse(readFileSync(join(d, 'root.layout'), 'utf8'));
+      writeFileSync(join(d, 'root.layout'), JSON.stringify({ ...doc, signatures: [] }));
+    });
+    const result = run('in-toto-verify', verifyArgs(), at);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('it carries no signature: its owner signs it with in-toto-layout sign LAYOUT -k OWNER_KEY');
+  });
+
+  it('set-expiry refuses a date in the past unless --force', () => {
+    const at = variant('past');
+    const refused = run('in-toto-layout', ['set-expiry', 'root.layout', '--at', '2020-01-01', '-o', 'past.layout'], at);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('2020-01-01T00:00:00Z is in the past');
+    expect(run('in-toto-layout', ['set-expiry', 'root.layout', '--at', '2020-01-01', '-o', 'past.layout', '--force'], at).status).toBe(0);
+  });
+
+  it('in-toto-layout create names the --key-type to pass; an unquoted * in YAML says to quote it', () => {
+    const at = variant('create-hints', (d) => writeFileSync(join(d, 'c.yml'), 'expires: 2099-01-01T00:00:00Z\nsteps:\n  - name: a\n    products: [*]\n'));
+    const wrongType = run('in-toto-layout', ['create', 'c.yml', '-k', owner.path, '-t', 'rsa'], at);
+    expect(wrongType.stderr).toMatch(/a pattern that starts with \* must be quoted in YAML/);
+    writeFileSync(join(at, 'ok.yml'), "expires: 2099-01-01T00:00:00Z\nsteps: []\n");
+    const typed = run('in-toto-layout', ['create', 'ok.yml', '-k', owner.path, '-t', 'rsa'], at);
+    expect(typed.stderr).toContain('expected an rsa key, found an ed25519 key: pass --key-type ed25519');
+  });
+
+  it('in-toto-run -d into a directory that does not exist says so', () => {
+    const result = run('in-toto-run', ['-n', 'build', '-k', alice.path, '-t', 'ed25519', '-x', '-d', 'no-such-dir'], variant('nodir-d'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the directory \S*no-such-dir does not exist: create it, or write elsewhere \(-d\)/);
+  });
+});
+
+describe('inspections and the files around them', () => {
+  it('a DISALLOW failure of an inspection over files no rule expects says the inspection records its whole directory', async () => {
+    const { generateKeyPair } = await import('../../bindings/keys/crypto/index.js');
+    const { createMetablock, serializeEnvelope, signEnvelope } = await import('../../bindings/metadata/envelope.js');
+    const { keyToDict } = await import('../../bindings/keys/keys.js');
+    const { linkFileName } = await import('../../bindings/verify/link-source.js');
+    const [ownerKey, bobKey] = await Promise.all([generateKeyPair('ed25519'), generateKeyPair('ed25519')]);
+    const app = { sha256: 'a'.repeat(64) };
+    const layout = serializeEnvelope(await signEnvelope(createMetablock({
+      _type: 'layout', expires: '2100-01-01T00:00:00Z', readme: '', keys: { [bobKey.keyid]: keyToDict(bobKey.publicKey) },
+      steps: [{ _type: 'step', name: 'build', threshold: 1, pubkeys: [bobKey.keyid], expected_command: [], expected_materials: [], expected_products: [['CREATE', 'app'], ['DISALLOW', '*']] }],
+      inspect: [{ _type: 'inspection', name: 'check', run: ['true'], expected_materials: [['MATCH', 'app', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['DISALLOW', '*']], expected_products: [] }],
+    }), ownerKey));
+    const build = serializeEnvelope(await signEnvelope(createMetablock({ _type: 'link', name: 'build', command: [], materials: {}, products: { app }, byproducts: {}, environment: {} }), bobKey));
+    const verdict = await verify({
+      layout, layoutKeys: [ownerKey.publicKey], links: new Map([[linkFileName('build', bobKey.keyid), build]]),
+      inspections: { run: async (i) => ({ _type: 'link', name: i.name, command: [...i.run], materials: { app, 'owner.key': { sha256: 'b'.repeat(64) } }, products: {}, byproducts: { 'return-value': 0 }, environment: {} }) },
+    });
+    expect(verdict.failures).toEqual([expect.objectContaining({ code: 'RULE_DISALLOW', artifacts: ['owner.key'] })]);
+    expect(verdict.failures[0]!.message).toContain('an inspection records every file of the directory it runs in');
   });
 });
