@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Suites over foreign test vectors (in-toto-golang, in-toto-rs, python >= 2, DSSE; in-toto attestation vectors),
-// read in place from the folders named by IN_TOTO_FOREIGN_VECTORS and IN_TOTO_ATTESTATION_VECTORS. CI runs them
-// with ../shared/vectors/foreign and ../shared/vectors/attestations.
+// Suites over foreign test vectors (in-toto-golang, in-toto-rs, python >= 2, DSSE; in-toto attestation vectors;
+// sigstore-conformance), read in place from the folders named by IN_TOTO_FOREIGN_VECTORS,
+// IN_TOTO_ATTESTATION_VECTORS and IN_TOTO_SIGSTORE_VECTORS. CI runs them with ../shared/vectors/{foreign,
+// attestations, sigstore-conformance}.
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],

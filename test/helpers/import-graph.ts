@@ -2,7 +2,7 @@
  * The import graph of `bindings/` and the rules it must keep (issue 15; DESIGN.md "Folders"): no circle, and
  * imports flowing one way between the wings, lowest first:
  *
- *   root (engine, errors, encoding, bigint) < keys < metadata < attestation < verify < record, layout < cli, index < entry
+ *   root (engine, errors, encoding, bigint) < keys < metadata < attestation < sigstore < verify < record, layout < cli, index < entry
  *
  * A file may import a file of its own wing or of a lower one. Wings of the same rank (record and layout; cli and
  * index) do not import each other, and nothing outside `cli/` imports `cli/`. The scan is a plain reading of
@@ -21,12 +21,13 @@ export const WING_RANK: Readonly<Record<string, number>> = {
   keys: 1,
   metadata: 2,
   attestation: 3,
-  verify: 4,
-  record: 5,
-  layout: 5,
-  cli: 6,
-  index: 6,
-  entry: 7,
+  sigstore: 4,
+  verify: 5,
+  record: 6,
+  layout: 6,
+  cli: 7,
+  index: 7,
+  entry: 8,
 };
 
 /** The wing a file belongs to: its first folder, or `root` (`index` for the package's index.ts). */

@@ -1,0 +1,83 @@
+/**
+ * The sigstore-conformance suite's bundle-verify cases (read in place from IN_TOTO_SIGSTORE_VECTORS; CI:
+ * ../shared/vectors/sigstore-conformance): every bundle and trusted root read by this package's strict readers.
+ * Only what reading decides is checked here (verification is not built yet): the cases whose failure lies in the
+ * bundle's or the root's structure are refused, naming the field; every other bundle and root reads.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../bindings/engine.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { readSigstoreBundle } from '../../bindings/sigstore/bundle.js';
+import { isValidAt, readTrustedRoot } from '../../bindings/sigstore/trusted-root.js';
+
+function vectorsDir(): string {
+  const dir = process.env.IN_TOTO_SIGSTORE_VECTORS;
+  if (!dir) throw new Error('set IN_TOTO_SIGSTORE_VECTORS to the sigstore-conformance folder (e.g. ../shared/vectors/sigstore-conformance)');
+  const path = resolve(dir);
+  if (!existsSync(join(path, 'test/assets/bundle-verify'))) throw new Error(`${path} does not hold the sigstore-conformance cases`);
+  return path;
+}
+
+/** The cases whose failure is in the structure a reader sees, and the field it names. */
+const REFUSED_WHEN_READ: Record<string, { file: 'bundle' | 'root'; code: string; field: RegExp }> = {
+  'bundle-malformed-json_fail': { file: 'bundle', code: 'JSON', field: /.*/ },
+  'bundle-unknown-version_fail': { file: 'bundle', code: 'FORMAT', field: /^mediaType$/ },
+  'bundle-empty-certificate-chain_fail': { file: 'bundle', code: 'FORMAT', field: /x509CertificateChain\.certificates$/ },
+  'bundle-negative-log-index_fail': { file: 'bundle', code: 'FORMAT', field: /tlogEntries\[0\]\.logIndex$/ },
+  'bundle-invalid-base64-signature_fail': { file: 'bundle', code: 'FORMAT', field: /signature$/ },
+  'trust-root-tlog-missing-validity-start_fail': { file: 'root', code: 'FORMAT', field: /^tlogs\[\d+\]\.publicKey\.validFor\.start$/ },
+};
+
+let dir: string;
+beforeAll(async () => {
+  await initEngine();
+  dir = join(vectorsDir(), 'test/assets/bundle-verify');
+});
+
+const refusal = (read: () => unknown): InTotoError | undefined => {
+  try {
+    read();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    return error;
+  }
+};
+
+describe('sigstore-conformance bundles and trusted roots, read (IN_TOTO_SIGSTORE_VECTORS)', () => {
+  it('every case: structural failures refused naming the field, every other bundle and root read', () => {
+    const cases = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(cases).toHaveLength(70);
+    const wrong: string[] = [];
+    for (const name of cases) {
+      const bundle = refusal(() => readSigstoreBundle(readFileSync(join(dir, name, 'bundle.sigstore.json'))));
+      const rootFile = join(dir, name, 'trusted_root.json');
+      const root = existsSync(rootFile) ? refusal(() => readTrustedRoot(readFileSync(rootFile))) : undefined;
+      const expected = REFUSED_WHEN_READ[name];
+      const got = expected?.file === 'root' ? root : bundle;
+      if (expected) {
+        if (!got || got.code !== expected.code || !expected.field.test(got.field ?? '')) wrong.push(`${name}: expected ${expected.code} at ${expected.field}, got ${got ? `${got.code} at ${got.field}: ${got.message}` : 'nothing'}`);
+        if (expected.file === 'root' && bundle) wrong.push(`${name}: bundle refused: ${bundle.message}`);
+      } else {
+        if (bundle) wrong.push(`${name}: bundle refused: ${bundle.message}`);
+        if (root) wrong.push(`${name}: trusted root refused: ${root.message}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the production trusted root reads, and its keys are valid only within their windows', () => {
+    const root = readTrustedRoot(readFileSync(join(vectorsDir(), 'production_trusted_root.json')));
+    expect(root.tlogs.length).toBeGreaterThan(0);
+    expect(root.certificateAuthorities.length).toBeGreaterThan(0);
+    const first = root.certificateAuthorities[0]!;
+    expect(isValidAt(first.validFor, first.validFor.start)).toBe(true);
+    expect(isValidAt(first.validFor, first.validFor.start - 1)).toBe(false);
+    if (first.validFor.end !== undefined) {
+      expect(isValidAt(first.validFor, first.validFor.end)).toBe(true);
+      expect(isValidAt(first.validFor, first.validFor.end + 1)).toBe(false);
+    }
+  });
+});
