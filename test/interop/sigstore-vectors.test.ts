@@ -81,3 +81,51 @@ describe('sigstore-conformance bundles and trusted roots, read (IN_TOTO_SIGSTORE
     }
   });
 });
+
+describe('sigstore-conformance log entries: inclusion proofs and signed checkpoints', () => {
+  /** Cases whose entry must fail inclusion, and why (the rest of these cases fail for reasons not checked here). */
+  const FAILS: Record<string, RegExp> = {
+    'checkpoint-bad-keyhint_fail': /no signature by the log .* under its key's hint/,
+    'checkpoint-wrong-roothash_fail': /checkpoint is for a tree of|checkpoint's root hash is not the proof's/,
+    'inclusion-proof-corrupted-hash_fail': /does not lead to the proof's root hash/,
+    'invalid-inclusion-proof_fail': /does not lead to the proof's root hash/,
+    'incorrect-public-key_fail': /does not lead to the proof's root hash/,
+    'invalid-checkpoint-signature_fail': /signature by .* does not verify/,
+    'rekor2-checkpoint-missing-log-signature_fail': /carries no signature|no signature by the log/,
+    'rekor2-checkpoint-missing-origin_fail': /body needs an origin|no origin/,
+    'rekor2-checkpoint-missing-root-hash_fail': /body needs|root hash/,
+    'rekor2-checkpoint-missing-size_fail': /body needs|tree size/,
+    'rekor2-checkpoint-no-matching-signature_fail': /no signature by the log/,
+    'bundle-with-root-cert_fail': /no signed checkpoint/,
+  };
+
+  it('every entry with a proof and a known log key: included (v1 ECDSA and v2 Ed25519 logs, cosigned checkpoints), or refused for its case\'s reason', async () => {
+    const { publicKeyFromSpkiDer } = await import('../../bindings/keys/keys.js');
+    const { verifyInclusion } = await import('../../bindings/sigstore/tlog.js');
+    const production = readTrustedRoot(readFileSync(join(vectorsDir(), 'production_trusted_root.json')));
+    const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const wrong: string[] = [];
+    let included = 0;
+    for (const name of readdirSync(dir)) {
+      let bundle;
+      let root = production;
+      try {
+        bundle = readSigstoreBundle(readFileSync(join(dir, name, 'bundle.sigstore.json')));
+        if (existsSync(join(dir, name, 'trusted_root.json'))) root = readTrustedRoot(readFileSync(join(dir, name, 'trusted_root.json')));
+      } catch {
+        continue; // refused when read: the first test's subject
+      }
+      for (const entry of bundle.tlogEntries) {
+        const log = root.tlogs.find((l) => eq(l.logId, entry.logId));
+        if (!entry.inclusionProof || !log) continue;
+        const outcome = await verifyInclusion(entry, publicKeyFromSpkiDer(log.publicKey)).then(() => undefined, (error: InTotoError) => error);
+        const expected = FAILS[name];
+        if (expected && !(outcome && expected.test(outcome.message))) wrong.push(`${name}: expected a failure like ${expected}, got ${outcome?.message ?? 'included'}`);
+        if (!expected && outcome) wrong.push(`${name}: ${outcome.message}`);
+        if (!outcome) included++;
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(included).toBeGreaterThan(45);
+  });
+});
