@@ -5,7 +5,7 @@
  * validity at the entry's time, the entry's body against the bundle, signed entry timestamps) is built on it.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64 } from '../encoding.js';
+import { fromBase64, toBase64 } from '../encoding.js';
 import { InTotoError } from '../errors.js';
 import { verify } from '../keys/crypto/index.js';
 import type { PublicKey } from '../keys/keys.js';
@@ -128,4 +128,20 @@ export async function verifyInclusion(entry: TlogEntry, logKey: PublicKey): Prom
     if (await verify(logKey, checkpoint.body, candidate.signature)) return checkpoint;
   }
   throw fail(`the checkpoint's signature by ${name} does not verify with the log's key`, 'checkpoint');
+}
+
+/**
+ * Verifies a Rekor v1 entry's signed entry timestamp (its inclusion promise): the log's signature over the
+ * canonical JSON of `{body, integratedTime, logID, logIndex}` (body in base64, the log id in hex), so that the
+ * entry's time and index are the log's word. Throws `SIGNATURE` when it is missing or does not verify.
+ */
+export async function verifySignedEntryTimestamp(entry: TlogEntry, logKey: PublicKey): Promise<void> {
+  if (!entry.inclusionPromise) throw fail('the log entry has no signed entry timestamp (inclusion promise)', 'inclusionPromise');
+  if (entry.integratedTime === undefined) throw fail('the log entry has no integrated time to promise', 'integratedTime');
+  const hex = Array.from(entry.logId, (b) => b.toString(16).padStart(2, '0')).join('');
+  // Sorted keys, no white space: every value is ASCII or an integer, so this is the canonical form.
+  const payload = `{"body":"${toBase64(entry.canonicalizedBody)}","integratedTime":${entry.integratedTime},"logID":"${hex}","logIndex":${entry.logIndex}}`;
+  if (!(await verify(logKey, new TextEncoder().encode(payload), entry.inclusionPromise))) {
+    throw fail(`the signed entry timestamp of entry ${entry.logIndex} does not verify with the log's key`, 'inclusionPromise');
+  }
 }

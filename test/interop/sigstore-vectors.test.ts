@@ -129,3 +129,34 @@ describe('sigstore-conformance log entries: inclusion proofs and signed checkpoi
     expect(included).toBeGreaterThan(45);
   });
 });
+
+describe('sigstore-conformance log entries: signed entry timestamps (Rekor v1)', () => {
+  it('every inclusion promise with a known log key verifies, but for the cases whose promise or body was changed', async () => {
+    const { publicKeyFromSpkiDer } = await import('../../bindings/keys/keys.js');
+    const { verifySignedEntryTimestamp } = await import('../../bindings/sigstore/tlog.js');
+    const production = readTrustedRoot(readFileSync(join(vectorsDir(), 'production_trusted_root.json')));
+    const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const failing = new Set(['set-invalid-signature_fail', 'incorrect-public-key_fail']);
+    const wrong: string[] = [];
+    let verified = 0;
+    for (const name of readdirSync(dir)) {
+      let bundle;
+      let root = production;
+      try {
+        bundle = readSigstoreBundle(readFileSync(join(dir, name, 'bundle.sigstore.json')));
+        if (existsSync(join(dir, name, 'trusted_root.json'))) root = readTrustedRoot(readFileSync(join(dir, name, 'trusted_root.json')));
+      } catch {
+        continue;
+      }
+      for (const entry of bundle.tlogEntries) {
+        const log = root.tlogs.find((l) => eq(l.logId, entry.logId));
+        if (!entry.inclusionPromise || !log) continue;
+        const error = await verifySignedEntryTimestamp(entry, publicKeyFromSpkiDer(log.publicKey)).then(() => undefined, (e: InTotoError) => e);
+        if (failing.has(name) !== (error !== undefined)) wrong.push(`${name}: ${error?.message ?? 'verified'}`);
+        if (!error) verified++;
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(verified).toBeGreaterThan(30);
+  });
+});

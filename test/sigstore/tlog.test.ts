@@ -101,3 +101,23 @@ describe('verifyInclusion', () => {
     expect(await refused(await entry(2, await note(log), new TextEncoder().encode('{"entry":"forged"}')))).toMatch(/does not lead to the proof's root hash/);
   });
 });
+
+describe('verifySignedEntryTimestamp', () => {
+  it("verifies the log's ECDSA signature over the canonical {body, integratedTime, logID, logIndex}; any changed field fails", async () => {
+    const { initEngine } = await import('../../bindings/engine.js');
+    const { generateKeyPair, sign } = await import('../../bindings/keys/crypto/index.js');
+    const { verifySignedEntryTimestamp } = await import('../../bindings/sigstore/tlog.js');
+    await initEngine();
+    const log = await generateKeyPair('ecdsa');
+    const body = new TextEncoder().encode('{"kind":"hashedrekord"}');
+    const logId = new Uint8Array(32).fill(0xab);
+    const payload = `{"body":"${Buffer.from(body).toString('base64')}","integratedTime":1700000000,"logID":"${'ab'.repeat(32)}","logIndex":42}`;
+    const promise = await sign(log, new TextEncoder().encode(payload));
+    const entry = { logIndex: 42n, logId, kind: 'hashedrekord', version: '0.0.1', integratedTime: 1700000000n, inclusionPromise: promise, canonicalizedBody: body };
+    await expect(verifySignedEntryTimestamp(entry, log.publicKey)).resolves.toBeUndefined();
+    for (const changed of [{ integratedTime: 1700000001n }, { logIndex: 43n }, { logId: new Uint8Array(32) }, { canonicalizedBody: new TextEncoder().encode('{}') }]) {
+      await expect(verifySignedEntryTimestamp({ ...entry, ...changed }, log.publicKey)).rejects.toMatchObject({ code: 'SIGNATURE' });
+    }
+    await expect(verifySignedEntryTimestamp({ ...entry, inclusionPromise: undefined } as never, log.publicKey)).rejects.toThrow(/no signed entry timestamp/);
+  });
+});
