@@ -53,6 +53,8 @@ export interface Certificate {
   readonly hasNameConstraints: boolean;
   /** Critical extensions we do not process (their OIDs): such a certificate is refused in a chain. */
   readonly unhandledCriticalExtensions: readonly string[];
+  /** Every extension's value (the DER inside extnValue), by OID: for extensions this module does not interpret (Fulcio's). */
+  readonly extensions: ReadonlyMap<string, Uint8Array>;
 }
 
 // RFC 5280 §4.2.1 extension OIDs.
@@ -288,11 +290,11 @@ function readDirectoryString(v: { tag: number; contents: Uint8Array }): string {
 
 type Extensions = Pick<
   Certificate,
-  'basicConstraints' | 'keyUsage' | 'extKeyUsage' | 'dnsNames' | 'emails' | 'uris' | 'hasNameConstraints' | 'unhandledCriticalExtensions'
+  'basicConstraints' | 'keyUsage' | 'extKeyUsage' | 'dnsNames' | 'emails' | 'uris' | 'hasNameConstraints' | 'unhandledCriticalExtensions' | 'extensions'
 >;
 
 function emptyExtensions(): Extensions {
-  return { dnsNames: [], emails: [], uris: [], hasNameConstraints: false, unhandledCriticalExtensions: [] };
+  return { dnsNames: [], emails: [], uris: [], hasNameConstraints: false, unhandledCriticalExtensions: [], extensions: new Map() };
 }
 
 function readExtensions(field: DerReader): Extensions {
@@ -304,6 +306,7 @@ function readExtensions(field: DerReader): Extensions {
   const emails: string[] = [];
   const uris: string[] = [];
   const unhandled: string[] = [];
+  const raw = new Map<string, Uint8Array>();
   while (!list.done) {
     const ext = list.sequence('Extension');
     const oid = ext.oid('extnID');
@@ -313,6 +316,7 @@ function readExtensions(field: DerReader): Extensions {
     // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
     if (seen.has(oid)) throw new DerError(`extension ${oid} appears twice`);
     seen.add(oid);
+    raw.set(oid, value);
     const r = new DerReader(value);
     switch (oid) {
       case EXT_BASIC_CONSTRAINTS: {
@@ -362,7 +366,7 @@ function readExtensions(field: DerReader): Extensions {
     }
     r.end(`extension ${oid}`);
   }
-  return { ...out, dnsNames, emails, uris, unhandledCriticalExtensions: unhandled };
+  return { ...out, dnsNames, emails, uris, unhandledCriticalExtensions: unhandled, extensions: raw };
 }
 
 // ---- chains ----

@@ -160,3 +160,30 @@ describe('sigstore-conformance log entries: signed entry timestamps (Rekor v1)',
     expect(verified).toBeGreaterThan(30);
   });
 });
+
+describe('sigstore-conformance signing certificates: the signer identity', () => {
+  it("every certificate's SAN and OIDC issuer meet the case's expected identity, but the one whose identity is wrong", async () => {
+    const { parseCertificate } = await import('../../bindings/keys/x509.js');
+    const { identityMismatches, signerIdentity } = await import('../../bindings/sigstore/identity.js');
+    const SAN = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+    const ISSUER = 'https://token.actions.githubusercontent.com';
+    const wrong: string[] = [];
+    let met = 0;
+    for (const name of readdirSync(dir)) {
+      let bundle;
+      try {
+        bundle = readSigstoreBundle(readFileSync(join(dir, name, 'bundle.sigstore.json')));
+      } catch {
+        continue;
+      }
+      if (bundle.material.kind !== 'certificate') continue;
+      const read = (file: string, fallback: string) => (existsSync(join(dir, name, file)) ? readFileSync(join(dir, name, file), 'utf8').trim() : fallback);
+      const identity = signerIdentity(parseCertificate(bundle.material.certificate));
+      const mismatches = identityMismatches(identity, { san: read('identity', SAN), issuer: read('issuer', ISSUER) });
+      if ((name === 'bundle-with-root-cert_fail') !== (mismatches.length > 0)) wrong.push(`${name}: ${mismatches.join('; ') || 'met'}`);
+      if (mismatches.length === 0) met++;
+    }
+    expect(wrong).toEqual([]);
+    expect(met).toBeGreaterThan(50);
+  });
+});
