@@ -71,7 +71,6 @@ const HANDLED_EXTENSIONS = new Set([
   EXT_CERTIFICATE_POLICIES, // Go accepts it critical too; it puts no limit on what a chain may do here
 ]);
 const EKU_ANY = '2.5.29.37.0';
-const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const KEY_USAGE_DIGITAL_SIGNATURE = 0;
 const KEY_USAGE_CONTENT_COMMITMENT = 1;
 const KEY_USAGE_KEY_CERT_SIGN = 5;
@@ -378,7 +377,18 @@ export interface ChainOptions {
   readonly intermediates: readonly Certificate[];
   /** The verification time: every certificate in the chain must be valid then. */
   readonly now: Date;
+  /**
+   * The extended key usage every certificate that restricts its usage must allow (Go's rule): server
+   * authentication by default, as in-toto-golang; code signing for Sigstore's Fulcio certificates.
+   */
+  readonly extKeyUsage?: { readonly oid: string; readonly name: string };
 }
+
+/** Extended key usages a chain can be asked to allow. */
+export const EKU = {
+  serverAuth: { oid: '1.3.6.1.5.5.7.3.1', name: 'server authentication' },
+  codeSigning: { oid: '1.3.6.1.5.5.7.3.3', name: 'code signing' },
+} as const;
 
 /**
  * Finds a chain from `leaf` to one of `roots` whose every signature verifies and whose every certificate is
@@ -388,7 +398,8 @@ export interface ChainOptions {
 export async function verifyCertificateChain(leaf: Certificate, options: ChainOptions): Promise<Certificate[]> {
   const now = options.now.getTime();
   const problems: string[] = [];
-  const own = problemsOf(leaf, 'leaf', now);
+  const eku = options.extKeyUsage ?? EKU.serverAuth;
+  const own = problemsOf(leaf, 'leaf', now, 0, eku);
   if (own) throw chainError(leaf, own);
   if (options.roots.some((root) => equalBytes(root.der, leaf.der))) return [leaf];
 
@@ -406,7 +417,7 @@ export async function verifyCertificateChain(leaf: Certificate, options: ChainOp
       const who = `${root ? 'root' : 'intermediate'} '${cert.subjectName.text}'`;
       // Certificates between the leaf and this one: what a pathLenConstraint limits (RFC 5280 §4.2.1.9).
       const below = chain.length - 1;
-      const problem = problemsOf(cert, root ? 'root' : 'intermediate', now, below);
+      const problem = problemsOf(cert, root ? 'root' : 'intermediate', now, below, eku);
       if (problem) {
         problems.push(`${who}: ${problem}`);
         continue;
@@ -432,14 +443,16 @@ function chainError(leaf: Certificate, why: string): InTotoError {
 }
 
 /** What disqualifies `cert` from its place in a chain at time `now`, or `undefined`. */
-function problemsOf(cert: Certificate, role: 'leaf' | 'intermediate' | 'root', now: number, below = 0): string | undefined {
+function problemsOf(cert: Certificate, role: 'leaf' | 'intermediate' | 'root', now: number, below: number, eku: { readonly oid: string; readonly name: string }): string | undefined {
   const date = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (now < cert.notBefore) return `not valid before ${date(cert.notBefore)}`;
   if (now > cert.notAfter) return `expired at ${date(cert.notAfter)}`;
   if (cert.unhandledCriticalExtensions.length > 0) return `unsupported critical extension(s) ${cert.unhandledCriticalExtensions.join(', ')}`;
-  // Go's default: the chain must allow server authentication wherever it restricts extended key usage.
-  if (cert.extKeyUsage && !cert.extKeyUsage.includes(EKU_ANY) && !cert.extKeyUsage.includes(EKU_SERVER_AUTH)) {
-    return 'its extended key usage does not include server authentication, which in-toto-golang (Go x509 defaults) requires of every certificate in the chain';
+  // Go's rule: the chain must allow the usage asked for wherever it restricts extended key usage.
+  if (cert.extKeyUsage && !cert.extKeyUsage.includes(EKU_ANY) && !cert.extKeyUsage.includes(eku.oid)) {
+    return eku.oid === EKU.serverAuth.oid
+      ? 'its extended key usage does not include server authentication, which in-toto-golang (Go x509 defaults) requires of every certificate in the chain'
+      : `its extended key usage does not include ${eku.name}, which every certificate in the chain must allow`;
   }
   if (role === 'leaf') {
     if (cert.keyUsage && !cert.keyUsage.has(KEY_USAGE_DIGITAL_SIGNATURE) && !cert.keyUsage.has(KEY_USAGE_CONTENT_COMMITMENT)) {

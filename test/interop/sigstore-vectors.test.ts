@@ -187,3 +187,40 @@ describe('sigstore-conformance signing certificates: the signer identity', () =>
     expect(met).toBeGreaterThan(50);
   });
 });
+
+describe('sigstore-conformance signing certificates: the Fulcio chain at the signing time', () => {
+  it('every certificate chains to a CA of its trusted root valid at the log time, but those issued elsewhere or used outside their validity', async () => {
+    const { parseCertificate } = await import('../../bindings/keys/x509.js');
+    const { verifyFulcioChain } = await import('../../bindings/sigstore/certificate.js');
+    const production = readTrustedRoot(readFileSync(join(vectorsDir(), 'production_trusted_root.json')));
+    const failing: Record<string, RegExp> = {
+      'bundle-from-wrong-instance_fail': /did not sign/,
+      'integrated-time-in-future_fail': /expired at/,
+      'intoto-expired-certificate_fail': /not valid before/,
+      'intoto-set-outside-signing-cert-validity_fail': /expired at/,
+    };
+    const wrong: string[] = [];
+    let chained = 0;
+    for (const name of readdirSync(dir)) {
+      let bundle;
+      let root = production;
+      try {
+        bundle = readSigstoreBundle(readFileSync(join(dir, name, 'bundle.sigstore.json')));
+        if (existsSync(join(dir, name, 'trusted_root.json'))) root = readTrustedRoot(readFileSync(join(dir, name, 'trusted_root.json')));
+      } catch {
+        continue;
+      }
+      if (bundle.material.kind !== 'certificate') continue;
+      const leaf = parseCertificate(bundle.material.certificate);
+      // The log's time where the entry has one; else (Rekor v2: RFC 3161 timestamps, not read yet) a moment the certificate was valid.
+      const integrated = bundle.tlogEntries[0]?.integratedTime;
+      const time = integrated !== undefined ? Number(integrated) * 1000 : leaf.notBefore + 1000;
+      const error = await verifyFulcioChain(leaf, root, time).then(() => undefined, (e: InTotoError) => e);
+      const expected = failing[name];
+      if (expected ? !error || !expected.test(error.message) : error) wrong.push(`${name}: ${error?.message ?? 'chained'}`);
+      if (!error) chained++;
+    }
+    expect(wrong).toEqual([]);
+    expect(chained).toBeGreaterThan(50);
+  });
+});

@@ -29,7 +29,7 @@ import { loadPrivateKey } from '../../bindings/keys/load-private-key.js';
 import { linkFileName } from '../../bindings/verify/link-source.js';
 import { toLister } from '../../bindings/verify/link-list.js';
 import { verify as verifyChain } from '../../bindings/verify/verify.js';
-import { parseCertificatePem, verifyCertificateChain, type Certificate } from '../../bindings/keys/x509.js';
+import { parseCertificatePem, verifyCertificateChain, type Certificate, EKU } from '../../bindings/keys/x509.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'in-toto-keys-foreign-'));
 beforeAll(async () => {
@@ -346,6 +346,10 @@ describe('X.509 chains (RFC 5280), as in-toto-golang checks its functionaries', 
     expect(await untrusted(codeSigning, {})).toMatch(/server authentication/);
     const serverAuth = issue('serverauth', { subject: '/CN=z', key: 'p256', issuer: 'int', extensions: `${LEAF}\nextendedKeyUsage=serverAuth,codeSigning` });
     await verifyCertificateChain(serverAuth, { roots: [root], intermediates: [intermediate], now });
+    // Asked for code signing (Sigstore's Fulcio certificates): the code-signing chain verifies, a server-only one does not.
+    await verifyCertificateChain(codeSigning, { roots: [root], intermediates: [intermediate], now, extKeyUsage: EKU.codeSigning });
+    const serverOnly = issue('serveronly', { subject: '/CN=s', key: 'p256', issuer: 'int', extensions: `${LEAF}\nextendedKeyUsage=serverAuth` });
+    expect((await error(verifyCertificateChain(serverOnly, { roots: [root], intermediates: [intermediate], now, extKeyUsage: EKU.codeSigning }))).message).toMatch(/does not include code signing/);
     // A critical extension nobody here understands.
     const unknownCritical = issue('critical', { subject: '/CN=w', key: 'p256', issuer: 'int', extensions: `${LEAF}\n1.2.3.4=critical,ASN1:NULL` });
     expect(await untrusted(unknownCritical, {})).toMatch(/unsupported critical extension\(s\) 1\.2\.3\.4/);

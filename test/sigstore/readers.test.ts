@@ -124,3 +124,14 @@ describe('trusted roots', () => {
     expect(refused(() => readTrustedRoot(JSON.stringify({ ...JSON.parse(root()), mediaType: 'x' })))).toEqual({ code: 'FORMAT', field: 'mediaType' });
   });
 });
+
+describe('verifyFulcioChain', () => {
+  it('refuses when no certificate authority of the trusted root was valid at the signing time', async () => {
+    const { verifyFulcioChain } = await import('../../bindings/sigstore/certificate.js');
+    const root = readTrustedRoot(JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      certificateAuthorities: [{ uri: 'https://fulcio.example', certChain: { certificates: [{ rawBytes: B64(50) }] }, validFor: { start: '2030-01-01T00:00:00Z' } }],
+    }));
+    await expect(verifyFulcioChain({} as never, root, Date.parse('2026-01-01T00:00:00Z'))).rejects.toThrow(/no certificate authority of the trusted root was valid at 2026-01-01/);
+  });
+});
