@@ -15,7 +15,8 @@ import {
   K_OBJECT, K_STRING, NATURAL, F_NEEDS_ESCAPE, parse, findMember, kindOf, word, skip, tape, orders, errorOffset,
 } from './json';
 import { compareBytes } from './sort';
-import { Region } from './buffers';
+import { Region, Words } from './buffers';
+import { isAccepted } from './digests';
 import { beginAt, cursor, putByte, writeStringBody } from './canonical';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ export function linkAt(slot: u32): Link | null {
   return slot < <u32>slots.length ? unchecked(slots[slot]) : null;
 }
 
-function place(link: Link): i32 {
+export function place(link: Link): i32 {
   for (let i = 0; i < slots.length; i++) {
     if (unchecked(slots[i]) === null) {
       unchecked((slots[i] = link));
@@ -403,6 +404,88 @@ function loadSide(side: Side, obj: u32): i32 {
   side.bytesLen = used;
   side.buildIndex();
   return OK;
+}
+
+/**
+ * Writes the members of the validated digest dict `dict` whose algorithm a verifier accepts (`digests.ts`), as
+ * `writeDigest` writes a whole dict: compact when only a lower-case sha256 is left, else canonical JSON. The
+ * accepted algorithms' names and digests are plain ASCII (lower-case hex), so nothing needs escaping.
+ */
+function writeAcceptedDigest(dict: u32, dst: usize): u32 {
+  const members = word(dict, 1);
+  const order = word(dict, 3);
+  let kept: u32 = 0;
+  let only: u32 = 0;
+  let walk = dict + 1;
+  for (let m: u32 = 0; m < members; m++) {
+    if ((word(walk, 2) == 6 && memory.compare(word(walk, 1), SHA256, 6) == 0) || isAccepted(word(walk, 1), word(walk, 2))) {
+      kept++;
+      only = walk;
+    }
+    walk += 2;
+  }
+  if (kept == 1 && word(only, 2) == 6 && word(only + 1, 2) == 64 && memory.compare(word(only, 1), SHA256, 6) == 0 && decodeLowerHex64(word(only + 1, 1), dst + 1)) {
+    store<u8>(dst, COMPACT_SHA256);
+    return COMPACT_LEN;
+  }
+  let p = dst;
+  store<u8>(p++, 0x7b);
+  walk = dict + 1;
+  let written: u32 = 0;
+  for (let m: u32 = 0; m < members; m++) {
+    const key = order == NATURAL ? walk : orders.get(order + m);
+    walk += 2;
+    if (!isAccepted(word(key, 1), word(key, 2))) continue;
+    if (written++ > 0) store<u8>(p++, 0x2c);
+    store<u8>(p++, 0x22);
+    memory.copy(p, word(key, 1), word(key, 2));
+    p += word(key, 2);
+    store<u32>(p, 0x223a22); // `":"`
+    p += 3;
+    memory.copy(p, word(key + 1, 1), word(key + 1, 2));
+    p += word(key + 1, 2);
+    store<u8>(p++, 0x22);
+  }
+  store<u8>(p++, 0x7d);
+  return <u32>(p - dst);
+}
+
+/**
+ * Fills `side` from `count` checked ResourceDescriptors (statement.ts): `names` holds four words per descriptor,
+ * `[0, name pointer, name length, digest dict node]` (the shape of a key node, which `sortKeys` reads), and
+ * `order`, from `at`, their indices sorted by name, names distinct. Each digest keeps its accepted algorithms only.
+ */
+export function loadDescriptorSide(side: Side, names: Words, order: Words, at: u32, count: u32): void {
+  let bound: u64 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const d = order.get(at + i) << 2;
+    bound += <u64>names.get(d + 2) + dictBound(names.get(d + 3));
+  }
+  if (bound > 0x7fff0000) abort('artifact table larger than 2 GiB');
+  side.count = count;
+  side.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
+  side.bytes = heap.alloc(max<usize>(<usize>bound, 8));
+  let used: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const d = order.get(at + i) << 2;
+    const pathLen = names.get(d + 2);
+    memory.copy(side.bytes + used, names.get(d + 1), pathLen);
+    const entry = side.entries + <usize>i * ENTRY_BYTES;
+    store<u32>(entry, used);
+    store<u32>(entry + 4, pathLen);
+    used += pathLen;
+    const digestLen = writeAcceptedDigest(names.get(d + 3), side.bytes + used);
+    store<u32>(entry + 8, used);
+    store<u32>(entry + 12, digestLen);
+    used += digestLen;
+  }
+  side.bytes = heap.realloc(side.bytes, max<usize>(used, 8));
+  side.bytesLen = used;
+  side.buildIndex();
+}
+
+export function isSeeded(): bool {
+  return seeded;
 }
 
 const MATERIALS = memory.data<u8>([0x6d, 0x61, 0x74, 0x65, 0x72, 0x69, 0x61, 0x6c, 0x73]);

@@ -42,3 +42,5 @@ export const E_NO_SLOT: i32 = 18;
 export const E_PROGRAM: i32 = 19;
 /** `link_read`: a side of the link has more artifacts than the host's limit. */
 export const E_TOO_MANY_ARTIFACTS: i32 = 20;
+/** `link_read` with select 2: a DSSE envelope the engine does not read as a link attestation (the host reads it). */
+export const E_NOT_LINK_ATTESTATION: i32 = 21;

@@ -100,6 +100,7 @@ export function release(): void {
   releaseLarge(KEEP_BYTES);
   output.shrink(KEEP_BYTES);
   aux.shrink(KEEP_BYTES);
+  releaseDescriptors(KEEP_BYTES >> 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -119,6 +120,7 @@ import { applyRules, resultLength, TRACE } from './rules';
 import { compileGlob, globMatch, globSteps, resetGlobSteps, isUtf8 } from './glob';
 import { E_INVALID_UTF8 } from './errors';
 import { input as inputRegion } from './json';
+import { readLinkAttestation, envelopeLength, auxLength, paeLength, releaseDescriptors } from './statement';
 
 /** Whether the input region reserved by the last `input_ptr` holds `len` bytes (a host bug otherwise). */
 function inputHolds(len: u64): bool {
@@ -151,22 +153,30 @@ let auxLen: u32 = 0;
  *     bytes, for its signatures);
  *   - in the aux region, the whole document as plain JSON (canonical, control characters escaped) with the
  *     link's `materials` and `products` written as `{}`.
- * select 1: a Metablock, the link is its `signed`; select 0: the document is the link (a DSSE payload).
+ * select 1: a Metablock, the link is its `signed`; select 0: the document is the link (a DSSE payload);
+ * select 2: a Metablock as for 1, or else a DSSE envelope holding a link attestation (statement.ts), read with the
+ * signed bytes (PAE) in the output whatever the flags, and `aux_split()` the lean envelope's length; a DSSE
+ * envelope not read that way returns -21 (the host reads it itself).
  * A side with more than `maxArtifacts` entries is refused (-20) before any table is built.
  */
 export function link_read(len: u32, select: u32, flags: u32, maxArtifacts: u32): i32 {
   outputLen = 0;
   auxLen = 0;
+  auxSplit = 0;
   resetProbes();
   if (len > maxInput) return -E_TOO_LARGE;
-  if (select > 1 || flags > 1 || !inputHolds(len)) return -E_BAD_ARGUMENT;
+  if (select > 2 || flags > 1 || !inputHolds(len)) return -E_BAD_ARGUMENT;
   const code = parse(len);
   if (code != OK) return -code;
   if (kindOf(0) != K_OBJECT) return -E_NOT_AN_OBJECT;
   let root: u32 = 0;
-  if (select == 1) {
+  if (select >= 1) {
     const found = findMember(0, SIGNED, 6);
-    if (found < 0) return -E_MISSING_MEMBER;
+    if (found < 0) {
+      // select 2: no `signed`, so a DSSE envelope, read here when it holds a link attestation.
+      if (select == 2 && findMember(0, PAYLOAD, 7) >= 0) return readAttestation(len, maxArtifacts);
+      return -E_MISSING_MEMBER;
+    }
     root = <u32>found;
     if (kindOf(root) != K_OBJECT) return -E_NOT_AN_OBJECT;
   }
@@ -179,6 +189,25 @@ export function link_read(len: u32, select: u32, flags: u32, maxArtifacts: u32):
   const artifactBytes = <usize>link.materials.bytesLen + <usize>link.products.bytesLen;
   auxLen = <u32>writePlain(0, root, aux, <usize>len - min<usize>(artifactBytes, <usize>len) + 8);
   return slot;
+}
+
+/** "payload", the DSSE member `link_read` with select 2 looks for. */
+const PAYLOAD = memory.data<u8>([0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64]);
+
+/** The DSSE branch of `link_read` (statement.ts): the signed bytes in the output, the two lean documents in aux. */
+function readAttestation(len: u32, maxArtifacts: u32): i32 {
+  const slot = readLinkAttestation(len, maxArtifacts, aux);
+  if (slot < 0) return slot;
+  outputLen = paeLength;
+  auxLen = auxLength;
+  auxSplit = envelopeLength;
+  return slot;
+}
+
+/** After `link_read` read a DSSE envelope (select 2): the length of the lean envelope at the start of aux. 0 after a Metablock. */
+let auxSplit: u32 = 0;
+export function aux_split(): u32 {
+  return auxSplit;
 }
 
 export function aux_ptr(): usize {

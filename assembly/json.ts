@@ -7,7 +7,8 @@
 // Tape node n occupies words [4n, 4n+4):
 //   w0: kind (low byte) | flags
 //   object/array: w1 = member/element count, w2 = index of the node after the container's last
-//                 descendant, w3 = (objects) offset of the sorted member order in `orders`, or NATURAL
+//                 descendant, w3 = (objects) offset of the sorted member order in `orders`, or NATURAL;
+//                 (arrays) input offset of the closing `]`
 //   string:       w1 = pointer to the decoded bytes (into the input when the string had no escape,
 //                 else into the arena), w2 = byte length, w3 = input offset of the opening quote
 //   number:       w1 = pointer into the input, w2 = byte length, w3 = input offset
@@ -114,9 +115,22 @@ function fail(code: i32, at: usize): i32 {
   return (t & 0x8080808080808080) != 0;
 }
 
+/** hasSpecialByte over 16 bytes, with one test. */
+@inline function hasSpecialByte16(x: u64, y: u64): bool {
+  const q = x ^ 0x2222222222222222;
+  const b = x ^ 0x5c5c5c5c5c5c5c5c;
+  const r = y ^ 0x2222222222222222;
+  const c = y ^ 0x5c5c5c5c5c5c5c5c;
+  const t = ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b) | (x - 0x2020202020202020) | x;
+  const u = ((r - 0x0101010101010101) & ~r) | ((c - 0x0101010101010101) & ~c) | (y - 0x2020202020202020) | y;
+  return ((t | u) & 0x8080808080808080) != 0;
+}
+
 /** Advances over bytes that need no attention inside a string. */
 @inline function scanPlain(p: usize): usize {
   while (true) {
+    // Long strings (a DSSE payload's base64) sixteen bytes a turn, then eight.
+    while (p + 16 <= end && !hasSpecialByte16(load<u64>(p), load<u64>(p + 8))) p += 16;
     while (p + 8 <= end && !hasSpecialByte(load<u64>(p))) p += 8;
     const limit = p + 8 < end ? p + 8 : end;
     while (p < limit) {
@@ -408,7 +422,7 @@ export function parse(len: usize): i32 {
         opened = false; // empty: closed below like any finished value
         stack.len--;
         setWord(n, 2, n + 1);
-        setWord(n, 3, NATURAL);
+        setWord(n, 3, c == 0x7b ? NATURAL : <u32>(p - base));
         p++;
       } else if (c == 0x7b) {
         const e = parseKey(p);
@@ -457,15 +471,15 @@ export function parse(len: usize): i32 {
         break;
       }
       if (d != (isObject ? <u32>0x7d : <u32>0x5d)) return fail(E_SYNTAX, p);
-      p++;
       stack.len--;
       setWord(top, 2, <u32>(tape.len >> 2));
       if (isObject) {
         const e = finishObject(top);
         if (e != OK) return e;
       } else {
-        setWord(top, 3, NATURAL);
+        setWord(top, 3, <u32>(p - base));
       }
+      p++;
     }
   }
 }

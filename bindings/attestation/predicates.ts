@@ -5,7 +5,7 @@
  */
 import { InTotoError } from '../errors.js';
 import type { LinkJSON } from '../metadata/models.js';
-import { ACCEPTED_ALGORITHMS, createStatement, readResourceDescriptor, resourceDescriptorToJSON, type DigestSet, type ResourceDescriptor, type Statement } from './statement.js';
+import { ACCEPTED_ALGORITHMS, createStatement, readResourceDescriptor, readStatement, resourceDescriptorToJSON, type DigestSet, type ResourceDescriptor, type Statement } from './statement.js';
 
 export const LINK_V03 = 'https://in-toto.io/attestation/link/v0.3';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
@@ -276,15 +276,19 @@ function artifactsOf(descriptors: readonly ResourceDescriptor[], field: string, 
   return out;
 }
 
+function linkPredicateOf(statement: Statement): LinkPredicate {
+  if (statement.predicateType !== LINK_V03) {
+    throw new InTotoError('FORMAT', `a Statement with predicate ${statement.predicateType} is not a link (expected ${LINK_V03})`, { field: 'predicateType' });
+  }
+  return readLink(new Fields(statement.predicate as Record<string, unknown>, ''));
+}
+
 /**
  * The classic link a link v0.3 Statement stands for (the predicate's conversion rule): its name, command,
  * byproducts and environment; materials from the predicate's ResourceDescriptors; products from the subjects.
  */
 export function statementToLink(statement: Statement, accepted: ReadonlySet<string> = ACCEPTED_ALGORITHMS): LinkJSON {
-  if (statement.predicateType !== LINK_V03) {
-    throw new InTotoError('FORMAT', `a Statement with predicate ${statement.predicateType} is not a link (expected ${LINK_V03})`, { field: 'predicateType' });
-  }
-  const link = readLink(new Fields(statement.predicate as Record<string, unknown>, ''));
+  const link = linkPredicateOf(statement);
   return {
     _type: 'link',
     name: link.name,
@@ -294,6 +298,16 @@ export function statementToLink(statement: Statement, accepted: ReadonlySet<stri
     byproducts: { ...link.byproducts },
     environment: { ...link.environment },
   } as LinkJSON;
+}
+
+/**
+ * The classic link of a link v0.3 Statement whose subjects and materials the engine has read into its artifact
+ * tables (`verify/`): `lean` is the parsed Statement with `subject` and `predicate.materials` emptied, and
+ * everything else is checked as `statementToLink` checks it. The link's `materials` and `products` are `{}`.
+ */
+export function leanStatementToLink(lean: unknown): LinkJSON {
+  const link = linkPredicateOf(readStatement(lean, { subjectRead: true }));
+  return { _type: 'link', name: link.name, command: [...link.command], materials: {}, products: {}, byproducts: { ...link.byproducts }, environment: { ...link.environment } } as LinkJSON;
 }
 
 /** The Statement v1 (as JSON) a classic link becomes: subjects from products, materials as ResourceDescriptors. */

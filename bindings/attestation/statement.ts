@@ -145,8 +145,12 @@ export function readResourceDescriptor(value: unknown, field = 'resourceDescript
   };
 }
 
-/** Validates a parsed Statement (v1 or v0.1). Throws `FORMAT` naming the field. */
-export function readStatement(value: unknown): Statement {
+/**
+ * Validates a parsed Statement (v1 or v0.1). Throws `FORMAT` naming the field. With `subjectRead`, an empty
+ * `subject` stands for subjects read elsewhere (the engine's link attestations, `verify/`): every other field is
+ * checked as usual.
+ */
+export function readStatement(value: unknown, options: { readonly subjectRead?: boolean } = {}): Statement {
   if (!isRecord(value)) throw formatError('a Statement must be a JSON object', '');
   const type = value._type;
   if (type === undefined && typeof value.type === 'string') {
@@ -155,7 +159,7 @@ export function readStatement(value: unknown): Statement {
   if (type !== STATEMENT_V1 && type !== STATEMENT_V01) {
     throw formatError(`_type must be "${STATEMENT_V1}" or "${STATEMENT_V01}", found ${JSON.stringify(type)}`, '_type');
   }
-  if (!Array.isArray(value.subject) || value.subject.length === 0) throw formatError('subject must be a non-empty list', 'subject');
+  if (!Array.isArray(value.subject) || (value.subject.length === 0 && !options.subjectRead)) throw formatError('subject must be a non-empty list', 'subject');
   const names = new Set<string>();
   const subject = value.subject.map((s, i) => {
     const rd = readResourceDescriptor(s, `subject[${i}]`);

@@ -116,7 +116,18 @@ export interface EnvelopeParts {
   signedBytes(): Uint8Array;
   /** The value of a DSSE payload (strict JSON), from the payload's bytes. */
   readPayload(payload: Uint8Array, payloadType: string): unknown;
+  /**
+   * A DSSE payload the engine has already decoded, with its signed bytes (PAE): the document's `payload` is then
+   * `""` (the engine checked it was base64) and `readPayload` gets these bytes.
+   */
+  decoded?: { readonly payload: Uint8Array; readonly signedBytes: Uint8Array };
 }
+
+/**
+ * Marks a payload value that `readPayload` converted from a Statement (a link attestation read as the classic link
+ * it stands for): a payload type naming a predicate is a Statement's, and this one was.
+ */
+export const FROM_STATEMENT: unique symbol = Symbol('converted from an in-toto Statement');
 
 /**
  * The envelope a strictly parsed document describes, for readers that parse files their own way (the
@@ -142,7 +153,7 @@ function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvel
     throw new InTotoError('FORMAT', `DSSE payloadType is "${doc.payloadType}", not in-toto's "${IN_TOTO_PAYLOAD_TYPE}" (or "application/vnd.in-toto.<predicate>+json")`, { field: 'payloadType' });
   }
   if (typeof doc.payload !== 'string') throw new InTotoError('FORMAT', 'DSSE payload must be a base64 string', { field: 'payload' });
-  const payload = fromBase64(doc.payload);
+  const payload = parts.decoded?.payload ?? fromBase64(doc.payload);
   if (!payload) throw new InTotoError('FORMAT', 'DSSE payload is not valid base64', { field: 'payload' });
   for (const key of Object.keys(doc)) {
     if (key !== 'payload' && key !== 'payloadType' && key !== 'signatures') {
@@ -161,10 +172,11 @@ function readDsse(doc: Record<string, unknown>, parts: EnvelopeParts): DsseEnvel
   }
   if (!isRecord(signed)) throw new InTotoError('FORMAT', 'the DSSE payload must be a JSON object', { field: 'payload' });
   // The predicate-naming payload type is a Statement's (attestation framework v1.2), not a classic link's or layout's.
-  if (doc.payloadType !== IN_TOTO_PAYLOAD_TYPE && !(typeof signed._type === 'string' && signed._type.startsWith('https://in-toto.io/Statement/'))) {
+  const statement = (signed as { [FROM_STATEMENT]?: boolean })[FROM_STATEMENT] === true || (typeof signed._type === 'string' && signed._type.startsWith('https://in-toto.io/Statement/'));
+  if (doc.payloadType !== IN_TOTO_PAYLOAD_TYPE && !statement) {
     throw new InTotoError('FORMAT', `DSSE payloadType "${doc.payloadType}" names a predicate, but the payload is not a Statement (its _type is ${JSON.stringify(signed._type)}): a classic link or layout is "${IN_TOTO_PAYLOAD_TYPE}"`, { field: 'payloadType' });
   }
-  return { kind: 'dsse', signed, signedBytes: pae(doc.payloadType, payload), signatures, payloadType: doc.payloadType, payload };
+  return { kind: 'dsse', signed, signedBytes: parts.decoded?.signedBytes ?? pae(doc.payloadType, payload), signatures, payloadType: doc.payloadType, payload };
 }
 
 /** What signature checks need of an envelope (any DSSE envelope has it, whatever its payload type). */

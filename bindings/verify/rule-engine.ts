@@ -31,6 +31,7 @@ interface RuleExports {
   link_read(len: number, select: number, flags: number, maxArtifacts: number): number;
   aux_ptr(): number;
   aux_len(): number;
+  aux_split(): number;
   link_side_json(slot: number, which: number): number;
   link_free(slot: number): number;
   link_compose(materialsFrom: number, productsFrom: number): number;
@@ -40,6 +41,14 @@ interface RuleExports {
   glob_steps(): number;
   probe_count(): number;
 }
+
+/** What `RuleEngine.readEnvelope` read: a Metablock, or a DSSE link attestation (see there). */
+export type EnvelopeRead =
+  | { readonly kind: 'metablock'; readonly handle: LinkHandle; readonly canonical: Uint8Array; readonly lean: string }
+  | { readonly kind: 'dsse'; readonly handle: LinkHandle; readonly signedBytes: Uint8Array; readonly envelope: string; readonly statement: string };
+
+/** `link_read` (select 2): a DSSE envelope the engine leaves to the host (docs/ABI.md). */
+const E_NOT_LINK_ATTESTATION = 21;
 
 export type ArtifactSide = 'materials' | 'products';
 
@@ -248,6 +257,40 @@ export class RuleEngine {
     const handle = new LinkHandle(this, result.slot);
     this.#live.add(handle);
     return { handle, lean: result.lean!, ...(result.bytes ? { canonical: result.bytes } : {}) };
+  }
+
+  /**
+   * Reads a link file whatever its envelope, in one engine pass: a Metablock as `read(bytes, 'signed', true)`
+   * does; a DSSE envelope whose payload is a Statement with a link v0.3 predicate with its signed bytes
+   * (PAE(payloadType, payload), copied out), the envelope's JSON with `"payload": ""`, and the Statement's JSON
+   * with `subject` and `predicate.materials` emptied (their ResourceDescriptors are the link's artifact tables).
+   * `undefined` for any other DSSE envelope, including one the engine does not take as it is: the host's own
+   * reader (bindings/attestation/) then reads it and says what is wrong. Refuses what `read` refuses otherwise.
+   */
+  readEnvelope(bytes: Uint8Array, maxArtifacts = 0xffffffff): EnvelopeRead | undefined {
+    const limit = this.#engine.limits.maxInputBytes;
+    if (bytes.length > limit) {
+      throw new InTotoError('LIMIT', `link of ${bytes.length} bytes is larger than the limit of ${limit} bytes`);
+    }
+    const result = this.#call((ex) => {
+      this.#input(ex, bytes);
+      const slot = ex.link_read(bytes.length, 2, 1, Math.min(maxArtifacts, 0xffffffff) >>> 0);
+      const offset = ex.error_offset();
+      if (slot < 0) return { slot, offset };
+      const signed = new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice();
+      const aux = new Uint8Array(ex.memory.buffer, ex.aux_ptr(), ex.aux_len());
+      const split = ex.aux_split();
+      const lean = decoder.decode(split === 0 ? aux : aux.subarray(0, split));
+      const statement = split === 0 ? undefined : decoder.decode(aux.subarray(split));
+      if (bytes.length > 16 << 20) ex.release();
+      return { slot, offset, signed, lean, statement };
+    });
+    if (result.slot === -E_NOT_LINK_ATTESTATION) return undefined;
+    if (result.slot < 0) this.#loadError(-result.slot, result.offset, bytes, 'signed');
+    const handle = new LinkHandle(this, result.slot);
+    this.#live.add(handle);
+    if (result.statement === undefined) return { kind: 'metablock', handle, canonical: result.signed!, lean: result.lean! };
+    return { kind: 'dsse', handle, signedBytes: result.signed!, envelope: result.lean!, statement: result.statement };
   }
 
   /** One side of a loaded link, as `path -> {algorithm: digest}` (for messages and summaries: it copies). */

@@ -42,11 +42,9 @@
  *   (certificate functionaries), any other is refused, naming it: it may change who may sign or what passes.
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
-import { envelopeFromDocument, readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
+import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
 import { getEngine, parseJson, toUtf8 } from '../engine.js';
-import { parseOrdinaryJson } from '../attestation/json.js';
-import { statementToLink } from '../attestation/predicates.js';
-import { readStatement, STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
+import { readLinkFile } from './link-file.js';
 import { InTotoError, type ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from '../keys/keys.js';
@@ -451,7 +449,7 @@ async function readOnce(ctx: Context, found: FoundLink): Promise<ReadLink & { id
   let read = ctx.digests.get(digest);
   if (!read) {
     read = Promise.resolve().then(() => {
-      const { envelope, handle } = readLinkFile(ctx, bytes);
+      const { envelope, handle } = readLinkFile(ctx.rules, bytes, ctx.maxArtifacts);
       // A sublayout has no artifacts: its summary comes from its own links.
       if (envelope.signed._type !== 'layout') return { envelope, handle, id: digest };
       ctx.rules.free(handle);
@@ -961,70 +959,6 @@ async function certificateLinks(
     }
   }
   return reasons;
-}
-
-/**
- * Reads a link file through the engine in one pass: the envelope with the link's small part (materials and
- * products left empty), and the link's artifact tables in the engine. Metablock or DSSE; a sublayout comes
- * back the same way (its tables are empty).
- */
-function readLinkFile(ctx: Context, bytes: Uint8Array): { envelope: Envelope; handle: LinkHandle } {
-  let read: ReturnType<RuleEngine['read']> | undefined;
-  try {
-    read = ctx.rules.read(bytes, 'signed', true, ctx.maxArtifacts);
-  } catch (error) {
-    // No `signed` object: not a Metablock; DSSE is read below (anything else fails there, with its reason).
-    if (!(error instanceof InTotoError && error.field === 'signed')) throw error;
-  }
-  if (read) {
-    const { handle, canonical, lean } = read;
-    const envelope = envelopeFromDocument(JSON.parse(lean), {
-      signedBytes: () => canonical!,
-      readPayload: () => {
-        throw new InTotoError('FORMAT', 'a document with both "signed" and "payload" is neither a Metablock nor DSSE', { field: 'payload' });
-      },
-    });
-    return { envelope, handle };
-  }
-  let handle: LinkHandle | undefined;
-  const envelope = envelopeFromDocument(parseJson(bytes), {
-    signedBytes: () => {
-      throw new InTotoError('FORMAT', 'a Metablock needs a "signed" object', { field: 'signed' });
-    },
-    readPayload: (payload) => {
-      // A Statement (the attestation framework) whose predicate is a link v0.3 stands for the classic link it
-      // converts to: its artifacts are read from that link, its signature still covers the payload as received.
-      if (mayBeStatement(payload)) {
-        const value = parseOrdinaryJson(payload);
-        if (typeof value === 'object' && value !== null && [STATEMENT_V1, STATEMENT_V01].includes((value as { _type?: string })._type ?? '')) {
-          const link = statementToLink(readStatement(value));
-          // The engine reads the artifacts; byproducts and environment stay as the payload said (ordinary JSON:
-          // a fraction there is kept exactly, never re-read as canonical JSON).
-          const tables = { ...link, byproducts: {}, environment: {} };
-          const linkRead = ctx.rules.read(toUtf8(JSON.stringify(tables)), 'whole', false, ctx.maxArtifacts);
-          handle = linkRead.handle;
-          return { ...(JSON.parse(linkRead.lean) as object), byproducts: link.byproducts, environment: link.environment };
-        }
-      }
-      const payloadRead = ctx.rules.read(payload, 'whole', false, ctx.maxArtifacts);
-      handle = payloadRead.handle;
-      return JSON.parse(payloadRead.lean);
-    },
-  });
-  return { envelope, handle: handle! };
-}
-
-const STATEMENT_MARK = toUtf8('https://in-toto.io/Statement/');
-
-/** Whether a payload mentions a Statement type at all: a classic link that does is read twice, never misread. */
-function mayBeStatement(payload: Uint8Array): boolean {
-  const first = STATEMENT_MARK[0]!;
-  for (let i = payload.indexOf(first); i >= 0 && i + STATEMENT_MARK.length <= payload.length; i = payload.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < STATEMENT_MARK.length && payload[i + j] === STATEMENT_MARK[j]) j++;
-    if (j === STATEMENT_MARK.length) return true;
-  }
-  return false;
 }
 
 /** A counted link's materials or products, listed by the engine (for messages and the summary; cached). */

@@ -569,18 +569,25 @@ describe('sublayouts and loaders', () => {
 
   /** Runs `run` and returns what it gave and the bytes the engine parsed meanwhile. */
   async function parsedBytes<T>(run: () => Promise<T>): Promise<{ result: T; bytes: number; reads: number }> {
-    const original = RuleEngine.prototype.read;
+    // Every way a link file enters the engine: `readEnvelope` (any file), `read` (a DSSE payload read the general way).
+    const original = { read: RuleEngine.prototype.read, readEnvelope: RuleEngine.prototype.readEnvelope };
     let bytes = 0;
     let reads = 0;
     RuleEngine.prototype.read = function (this: RuleEngine, link, ...rest) {
       bytes += link.length;
       reads++;
-      return original.call(this, link, ...rest);
+      return original.read.call(this, link, ...rest);
+    };
+    RuleEngine.prototype.readEnvelope = function (this: RuleEngine, link, ...rest) {
+      bytes += link.length;
+      reads++;
+      return original.readEnvelope.call(this, link, ...rest);
     };
     try {
       return { result: await run(), bytes, reads };
     } finally {
-      RuleEngine.prototype.read = original;
+      RuleEngine.prototype.read = original.read;
+      RuleEngine.prototype.readEnvelope = original.readEnvelope;
     }
   }
 

@@ -1,0 +1,218 @@
+/**
+ * The engine reads a link attestation (a DSSE envelope whose Statement has a link v0.3 predicate) in one call;
+ * bindings/attestation/ reads the same envelope in JavaScript and is the authority. For seeded envelopes, valid
+ * and broken in every field the fast path looks at, both paths of `readLinkFile` must give the same verdict:
+ * both refuse, or both read the same envelope (signed bytes, payload, signatures, the signed link) and the same
+ * artifact tables. And the fast path must really be taken for the valid ones (else this would compare nothing).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCEPTED_ALGORITHMS } from '../../bindings/attestation/statement.js';
+import { initEngine } from '../../bindings/engine.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { FROM_STATEMENT, type Envelope } from '../../bindings/metadata/envelope.js';
+import { readLinkFile } from '../../bindings/verify/link-file.js';
+import { RuleEngine } from '../../bindings/verify/rule-engine.js';
+
+const CASES = Number(process.env.LINK_FILE_CASES ?? 4000);
+
+/** xorshift32, seeded: the same envelopes every run. */
+function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
+const hex = (r: () => number, n: number, alphabet = '0123456789abcdef') => Array.from({ length: n }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
+
+/** A JSON text for `value`, spelled one of several equivalent ways (escapes, whitespace). */
+function spell(r: () => number, value: unknown): string {
+  if (typeof value === 'string') {
+    const plain = JSON.stringify(value);
+    if (r() < 0.1) return plain.replace(/[a-z/]/, (c) => (c === '/' ? '\\/' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    return plain;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => spell(r, v)).join(r() < 0.1 ? ' , ' : ',')}]`;
+  if (value && typeof value === 'object') {
+    if ('__raw' in value) return (value as { __raw: string }).__raw;
+    const entries = Object.entries(value);
+    if (r() < 0.3) entries.reverse();
+    return `{${entries.map(([k, v]) => `${spell(r, k)}:${spell(r, v)}`).join(r() < 0.1 ? ',\n ' : ',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const ALGORITHMS = ['sha256', 'sha512', 'sha384', 'sha224', 'sha512_224', 'sha512_256', 'sha3_256', 'sha3_512', 'dirHash', 'gitCommit', 'gitTree', 'gitBlob', 'gitTag', 'md5', 'sha1', 'blake3', 'SHA256', '__proto__'];
+const LENGTHS: Record<string, number[]> = { sha256: [64], sha512: [128], sha384: [96], sha224: [56], sha512_224: [56], sha512_256: [64], sha3_256: [64], sha3_512: [128], dirHash: [64], gitCommit: [40, 64], gitTree: [40, 64], gitBlob: [40, 64], gitTag: [40, 64], md5: [32], sha1: [40] };
+
+function digestSet(r: () => number, broken: boolean): unknown {
+  const out: Record<string, unknown> = {};
+  const n = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) {
+    const alg = i === 0 && r() < 0.7 ? 'sha256' : ALGORITHMS[Math.floor(r() * ALGORITHMS.length)]!;
+    const lengths = LENGTHS[alg] ?? [64];
+    let value: unknown = hex(r, lengths[Math.floor(r() * lengths.length)]!);
+    if (broken) {
+      const k = r();
+      if (k < 0.2) value = (value as string).toUpperCase();
+      else if (k < 0.4) value = (value as string).slice(1);
+      else if (k < 0.5) value = 42;
+      else if (k < 0.6) value = `${(value as string).slice(1)}g`;
+      else if (k < 0.7) value = '';
+    }
+    out[alg] = value;
+  }
+  if (broken && r() < 0.1) return r() < 0.5 ? {} : [out];
+  return out;
+}
+
+function descriptor(r: () => number, name: string, broken: boolean): unknown {
+  const rd: Record<string, unknown> = {};
+  if (!(broken && r() < 0.15)) rd.name = broken && r() < 0.1 ? (r() < 0.5 ? '' : 7) : name;
+  if (!(broken && r() < 0.15)) rd.digest = digestSet(r, broken);
+  if (r() < 0.15) rd.uri = broken && r() < 0.3 ? null : `https://example.com/${name}`;
+  if (r() < 0.1) rd.mediaType = 'text/plain';
+  if (r() < 0.1) rd.downloadLocation = broken && r() < 0.3 ? 3 : 'https://example.com/x';
+  if (r() < 0.15) rd.content = broken && r() < 0.5 ? ['aGk=', 'aGk', 'aGl=', 'a===', '!!!!', 'aGk=='][Math.floor(r() * 6)] : ['aGk=', 'aGk', '', 'YQ', 'YWI-', 'YWI_'][Math.floor(r() * 6)];
+  if (r() < 0.1) rd.annotations = broken && r() < 0.5 ? 'x' : { k: r() < 0.5 ? 1.5 : 'v' };
+  if (r() < 0.1) rd.extra = { anything: [1, 2] };
+  return broken && r() < 0.05 ? 'not an object' : rd;
+}
+
+function names(r: () => number, n: number, broken: boolean): string[] {
+  const out = Array.from({ length: n }, (_, i) => [`src/f${i}.c`, `é/${i}`, `a b/${i}`, `x\n${i}`, `${i}`, `__proto__${i}`][Math.floor(r() * 6)]!);
+  if (r() < 0.7) out.sort();
+  if (broken && n > 1 && r() < 0.3) out[n - 1] = out[0]!;
+  return out;
+}
+
+/** One envelope's bytes: broken in some field with probability `p` per decision. */
+function envelope(r: () => number): { bytes: Uint8Array; valid: boolean } {
+  const broken = r() < 0.6;
+  const b = () => broken && r() < 0.25;
+  const statement: Record<string, unknown> = {};
+  const type = b() ? ['https://in-toto.io/Statement/v2', 'link', ''][Math.floor(r() * 3)] : r() < 0.8 ? 'https://in-toto.io/Statement/v1' : 'https://in-toto.io/Statement/v0.1';
+  if (!b()) statement._type = type;
+  const nSubjects = b() ? 0 : 1 + Math.floor(r() * 5);
+  if (!b()) statement.subject = names(r, nSubjects, broken).map((n) => descriptor(r, n, broken));
+  statement.predicateType = b() ? ['https://slsa.dev/provenance/v1', '', 5][Math.floor(r() * 3)] : 'https://in-toto.io/attestation/link/v0.3';
+  const predicate: Record<string, unknown> = {};
+  if (!b()) predicate.name = b() ? '' : 'build';
+  if (r() < 0.8) predicate.command = b() ? 'make' : ['make', 'all'];
+  if (r() < 0.8) predicate.materials = b() ? { 'a.c': {} } : names(r, Math.floor(r() * 4), broken).map((n) => descriptor(r, n, broken));
+  if (r() < 0.6) predicate.byproducts = b() ? [] : { 'return-value': 0, stdout: 'ok', ratio: { __raw: '0.1000000000000000055511151231257827' } };
+  if (r() < 0.5) predicate.environment = { workdir: '/tmp' };
+  if (!b()) statement.predicate = b() ? [predicate] : predicate;
+  if (r() < 0.1) statement.unknownField = { __raw: '1e400' };
+  let payloadText = spell(r, statement);
+  if (broken && r() < 0.05) payloadText = payloadText.replace('"subject"', '"subject":[],"subject"');
+  if (broken && r() < 0.05) payloadText = payloadText.slice(0, -1);
+  let payload = Buffer.from(payloadText).toString('base64');
+  const k = r();
+  if (k < 0.2) payload = payload.replace(/=+$/, '');
+  else if (k < 0.3) payload = payload.replace(/\+/g, '-').replace(/\//g, '_');
+  else if (broken && k < 0.35) payload = `${payload.slice(0, -1)}!`;
+  else if (broken && k < 0.4 && payload.endsWith('=')) payload = `${payload.slice(0, -2)}${payload.at(-2) === 'A' ? 'B' : 'A'}=`;
+  const doc: Record<string, unknown> = {
+    payload: r() < 0.1 ? { __raw: JSON.stringify(payload).replace(/\//g, '\\/') } : payload,
+    payloadType: b() ? 'application/json' : r() < 0.8 ? 'application/vnd.in-toto+json' : 'application/vnd.in-toto.link+json',
+    signatures: b() ? 'none' : [{ keyid: 'abc', sig: 'c2ln' }],
+  };
+  if (b()) doc.extra = 1;
+  return { bytes: Buffer.from(spell(r, doc)), valid: !broken };
+}
+
+type Read = { envelope: unknown; materials: unknown; products: unknown } | { error: string };
+
+function readWith(rules: RuleEngine, bytes: Uint8Array, engine: boolean): Read {
+  try {
+    const { envelope, handle } = readLinkFile(rules, bytes, 1000, { engine });
+    const read = { envelope, materials: rules.artifacts(handle, 'materials'), products: rules.artifacts(handle, 'products') };
+    rules.free(handle);
+    return read;
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    return { error: error.code };
+  }
+}
+
+let rules: RuleEngine;
+beforeAll(async () => {
+  await initEngine();
+  rules = new RuleEngine();
+});
+afterAll(() => rules.close());
+
+describe('link attestations: the engine path and the JavaScript path agree', () => {
+  it(`${CASES} seeded envelopes: same verdict, same envelope, same artifact tables`, () => {
+    const r = random(20261207);
+    let fast = 0;
+    let validFast = 0;
+    let valid = 0;
+    let refused = 0;
+    let read = 0;
+    let readFast = 0;
+    const declined: string[] = [];
+    const problems: string[] = [];
+    for (let i = 0; i < CASES; i++) {
+      const made = envelope(r);
+      const taken = rules.readEnvelope(made.bytes, 1000);
+      if (taken) {
+        fast++;
+        if (made.valid) validFast++;
+        rules.free(taken.handle);
+      }
+      if (made.valid) valid++;
+      const a = readWith(rules, made.bytes, true);
+      const b = readWith(rules, made.bytes, false);
+      if ('error' in b) refused++;
+      // A payload that is no Statement is read as a classic link document (its schema checked later): only link
+      // attestations are the engine's to read.
+      else if ((b.envelope as Envelope).signed[FROM_STATEMENT as unknown as string]) {
+        read++;
+        if (taken) readFast++;
+        else if (declined.length < 3) declined.push(Buffer.from(made.bytes).toString());
+      }
+      if (!isDeepStrictEqual(a, b)) {
+        problems.push(`case ${i}: engine ${JSON.stringify('error' in a ? a : 'read')} vs JavaScript ${JSON.stringify('error' in b ? b : 'read')}\n${Buffer.from(made.bytes).toString()}`);
+        if (problems.length > 5) break;
+      }
+    }
+    expect(problems).toEqual([]);
+    // Every envelope the JavaScript path reads, the engine reads too (declining one would only cost time, but
+    // would also mean this test compares less than it says); and both outcomes are well exercised.
+    expect(declined).toEqual([]);
+    expect(readFast).toBe(read);
+    expect(validFast).toBeGreaterThan(CASES / 5);
+    expect(read).toBeGreaterThan(CASES / 4);
+    expect(refused).toBeGreaterThan(CASES / 4);
+  });
+
+  it('the engine keeps exactly the algorithms ACCEPTED_ALGORITHMS names (md5, sha1 and unknown ones dropped)', () => {
+    const algorithms = [...ACCEPTED_ALGORITHMS, 'md5', 'sha1', 'blake3', 'sha256x'];
+    const lengths: Record<string, number> = { sha224: 56, sha512_224: 56, sha3_224: 56, sha384: 96, sha3_384: 96, sha512: 128, sha3_512: 128, md5: 32, sha1: 40, gitBlob: 40, gitCommit: 40, gitTag: 40, gitTree: 40 };
+    const digest = Object.fromEntries(algorithms.map((alg) => [alg, 'a'.repeat(lengths[alg] ?? 64)]));
+    const statement = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'app', digest }], predicateType: 'https://in-toto.io/attestation/link/v0.3', predicate: { name: 'build' } };
+    const bytes = Buffer.from(JSON.stringify({ payload: Buffer.from(JSON.stringify(statement)).toString('base64'), payloadType: 'application/vnd.in-toto+json', signatures: [] }));
+    const taken = rules.readEnvelope(bytes, 10);
+    expect(taken?.kind).toBe('dsse');
+    const kept = rules.artifacts(taken!.handle, 'products').app!;
+    rules.free(taken!.handle);
+    expect(Object.keys(kept).sort()).toEqual([...ACCEPTED_ALGORITHMS].sort());
+  });
+
+  it('declines a Statement with more subjects than maxArtifacts, which the general path then refuses (LIMIT)', () => {
+    const subject = Array.from({ length: 3 }, (_, i) => ({ name: `f${i}`, digest: { sha256: 'b'.repeat(64) } }));
+    const statement = { _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://in-toto.io/attestation/link/v0.3', predicate: { name: 'build' } };
+    const bytes = Buffer.from(JSON.stringify({ payload: Buffer.from(JSON.stringify(statement)).toString('base64'), payloadType: 'application/vnd.in-toto+json', signatures: [] }));
+    expect(rules.readEnvelope(bytes, 2)).toBeUndefined();
+    expect(() => readLinkFile(rules, bytes, 2)).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+    const read = readLinkFile(rules, bytes, 3);
+    expect(Object.keys(rules.artifacts(read.handle, 'products'))).toEqual(['f0', 'f1', 'f2']);
+    rules.free(read.handle);
+  });
+});
