@@ -33,25 +33,39 @@ export function readAttestation(bytes: Uint8Array | string): Attestation {
 export type BundleLine = { readonly line: number; readonly attestation: Attestation } | { readonly line: number; readonly error: InTotoError };
 
 /**
+ * The lines of a JSON Lines bundle that hold something, numbered from 1: split at LF (a CR before it dropped), lines
+ * of JSON whitespace only skipped. Views into `bytes`, not copies.
+ */
+export function bundleLines(bytes: Uint8Array): { readonly line: number; readonly bytes: Uint8Array }[] {
+  const out: { line: number; bytes: Uint8Array }[] = [];
+  let start = 0;
+  for (let line = 1; start < bytes.length; line++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const text = bytes.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+    start = end + 1;
+    if (!text.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) out.push({ line, bytes: text });
+  }
+  return out;
+}
+
+/**
  * The envelopes of a JSON Lines bundle, one a line (blank lines skipped). A line that cannot be read is reported
  * on its own and does not hide the others; nothing here says the lines belong together.
  */
 export function readAttestationBundle(bytes: Uint8Array | string): BundleLine[] {
-  let text: string;
+  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
   try {
-    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch {
     throw new InTotoError('JSON', 'the bundle is not valid UTF-8 (a JSON Lines bundle is UTF-8 text, one envelope a line)');
   }
-  const out: BundleLine[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
+  return bundleLines(data).map(({ line, bytes: text }) => {
     try {
-      out.push({ line: i + 1, attestation: readAttestation(line) });
+      return { line, attestation: readAttestation(text) };
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
-      out.push({ line: i + 1, error: new InTotoError(error.code, `line ${i + 1}: ${error.message}`, { ...error }, { cause: error }) });
+      return { line, error: new InTotoError(error.code, `line ${line}: ${error.message}`, { ...error }, { cause: error }) };
     }
   });
-  return out;
 }

@@ -276,10 +276,15 @@ function artifactsOf(descriptors: readonly ResourceDescriptor[], field: string, 
   return out;
 }
 
-function linkPredicateOf(statement: Statement): LinkPredicate {
-  if (statement.predicateType !== LINK_V03) {
-    throw new InTotoError('FORMAT', `a Statement with predicate ${statement.predicateType} is not a link (expected ${LINK_V03})`, { field: 'predicateType' });
+/** A Statement of another predicate where a link was expected (`FORMAT`; readers of mixed bundles pass over it). */
+export class NotALinkError extends InTotoError {
+  constructor(readonly predicateType: string) {
+    super('FORMAT', `a Statement with predicate ${predicateType} is not a link (expected ${LINK_V03})`, { field: 'predicateType' });
   }
+}
+
+function linkPredicateOf(statement: Statement): LinkPredicate {
+  if (statement.predicateType !== LINK_V03) throw new NotALinkError(statement.predicateType);
   return readLink(new Fields(statement.predicate as Record<string, unknown>, ''));
 }
 

@@ -8,7 +8,7 @@
 import { parseJson, toUtf8 } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
-import { leanStatementToLink, statementToLink } from '../attestation/predicates.js';
+import { leanStatementToLink, NotALinkError, statementToLink } from '../attestation/predicates.js';
 import { readStatement, STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
 import { envelopeFromDocument, FROM_STATEMENT, type Envelope } from '../metadata/envelope.js';
 import type { EnvelopeRead, LinkHandle, RuleEngine } from './rule-engine.js';
@@ -112,5 +112,11 @@ function mayBeStatement(payload: Uint8Array): boolean {
     while (j < STATEMENT_MARK.length && payload[i + j] === STATEMENT_MARK[j]) j++;
     if (j === STATEMENT_MARK.length) return true;
   }
+  return false;
+}
+
+/** Whether reading failed only because the envelope is a Statement of another predicate than a link's. */
+export function isNotALink(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof NotALinkError) return true;
   return false;
 }

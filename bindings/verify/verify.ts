@@ -44,7 +44,8 @@
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
 import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
 import { getEngine, parseJson, toUtf8 } from '../engine.js';
-import { readLinkFile } from './link-file.js';
+import { isNotALink, readLinkFile } from './link-file.js';
+import { bundleLines } from '../attestation/envelope.js';
 import { InTotoError, type ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from '../keys/keys.js';
@@ -197,6 +198,8 @@ interface CountedLink {
   readonly link: Link;
   readonly handle: LinkHandle;
   readonly file: string;
+  /** Found in an attestation bundle (`<bundle>.intoto.jsonl`), not in a file of its own. */
+  readonly bundled?: boolean;
 }
 
 /**
@@ -764,6 +767,38 @@ async function verifyStepLinks(
   const missing: string[] = [];
   const rejected: string[] = [];
   const tried = new Set<string>();
+  /** Counts one link file (or bundled envelope) read for `key`: counted, a twin of one counted, or rejected. */
+  const consider = async (found: ReadLink & { id: unknown }, file: string, fileId: string, key: VerificationKey, ids: string[], bundled = false): Promise<void> => {
+    const { envelope } = found;
+    // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id (for an
+    // OpenPGP key: its own or one of its subkeys').
+    await checkSignature(ctx, envelope, key, ids);
+    // One key listed under several of its ids (legacy and new schemes), or several subkeys of one OpenPGP
+    // key, is still one functionary.
+    const signer = signerIdentities(key, envelope.signatures.find((sig) => ids.includes(sig.keyid))?.keyid);
+    const twin = counted.find((c) => c.signer?.some((id) => signer.includes(id)));
+    if (twin) {
+      ctx.out.warnings.push({
+        code: 'LINK_IGNORED',
+        message: `${where(path)}step '${step.name}': link ${file} is signed by the same ${isGpgKey(key) ? `OpenPGP key (${key.keyid}, or its subkey) as ${twin.file}` : `key as ${twin.file}${bundled ? '' : ' (listed under another of its ids)'}`}: counted once`,
+        layout: path,
+        step: step.name,
+      });
+      rejected.push(file);
+      // Counted once, but a valid link all the same: it must verify (a sublayout) and what it records must
+      // agree with the counted one's, as the reference compares every valid link of a step.
+      const twinLink = { ...candidateLink(ctx, step, fileId, key, found, file, links, path, ids), signer, ...(bundled ? { bundled } : {}) };
+      twins.push(twinLink);
+      read.push(twinLink);
+      return;
+    }
+    const candidate = { ...candidateLink(ctx, step, fileId, key, found, file, links, path, ids), signer, ...(bundled ? { bundled } : {}) };
+    counted.push(candidate);
+    read.push(candidate);
+  };
+  // Link attestations found by listing: envelopes in the directory's attestation bundles that are links of this step.
+  const bundled = (await bundledLinks(ctx, links, path)).filter((b) => b.step === step.name);
+  const considered = new Set<BundledLink>();
   for (const keyid of new Set(step.pubkeys)) {
     const signers = linkSigners(keyid, layoutKeys);
     const candidates = signers ?? [{ fileId: keyid, key: undefined, ids: [keyid] }];
@@ -786,40 +821,34 @@ async function verifyStepLinks(
           rejected.push(file);
           continue;
         }
-        const { envelope } = found;
-        // Inside a layout its `keys` map is the authority for ids: the signature must carry the map's id (for an
-        // OpenPGP key: its own or one of its subkeys').
-        await checkSignature(ctx, envelope, key, ids);
-        // One key listed under several of its ids (legacy and new schemes), or several subkeys of one OpenPGP
-        // key, is still one functionary.
-        const signer = signerIdentities(key, envelope.signatures.find((sig) => ids.includes(sig.keyid))?.keyid);
-        const twin = counted.find((c) => c.signer?.some((id) => signer.includes(id)));
-        if (twin) {
-          ctx.out.warnings.push({
-            code: 'LINK_IGNORED',
-            message: `${where(path)}step '${step.name}': link ${file} is signed by the same ${isGpgKey(key) ? `OpenPGP key (${key.keyid}, or its subkey) as ${twin.file}` : `key as ${twin.file} (listed under another of its ids)`}: counted once`,
-            layout: path,
-            step: step.name,
-          });
-          rejected.push(file);
-          // Counted once, but a valid link all the same: it must verify (a sublayout) and what it records must
-          // agree with the counted one's, as the reference compares every valid link of a step.
-          const twinLink = { ...candidateLink(ctx, step, fileId, key, found, file, links, path, ids), signer };
-          twins.push(twinLink);
-          read.push(twinLink);
-          continue;
-        }
-        const candidate = { ...candidateLink(ctx, step, fileId, key, found, file, links, path, ids), signer };
-        counted.push(candidate);
-        read.push(candidate);
+        await consider(found, file, fileId, key, ids);
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
         fail(error.code, `step '${step.name}': link ${file}: ${error.message}`, at);
         rejected.push(file);
       }
     }
+    // The same functionary's link attestations in bundles count as its files do (the first counted when it has no
+    // file; any other held to agreement as a twin).
+    // (Every candidate of one key shares its key and ids: an envelope is considered once per functionary, and one
+    // signed by two functionaries counts for each.)
+    let inBundle = false;
+    const signer = signers?.[0];
+    for (const entry of signer ? bundled : []) {
+      const { key, ids, fileId } = signer!;
+      if (!entry.read.envelope.signatures.some((sig) => ids.includes(sig.keyid))) continue;
+      inBundle = true;
+      considered.add(entry);
+      try {
+        await consider(entry.read, entry.file, fileId, key, ids, true);
+      } catch (error) {
+        if (!(error instanceof InTotoError)) throw error;
+        fail(error.code, `step '${step.name}': link ${entry.file}: ${error.message}`, { step: step.name, keyid: fileId, file: entry.file });
+        rejected.push(entry.file);
+      }
+    }
     // A functionary is missing when none of its key's files is there (an OpenPGP key: neither its own nor a subkey's).
-    if (absent.length === candidates.length) missing.push(absent.length === 1 ? absent[0]! : `${absent[0]} (or a subkey's: ${absent.slice(1).join(', ')})`);
+    if (absent.length === candidates.length && !inBundle) missing.push(absent.length === 1 ? absent[0]! : `${absent[0]} (or a subkey's: ${absent.slice(1).join(', ')})`);
   }
   const notCounted = certs.constraints.has(step.name) ? await certificateLinks(ctx, step, certs, tried, counted, links, path) : [];
   if (counted.length < step.threshold) {
@@ -830,6 +859,7 @@ async function verifyStepLinks(
       missing.length > 0 ? `missing: ${missing.join(', ')}, looked for in ${links.where}` : '',
       others.length > 0 ? `present but named for a key the step does not authorize (${[...new Set(step.pubkeys)].map((id) => id.slice(0, 8)).join(', ')}): ${others.join(', ')}` : '',
       rejected.length > 0 ? `rejected: ${rejected.join(', ')}` : '',
+      bundled.length > considered.size ? `in attestation bundles but signed by no key the step authorizes: ${bundled.filter((b) => !considered.has(b)).map((b) => b.file).slice(0, 10).join(', ')}` : '',
       notCounted.length > 0 ? `not counted: ${notCounted.join('; ')}` : '',
     ].filter(Boolean).join('; ');
     fail(
@@ -844,6 +874,62 @@ async function verifyStepLinks(
     }
   }
   return { counted, twins, read };
+}
+
+/**
+ * A link found by listing: an envelope on one line of an attestation bundle (`*.intoto.jsonl`, one DSSE envelope a
+ * line, as SLSA and in-toto tools write them; the file is not authenticated as a whole, each line is).
+ */
+interface BundledLink {
+  readonly read: ReadLink & { id: unknown };
+  /** `<bundle>:<line>`, for messages. */
+  readonly file: string;
+  /** The step the link is for (its `name`). */
+  readonly step: string;
+}
+
+const bundles = new WeakMap<Links, Promise<BundledLink[]>>();
+
+/**
+ * The links in a link directory's attestation bundles, read once per directory however many steps ask. Envelopes of
+ * other predicates (provenance, test results) are not links and are passed over; a line that is no readable envelope
+ * is a `LINK_IGNORED` warning. Nothing here is trusted yet: each link still needs an authorized signature.
+ */
+function bundledLinks(ctx: Context, links: Links, path: readonly string[]): Promise<BundledLink[]> {
+  let known = bundles.get(links);
+  if (!known) bundles.set(links, (known = readBundles(ctx, links, path)));
+  return known;
+}
+
+async function readBundles(ctx: Context, links: Links, path: readonly string[]): Promise<BundledLink[]> {
+  let names: readonly string[] | undefined;
+  try {
+    names = await listOnce(links);
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    return [];
+  }
+  const out: BundledLink[] = [];
+  for (const name of (names ?? []).filter((n) => n.endsWith('.intoto.jsonl')).sort()) {
+    const found = await links.finder(name);
+    if (!found) continue;
+    for (const { line, bytes: text } of bundleLines(await found.read())) {
+      const file = `${name}:${line}`;
+      try {
+        const { envelope, handle } = readLinkFile(ctx.rules, text, ctx.maxArtifacts);
+        if (envelope.signed._type !== 'link') {
+          ctx.rules.free(handle);
+          throw new InTotoError('FORMAT', `a ${String(envelope.signed._type)} is not a link (sublayouts are files named <step>.<keyid8>.link)`);
+        }
+        out.push({ read: { envelope, handle, id: file }, file, step: String(envelope.signed.name) });
+      } catch (error) {
+        if (!(error instanceof InTotoError)) throw error;
+        if (isNotALink(error)) continue;
+        ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}attestation bundle ${name}, line ${line}: ${error.message}`, layout: path });
+      }
+    }
+  }
+  return out;
 }
 
 /** Link files for `step` (`<step>.<id>.link`) other than those tried, when the source can be listed. */
@@ -1078,9 +1164,14 @@ function sameArtifacts(a: Artifacts, b: Artifacts): boolean {
   return true;
 }
 
-/** With threshold > 1, every counted link must report the same materials and products (verify_threshold_constraints). */
+/**
+ * With threshold > 1, every counted link must report the same materials and products (verify_threshold_constraints).
+ * So must they with any threshold once a link comes from an attestation bundle: one functionary may have several
+ * there (the reference, one file per key, cannot), and which of two different claims the rules read must not
+ * depend on how files are named.
+ */
 function checkAgreement(ctx: Context, step: Step, counted: readonly CountedLink[], fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void): void {
-  if (step.threshold <= 1) return;
+  if (step.threshold <= 1 && !counted.some((c) => c.bundled)) return;
   const [first, ...rest] = counted;
   for (const other of rest) {
     if (ctx.rules.equal(first!.handle, other.handle)) continue;

@@ -380,3 +380,90 @@ describe('found by review', () => {
     expect(verdict.failures).toContainEqual(expect.objectContaining({ code: 'FORMAT', step: 'write' }));
   });
 });
+
+describe('link attestations found by listing (attestation bundles, *.intoto.jsonl)', () => {
+  let owner: PrivateKey;
+  let alice: PrivateKey;
+  let bob: PrivateKey;
+  let carol: PrivateKey;
+  beforeAll(async () => {
+    [owner, alice, bob, carol] = await Promise.all([generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ed25519')]);
+  });
+  /** write (alice) -> build (bob and carol, threshold `threshold`). */
+  const layout = (threshold = 1) =>
+    signEnvelope(
+      createMetablock({
+        _type: 'layout', expires: '2100-01-01T00:00:00Z', readme: '', inspect: [],
+        keys: Object.fromEntries([alice, bob, carol].map((k) => [k.keyid, keyToDict(k.publicKey)])),
+        steps: [
+          { _type: 'step', name: 'write', threshold: 1, pubkeys: [alice.keyid], expected_command: [], expected_materials: [], expected_products: [['CREATE', 'src.c'], ['DISALLOW', '*']] },
+          { _type: 'step', name: 'build', threshold, pubkeys: [bob.keyid, carol.keyid], expected_command: [], expected_materials: [['MATCH', 'src.c', 'WITH', 'PRODUCTS', 'FROM', 'write'], ['DISALLOW', '*']], expected_products: [['CREATE', 'app'], ['DISALLOW', '*']] },
+        ],
+      }),
+      owner,
+    );
+  const statement = (name: string, subject: unknown[], materials: unknown[]) =>
+    createDsse({ _type: STATEMENT_V1, subject, predicateType: LINK_V03, predicate: { name, command: [], materials, byproducts: {}, environment: {} } });
+  /** One line of a bundle: the envelope as compact JSON (serializeEnvelope indents). */
+  const oneLine = (bytes: Uint8Array) => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes)));
+  const line = async (key: PrivateKey, name: string, subject: unknown[], materials: unknown[]) => oneLine(serializeEnvelope(await signEnvelope(statement(name, subject, materials), key)));
+  const src = [{ name: 'src.c', digest: SHA('a') }];
+  const app = [{ name: 'app', digest: SHA('b') }];
+  const verifyWith = async (files: Record<string, string | Uint8Array>, threshold = 1) =>
+    verify({ layout: serializeEnvelope(await layout(threshold)), layoutKeys: [owner.publicKey], links: new Map(Object.entries(files)) });
+
+  it('a chain whose links are all in one bundle verifies; a changed line fails with its signature', async () => {
+    const bundle = [await line(alice, 'write', src, []), await line(bob, 'build', app, src)].join('\n') + '\n';
+    const passed = await verifyWith({ 'chain.intoto.jsonl': bundle });
+    expect(passed.failures).toEqual([]);
+    expect(passed.passed).toBe(true);
+    // The build line with another digest for app, under bob's original signature.
+    const [w, b] = bundle.trim().split('\n');
+    const doc = JSON.parse(b!);
+    const payload = Buffer.from(doc.payload, 'base64').toString().replace('b'.repeat(64), 'c'.repeat(64));
+    const forged = JSON.stringify({ ...doc, payload: Buffer.from(payload).toString('base64') });
+    const failed = await verifyWith({ 'chain.intoto.jsonl': `${w}\n${forged}\n` });
+    expect(failed.passed).toBe(false);
+    expect(failed.failures).toContainEqual(expect.objectContaining({ code: 'SIGNATURE', step: 'build', file: 'chain.intoto.jsonl:2' }));
+  });
+
+  it('mixes with link files; other predicates are passed over, an unreadable line is a warning naming it', async () => {
+    const provenance = oneLine(serializeEnvelope(await signEnvelope(createDsse({ _type: STATEMENT_V1, subject: app, predicateType: 'https://slsa.dev/provenance/v1', predicate: {} }), bob)));
+    const verdict = await verifyWith({
+      [linkFileName('write', alice.keyid)]: serializeEnvelope(await signEnvelope(statement('write', src, []), alice)),
+      'build.intoto.jsonl': `${provenance}\r\n\n{"not": "an envelope"}\n${await line(bob, 'build', app, src)}`,
+    });
+    expect(verdict.failures).toEqual([]);
+    expect(verdict.warnings).toEqual([expect.objectContaining({ code: 'LINK_IGNORED', message: expect.stringContaining('attestation bundle build.intoto.jsonl, line 3') })]);
+  });
+
+  it('a bundled link by a key the step does not authorize does not count, and the failure says where it was', async () => {
+    const verdict = await verifyWith({ 'chain.intoto.jsonl': [await line(alice, 'write', src, []), await line(alice, 'build', app, src)].join('\n') });
+    expect(verdict.failures).toContainEqual(expect.objectContaining({ code: 'LINK_MISSING', step: 'build', message: expect.stringContaining('signed by no key the step authorizes: chain.intoto.jsonl:2') }));
+  });
+
+  it('thresholds count distinct functionaries: one envelope signed by bob and carol counts for both; two by bob count once and must agree', async () => {
+    const both = await signEnvelope(await signEnvelope(statement('build', app, src), bob), carol);
+    const write = await line(alice, 'write', src, []);
+    const two = await verifyWith({ 'chain.intoto.jsonl': `${write}\n${oneLine(serializeEnvelope(both))}\n` }, 2);
+    expect(two.failures).toEqual([]);
+    const twice = await verifyWith({ 'chain.intoto.jsonl': `${write}\n${await line(bob, 'build', app, src)}\n${await line(bob, 'build', app, src)}\n` }, 2);
+    expect(twice.failures).toContainEqual(expect.objectContaining({ code: 'THRESHOLD', step: 'build' }));
+    const disagree = await verifyWith({ 'chain.intoto.jsonl': `${write}\n${await line(bob, 'build', app, src)}\n${await line(bob, 'build', [{ name: 'app', digest: SHA('c') }], src)}\n` });
+    expect(disagree.failures).toContainEqual(expect.objectContaining({ code: 'LINKS_DISAGREE', step: 'build' }));
+  });
+
+  it('a directory: in-toto-verify finds the bundle by listing', async () => {
+    const dir = makeTempDir('in-toto-bundle-');
+    writeFileSync(join(dir, 'root.layout'), serializeEnvelope(await layout()));
+    writeFileSync(join(dir, 'owner.pub'), JSON.stringify(keyToDict(owner.publicKey)));
+    writeFileSync(join(dir, 'chain.intoto.jsonl'), [await line(alice, 'write', src, []), await line(bob, 'build', app, src)].join('\n'));
+    const tool = fileURLToPath(new URL('../../dist/cli/in-toto-verify.js', import.meta.url));
+    const ok = spawnSync(process.execPath, [tool, '-l', 'root.layout', '-k', 'owner.pub', '-t', 'ed25519'], { cwd: dir, encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    writeFileSync(join(dir, 'chain.intoto.jsonl'), await line(alice, 'write', src, []));
+    const missing = spawnSync(process.execPath, [tool, '-l', 'root.layout', '-k', 'owner.pub', '-t', 'ed25519'], { cwd: dir, encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("step 'build'");
+  });
+});

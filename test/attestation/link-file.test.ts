@@ -216,3 +216,30 @@ describe('link attestations: the engine path and the JavaScript path agree', () 
     rules.free(read.handle);
   });
 });
+
+describe('link attestations: what the general path used to misread (found by the differential test)', () => {
+  const envelopeOf = (payload: string, payloadType = 'application/vnd.in-toto+json') =>
+    Buffer.from(JSON.stringify({ payload: Buffer.from(payload).toString('base64'), payloadType, signatures: [] }));
+  const statement = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"${'a'.repeat(64)}"}}],"predicateType":"https://in-toto.io/attestation/link/v0.3","predicate":{"name":"build","byproducts":{"ratio":0.5}}}`;
+
+  it('a Statement whose _type is spelled with escapes is a Statement on both paths (it was read as a classic link document)', () => {
+    const escaped = statement.replace('"https://in-toto.io/Statement/v1"', '"https:\\/\\/in-toto.io\\/Statement\\/v1"').replace('"_type"', '"_\\u0074ype"');
+    for (const engine of [true, false]) {
+      const read = readLinkFile(rules, envelopeOf(escaped), 10, { engine });
+      expect(read.envelope.signed._type).toBe('link');
+      expect(Object.keys(rules.artifacts(read.handle, 'products'))).toEqual(['app']);
+      rules.free(read.handle);
+    }
+  });
+
+  it('a link attestation under the predicate-naming payload type reads on both paths (it was refused as "not a Statement")', () => {
+    for (const engine of [true, false]) {
+      const read = readLinkFile(rules, envelopeOf(statement, 'application/vnd.in-toto.link+json'), 10, { engine });
+      expect(read.envelope.kind === 'dsse' && read.envelope.payloadType).toBe('application/vnd.in-toto.link+json');
+      rules.free(read.handle);
+    }
+    // A classic link under it is still refused.
+    const classic = `{"_type":"link","name":"build","command":[],"materials":{},"products":{},"byproducts":{},"environment":{}}`;
+    expect(() => readLinkFile(rules, envelopeOf(classic, 'application/vnd.in-toto.link+json'), 10)).toThrow(/names a predicate, but the payload is not a Statement/);
+  });
+});
