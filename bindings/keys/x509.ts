@@ -177,6 +177,16 @@ function readCertificate(der: Uint8Array): Certificate {
   };
 }
 
+/** The signature algorithm an AlgorithmIdentifier names (the reader positioned inside it), or `undefined` for one we do not support. */
+export function readAlgorithmIdentifier(r: DerReader): { algorithm: SignatureAlgorithm | undefined; oid: string } {
+  return readSignatureAlgorithm(r);
+}
+
+/** The hash an AlgorithmIdentifier's OID names (SHA-256, SHA-384, SHA-512), or `undefined`. */
+export function hashOfOid(oid: string): 'SHA-256' | 'SHA-384' | 'SHA-512' | undefined {
+  return HASH_OIDS[oid] as 'SHA-256' | 'SHA-384' | 'SHA-512' | undefined;
+}
+
 function readSignatureAlgorithm(r: DerReader): { algorithm: SignatureAlgorithm | undefined; oid: string } {
   const oid = r.oid('signatureAlgorithm');
   const fixed = SIGNATURE_ALGORITHMS[oid];
@@ -388,6 +398,7 @@ export interface ChainOptions {
 export const EKU = {
   serverAuth: { oid: '1.3.6.1.5.5.7.3.1', name: 'server authentication' },
   codeSigning: { oid: '1.3.6.1.5.5.7.3.3', name: 'code signing' },
+  timeStamping: { oid: '1.3.6.1.5.5.7.3.8', name: 'time stamping' },
 } as const;
 
 /**
