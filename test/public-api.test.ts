@@ -65,6 +65,13 @@ const ROOT_NAMES = [
   'parseStatement', 'readAttestation', 'readAttestationBundle', 'readDigestSet', 'readPredicate',
   'readResourceDescriptor', 'readStatement', 'statementToLink',
 ].sort();
+/** issue 18: Sigstore bundles. */
+const SIGSTORE_NAMES = [
+  'FULCIO_OIDS', 'identityMismatches', 'isValidAt', 'readCheckpoint', 'readScts', 'readSigstoreBundle', 'readTimestamp',
+  'readTrustedRoot', 'signerIdentity', 'verifyInclusion', 'verifyScts', 'verifySignedEntryTimestamp',
+  'verifySigstoreBundle', 'verifyTimestamp',
+].sort();
+const DOCUMENTED_SIGSTORE = ['verifySigstoreBundle', 'readSigstoreBundle', 'readTrustedRoot'];
 const LINK_NAMES = [
   'gpgExportKey', 'gpgExportKeys', 'gpgSigner', 'matchProducts', 'mockStep', 'recordStart', 'recordStep', 'recordStop',
   'resignMetadata', 'runStep', 'signMetadata', 'unfinishedLinkFileName', 'writeFileAtomic', 'writeMetadataFile',
@@ -77,11 +84,12 @@ const PATHS: { label: string; path: string; condition?: string; documented: stri
   { label: 'in-toto-wasm (browser)', path: '.', condition: 'browser', documented: DOCUMENTED_ROOT, names: ROOT_NAMES },
   { label: 'in-toto-wasm (workerd)', path: '.', condition: 'workerd', documented: DOCUMENTED_ROOT, names: ROOT_NAMES },
   { label: 'in-toto-wasm/link', path: './link', documented: DOCUMENTED_LINK, names: LINK_NAMES },
+  { label: 'in-toto-wasm/sigstore', path: './sigstore', documented: DOCUMENTED_SIGSTORE, names: SIGSTORE_NAMES },
 ];
 
 describe('public API', () => {
   it('the export paths keep their names', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './engine.wasm', './link', './package.json']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './engine.wasm', './link', './package.json', './sigstore']);
     expect(Object.keys(pkg.exports['.'] as object)).toEqual(['workerd', 'deno', 'browser', 'node', 'types', 'default']);
     expect(existsSync(join(root, (pkg.exports['./engine.wasm'] as string)))).toBe(true);
   });

@@ -1,0 +1,235 @@
+/**
+ * Sigstore bundle verification against the sigstore-conformance suite's bundle-verify cases (read in place from
+ * IN_TOTO_SIGSTORE_VECTORS; CI: ../shared/vectors/sigstore-conformance):
+ *  - the client protocol, through `in-toto-sigstore verify-bundle`: 70 cases x (path, digest) = 140 runs, every
+ *    `_fail` case refused for its own reason (the case README's), every other one verified; the cases without a
+ *    trusted root also with the shipped production root passed explicitly;
+ *  - mutants of every verified bundle, one signed or bound field changed at a time: none verifies.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../bindings/engine.js';
+import { InTotoError } from '../../bindings/errors.js';
+import { loadPublicKey } from '../../bindings/keys/keys.js';
+import { readSigstoreBundle } from '../../bindings/sigstore/bundle.js';
+import { readTimestamp } from '../../bindings/sigstore/timestamp.js';
+import { readTrustedRoot } from '../../bindings/sigstore/trusted-root.js';
+import { verifySigstoreBundle, type SignerPolicy } from '../../bindings/sigstore/verify-bundle.js';
+
+function vectorsDir(): string {
+  const dir = process.env.IN_TOTO_SIGSTORE_VECTORS;
+  if (!dir) throw new Error('set IN_TOTO_SIGSTORE_VECTORS to the sigstore-conformance folder (e.g. ../shared/vectors/sigstore-conformance)');
+  const path = resolve(dir);
+  if (!existsSync(join(path, 'test/assets/bundle-verify'))) throw new Error(`${path} does not hold the sigstore-conformance cases`);
+  return path;
+}
+
+const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const TOOL = fileURLToPath(new URL('../../dist/cli/in-toto-sigstore.js', import.meta.url));
+const PRODUCTION_ROOT = fileURLToPath(new URL('../../data/sigstore/production-trusted-root.json', import.meta.url));
+
+/** Why each `_fail` case must be refused (its README), as our message says it. */
+const REASONS: Record<string, RegExp> = {
+  'bundle-empty-certificate-chain_fail': /x509CertificateChain\.certificates: is empty/,
+  'bundle-from-wrong-instance_fail': /in a log the trusted root does not know/,
+  'bundle-invalid-base64-signature_fail': /messageSignature\.signature: is not valid base64/,
+  'bundle-malformed-json_fail': /invalid JSON/,
+  'bundle-negative-log-index_fail': /logIndex: must not be negative/,
+  'bundle-unknown-version_fail': /unknown bundle media type/,
+  // By digest, its P-384 signature cannot be checked against a SHA-256 alone: refused as unsupported.
+  'bundle-with-root-cert_fail': /message signature does not verify|not the one expected|not trusted|only P-256 signatures can be checked against a SHA-256 digest/,
+  'checkpoint-bad-keyhint_fail': /no signature by the log .* under its key's hint/,
+  'checkpoint-wrong-roothash_fail': /checkpoint is for a tree of|checkpoint's root hash is not the proof's/,
+  'dsse-invalid-sig_fail': /DSSE envelope's signature does not verify/,
+  'dsse-mismatch-envelope_fail': /records another payload/,
+  'dsse-mismatch-sig_fail': /records another signature/,
+  'inclusion-proof-corrupted-hash_fail': /inclusion proof does not lead to/,
+  'incorrect-public-key_fail': /records another certificate/,
+  'integrated-time-in-future_fail': /\(from the transparency log\).*expired/,
+  'intoto-expired-certificate_fail': /not valid before 2030/,
+  'intoto-log-entry-mismatch_fail': /records another (signature|payload)/,
+  'intoto-missing-inclusion-proof_fail': /has no inclusion proof/,
+  'intoto-set-outside-signing-cert-validity_fail': /\(from the transparency log\).*expired/,
+  'intoto-tsa-timestamp-outside-cert-validity_fail': /\(from the timestamp authority\).*expired/,
+  'invalid-checkpoint-signature_fail': /checkpoint's signature by .* does not verify/,
+  'invalid-ct-key_fail': /signed certificate timestamps do not hold/,
+  'invalid-inclusion-proof_fail': /inclusion proof (has no signed checkpoint|does not lead)/,
+  'managed-key-no-key_fail': /signed with a key, not a certificate/,
+  'managed-key-wrong-key_fail': /KEY: .*(cannot use|not a valid)|message signature does not verify/,
+  'message-digest-mismatch_fail': /message digest .* is not the artifact's/,
+  'rekor2-checkpoint-missing-log-signature_fail': /checkpoint carries no signature/,
+  'rekor2-checkpoint-missing-origin_fail': /checkpoint body needs an origin/,
+  'rekor2-checkpoint-missing-root-hash_fail': /checkpoint body needs an origin/,
+  'rekor2-checkpoint-missing-size_fail': /checkpoint body needs an origin/,
+  'rekor2-checkpoint-no-matching-signature_fail': /no signature by the log/,
+  'rekor2-dsse-invalid-sig_fail': /DSSE envelope's signature does not verify/,
+  'rekor2-dsse-mismatch-envelope_fail': /records another digest/,
+  'rekor2-dsse-mismatch-sig_fail': /records another signature/,
+  'rekor2-no-inclusion-proof_fail': /has no inclusion proof/,
+  'rekor2-no-timestamp_fail': /no verified signing time/,
+  'rekor2-timestamp-outside-trust-root-tsa-validity_fail': /no timestamp authority of the trusted root was valid/,
+  'rekor2-timestamp-outside-tsa-cert-validity_fail': /not from a trusted timestamp authority.*expired/,
+  'rekor2-timestamp-payload-mismatch_fail': /stamps another message/,
+  'rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail': /not from a trusted timestamp authority/,
+  'rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail': /not from a trusted timestamp authority/,
+  'rekor2-timestamp-with-incorrect-time_fail': /\(from the timestamp authority\).*expired/,
+  'set-invalid-signature_fail': /signed entry timestamp of entry .* does not verify/,
+  'signature-mismatch_fail': /message signature does not verify/,
+  'trust-root-tlog-missing-validity-start_fail': /validFor\.start: has no start/,
+  'wrong-hashedrekord-artifact_fail': /records another artifact digest/,
+  'wrong-hashedrekord-cert-and-sig_fail': /records another (signature|certificate)/,
+  'wrong-hashedrekord-entry_fail': /records another (artifact digest|signature|certificate)/,
+  'wrong-material_fail': /message digest .* is not the artifact's|does not verify/,
+};
+
+interface Case {
+  readonly name: string;
+  readonly dir: string;
+  readonly artifact: string;
+  readonly root?: string;
+  readonly key?: string;
+  readonly identity: string;
+  readonly issuer: string;
+}
+
+let cases: Case[];
+beforeAll(async () => {
+  await initEngine();
+  const base = join(vectorsDir(), 'test/assets/bundle-verify');
+  const at = (dir: string, file: string) => (existsSync(join(dir, file)) ? join(dir, file) : undefined);
+  cases = readdirSync(base, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map(({ name }) => {
+      const dir = join(base, name);
+      return {
+        name,
+        dir,
+        artifact: at(dir, 'artifact') ?? join(base, 'a.txt'),
+        ...(at(dir, 'trusted_root.json') ? { root: at(dir, 'trusted_root.json') } : {}),
+        ...(at(dir, 'key.pub') ? { key: at(dir, 'key.pub') } : {}),
+        identity: at(dir, 'identity') ? readFileSync(join(dir, 'identity'), 'utf8').trim() : IDENTITY,
+        issuer: at(dir, 'issuer') ? readFileSync(join(dir, 'issuer'), 'utf8').trim() : ISSUER,
+      };
+    });
+});
+
+function run(c: Case, form: 'PATH' | 'DIGEST', root = c.root) {
+  const args = ['verify-bundle', '--bundle', join(c.dir, 'bundle.sigstore.json')];
+  args.push(...(c.key ? ['--key', c.key] : ['--certificate-identity', c.identity, '--certificate-oidc-issuer', c.issuer]));
+  if (root) args.push('--trusted-root', root);
+  args.push(form === 'PATH' ? c.artifact : `sha256:${createHash('sha256').update(readFileSync(c.artifact)).digest('hex')}`);
+  return spawnSync(process.execPath, [TOOL, ...args], { encoding: 'utf8' });
+}
+
+describe('in-toto-sigstore verify-bundle: the sigstore-conformance client protocol (IN_TOTO_SIGSTORE_VECTORS)', () => {
+  it('all 140 runs (70 cases, by path and by digest) give the expected verdict, each failure for its reason', () => {
+    expect(cases).toHaveLength(70);
+    const wrong: string[] = [];
+    let verified = 0;
+    for (const c of cases) {
+      const fails = c.name.endsWith('fail');
+      if (fails && !REASONS[c.name]) wrong.push(`${c.name}: no expected reason in this test`);
+      for (const form of ['PATH', 'DIGEST'] as const) {
+        const r = run(c, form);
+        const said = `${r.stdout}${r.stderr}`.trim();
+        if (fails ? r.status !== 1 || !REASONS[c.name]?.test(said) : r.status !== 0) wrong.push(`${form}-${c.name}: exit ${r.status}: ${said.slice(0, 300)}`);
+        if (r.status === 0) verified++;
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(verified).toBe(2 * 21);
+  });
+
+  it('the cases without a trusted root give the same verdicts with the shipped production root passed explicitly', () => {
+    const wrong = cases
+      .filter((c) => !c.root && existsSync(join(c.dir, 'bundle.sigstore.json')))
+      .flatMap((c) => {
+        const r = run(c, 'PATH', PRODUCTION_ROOT);
+        return (c.name.endsWith('fail') ? r.status === 1 : r.status === 0) ? [] : [`${c.name}: exit ${r.status}: ${r.stderr.slice(0, 200)}`];
+      });
+    expect(wrong).toEqual([]);
+  });
+});
+
+/** Every base64 value of a bundle's JSON, by path, for mutation (the fields that carry signed or bound bytes). */
+function base64Paths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (typeof value === 'string') return /^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => base64Paths(v, [...path, i]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => base64Paths(v, [...path, k]));
+  return [];
+}
+
+const getAt = (doc: unknown, path: (string | number)[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], doc);
+const setAt = (doc: unknown, path: (string | number)[], value: unknown) => {
+  const parent = getAt(doc, path.slice(0, -1)) as Record<string | number, unknown>;
+  parent[path[path.length - 1]!] = value;
+};
+
+describe('mutants of the verified conformance bundles (IN_TOTO_SIGSTORE_VECTORS)', () => {
+  it('one bit of any signed or bound base64 field, or an integer field, changed: never verifies (or a typed refusal)', async () => {
+    const accepted: string[] = [];
+    let tried = 0;
+    for (const c of cases.filter((k) => !k.name.endsWith('fail'))) {
+      const text = readFileSync(join(c.dir, 'bundle.sigstore.json'), 'utf8');
+      const root = readTrustedRoot(readFileSync(c.root ?? PRODUCTION_ROOT));
+      const policy: SignerPolicy = c.key ? { key: loadPublicKey(readFileSync(c.key, 'utf8')) } : { identity: { san: c.identity, issuer: c.issuer } };
+      const artifact = { bytes: new Uint8Array(readFileSync(c.artifact)) };
+      // The original verifies (else the mutants prove nothing).
+      await verifySigstoreBundle(readSigstoreBundle(text), root, artifact, policy);
+      const doc = JSON.parse(text);
+      const mutants: { what: string; doc: unknown }[] = [];
+      for (const path of base64Paths(doc)) {
+        // A public key's hint only names the key (the caller's key is the one used): not bound, by design.
+        if (path[path.length - 1] === 'hint') continue;
+        const original = getAt(doc, path) as string;
+        const bytes = Buffer.from(original, 'base64');
+        let positions = [0, Math.floor(bytes.length / 2), bytes.length - 1];
+        if (path[path.length - 1] === 'signedTimestamp') {
+          // Certificates embedded in a timestamp token are not signed (CMS): the signer comes from the trusted root.
+          // So the bits flipped are in what is signed: the TSTInfo, the signed attributes, the signature.
+          const token = readTimestamp(bytes);
+          const middle = (part: Uint8Array) => bytes.indexOf(Buffer.from(part.subarray(1))) - 1 + Math.floor(part.length / 2);
+          positions = [0, middle(token.tstInfo), middle(token.signedBytes), bytes.length - 1];
+        }
+        for (const at of positions) {
+          const copy = structuredClone(doc);
+          const flipped = Buffer.from(bytes);
+          flipped[at]! ^= 0x01;
+          setAt(copy, path, flipped.toString('base64'));
+          mutants.push({ what: `${path.join('.')} byte ${at}`, doc: copy });
+        }
+      }
+      for (const entry of (doc.verificationMaterial.tlogEntries as Record<string, unknown>[]).keys()) {
+        for (const field of ['integratedTime']) {
+          const value = doc.verificationMaterial.tlogEntries[entry][field];
+          if (value === undefined) continue;
+          const copy = structuredClone(doc);
+          copy.verificationMaterial.tlogEntries[entry][field] = String(BigInt(value) + 1n);
+          mutants.push({ what: `tlogEntries.${entry}.${field} + 1`, doc: copy });
+        }
+        const proof = doc.verificationMaterial.tlogEntries[entry].inclusionProof;
+        for (const field of proof ? ['logIndex', 'treeSize'] : []) {
+          const copy = structuredClone(doc);
+          copy.verificationMaterial.tlogEntries[entry].inclusionProof[field] = String(BigInt(proof[field]) + 1n);
+          mutants.push({ what: `tlogEntries.${entry}.inclusionProof.${field} + 1`, doc: copy });
+        }
+      }
+      for (const m of mutants) {
+        tried++;
+        try {
+          await verifySigstoreBundle(readSigstoreBundle(JSON.stringify(m.doc)), root, artifact, policy);
+          accepted.push(`${c.name}: ${m.what}`);
+        } catch (error) {
+          if (!(error instanceof InTotoError)) accepted.push(`${c.name}: ${m.what}: untyped ${String(error)}`);
+        }
+      }
+    }
+    expect(accepted).toEqual([]);
+    expect(tried).toBeGreaterThan(1000);
+  }, 600_000);
+});
