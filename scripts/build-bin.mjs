@@ -19,6 +19,9 @@ await build({
   input: Object.fromEntries(tools.map((tool) => [tool, join(root, 'dist/cli', `${tool}.js`)])),
   platform: 'node',
   logLevel: 'warn',
+  // An entry chunk exports only its entry's exports: shared code never lands in one tool's file, which another
+  // tool would then import, running the first tool's command line (seen: in-toto-keygen ran in-toto-sigstore).
+  preserveEntrySignatures: 'strict',
   output: {
     dir: out,
     format: 'esm',

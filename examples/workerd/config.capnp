@@ -81,6 +81,7 @@ const modules :List(Workerd.Worker.Module) = [
   (name = "dist/metadata/reference-json.js", esModule = embed "../../dist/metadata/reference-json.js"),
   (name = "dist/metadata/rules.js", esModule = embed "../../dist/metadata/rules.js"),
   (name = "dist/verify/cert-constraints.js", esModule = embed "../../dist/verify/cert-constraints.js"),
+  (name = "dist/verify/link-file.js", esModule = embed "../../dist/verify/link-file.js"),
   (name = "dist/verify/link-list.js", esModule = embed "../../dist/verify/link-list.js"),
   (name = "dist/verify/link-source.js", esModule = embed "../../dist/verify/link-source.js"),
   (name = "dist/verify/rule-engine.js", esModule = embed "../../dist/verify/rule-engine.js"),

@@ -57,7 +57,38 @@ export function prepareApp() {
   for (const path of ['test/conformance/suite.js', 'test/conformance/vectors', 'test/runtimes', 'examples']) {
     cpSync(join(root, path), join(app, path), { recursive: true });
   }
+  if (process.env.IN_TOTO_SIGSTORE_VECTORS) copySigstoreVectors(resolve(process.env.IN_TOTO_SIGSTORE_VECTORS), join(app, 'test/conformance/vectors/sigstore'));
   return app;
+}
+
+/**
+ * The sigstore-conformance bundle-verify cases, copied into the app's vectors (never into this checkout: they are
+ * not ours to commit) with an index the suite reads: per case, its files, the expected verdict (a name ending in
+ * `fail` must be refused) and the identity to expect; the cases without a trusted root get the shipped production one.
+ */
+function copySigstoreVectors(from, to) {
+  const base = join(from, 'test/assets/bundle-verify');
+  if (!existsSync(base)) throw new Error(`IN_TOTO_SIGSTORE_VECTORS=${from} does not hold the sigstore-conformance cases`);
+  mkdirSync(to, { recursive: true });
+  cpSync(join(root, 'data/sigstore/production-trusted-root.json'), join(to, 'production-trusted-root.json'));
+  cpSync(join(base, 'a.txt'), join(to, 'a.txt'));
+  const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+  const cases = [];
+  for (const name of readdirSync(base).filter((n) => statSync(join(base, n)).isDirectory()).sort()) {
+    const has = (f) => existsSync(join(base, name, f));
+    cpSync(join(base, name), join(to, name), { recursive: true });
+    cases.push({
+      name,
+      expect: name.endsWith('fail') ? 'fail' : 'pass',
+      bundle: `sigstore/${name}/bundle.sigstore.json`,
+      root: has('trusted_root.json') ? `sigstore/${name}/trusted_root.json` : 'sigstore/production-trusted-root.json',
+      ...(has('key.pub') ? { key: `sigstore/${name}/key.pub` } : {}),
+      artifact: has('artifact') ? `sigstore/${name}/artifact` : 'sigstore/a.txt',
+      identity: has('identity') ? readFileSync(join(base, name, 'identity'), 'utf8').trim() : IDENTITY,
+      issuer: has('issuer') ? readFileSync(join(base, name, 'issuer'), 'utf8').trim() : 'https://token.actions.githubusercontent.com',
+    });
+  }
+  writeFileSync(join(to, 'index.json'), `${JSON.stringify({ cases }, null, 2)}\n`);
 }
 
 /**

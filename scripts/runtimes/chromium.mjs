@@ -22,8 +22,15 @@ const app = prepareApp();
 
 // The import map a bundler-less page needs: the package's browser entry and every bare specifier under it.
 const entry = resolvePackage(app, PACKAGE, CONDITIONS);
-const graph = moduleGraph(app, [entry], CONDITIONS);
-const importMap = { imports: { [PACKAGE]: `/${appPath(app, entry)}`, ...Object.fromEntries([...graph.bare].map(([spec, file]) => [spec, `/${appPath(app, file)}`])) } };
+const sigstoreEntry = resolvePackage(app, `${PACKAGE}/sigstore`, CONDITIONS);
+const graph = moduleGraph(app, [entry, sigstoreEntry], CONDITIONS);
+const importMap = {
+  imports: {
+    [PACKAGE]: `/${appPath(app, entry)}`,
+    [`${PACKAGE}/sigstore`]: `/${appPath(app, sigstoreEntry)}`,
+    ...Object.fromEntries([...graph.bare].map(([spec, file]) => [spec, `/${appPath(app, file)}`])),
+  },
+};
 const server = await serve(app, (path, bytes) =>
   path.startsWith('/test/runtimes/browser/') && path.endsWith('.html')
     ? Buffer.from(bytes.toString('utf8').replace('<!-- importmap -->', `<script type="importmap">${JSON.stringify(importMap)}</script>`))

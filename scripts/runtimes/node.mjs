@@ -38,7 +38,8 @@ for (const [name, target] of Object.entries(manifest.bin ?? {})) {
   if (ok) {
     try {
       const help = execFileSync(process.execPath, [join(pkg, target), '--help'], { cwd: app, encoding: 'utf8' });
-      ok = help.includes('usage:') && help.includes(name);
+      // Its own usage and no other tool's: a bundle that runs another tool's command line on import fails here.
+      ok = help.startsWith(`usage: ${name} `) && (help.match(/^usage: /gm) ?? []).length === 1;
       detail = ok ? '' : help.slice(0, 200);
     } catch (error) {
       ok = false;

@@ -1,8 +1,10 @@
 // The conformance suite on Deno, with `deno test`: the package as Deno resolves it (its `deno` entry, from
 // node_modules), the vectors read from files. Run by scripts/runtimes/deno.mjs inside a packed app.
-import * as lib from 'in-toto-wasm';
+import * as root from 'in-toto-wasm';
+import * as sigstore from 'in-toto-wasm/sigstore';
 import { conformanceCases } from '../../conformance/suite.js';
 
+const lib = { ...root, sigstore };
 const vectors = new URL('../../conformance/vectors/', import.meta.url);
 const cases = await conformanceCases(lib, (path) => Deno.readFile(new URL(path, vectors)));
 

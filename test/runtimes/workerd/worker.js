@@ -10,6 +10,7 @@
 //                       -> 200 { passed, failures, warnings, product? } (the verdict: pass or fail)
 //   POST /conformance   { files: { <path under vectors/>: base64 } } -> the suite's results
 import * as lib from 'in-toto-wasm';
+import * as sigstore from 'in-toto-wasm/sigstore';
 import { conformanceCases, runCases } from '../../conformance/suite.js';
 
 const bytesOf = async (file) => new Uint8Array(await file.arrayBuffer());
@@ -56,7 +57,7 @@ async function conformance(request) {
     if (!(path in files)) throw new Error(`no vector file ${path}`);
     return fromBase64(files[path]);
   };
-  return Response.json(await runCases(await conformanceCases(lib, read)));
+  return Response.json(await runCases(await conformanceCases({ ...lib, sigstore }, read)));
 }
 
 export default {
