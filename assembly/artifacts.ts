@@ -189,12 +189,14 @@ export function linkAt(slot: u32): Link | null {
   return slot < <u32>slots.length ? unchecked(slots[slot]) : null;
 }
 
+/** Freed slot numbers, reused last-freed first: placing a link costs the same however many are stored. */
+const freeSlots = new Array<i32>();
+
 export function place(link: Link): i32 {
-  for (let i = 0; i < slots.length; i++) {
-    if (unchecked(slots[i]) === null) {
-      unchecked((slots[i] = link));
-      return i;
-    }
+  if (freeSlots.length > 0) {
+    const i = freeSlots.pop();
+    unchecked((slots[i] = link));
+    return i;
   }
   slots.push(link);
   return slots.length - 1;
@@ -575,6 +577,7 @@ export function freeLink(slot: u32): i32 {
   if (link === null) return E_NO_SLOT;
   link.release();
   unchecked((slots[slot] = null));
+  freeSlots.push(<i32>slot);
   return OK;
 }
 
@@ -584,6 +587,7 @@ export function resetLinks(): void {
     if (link !== null) link.release();
   }
   slots.length = 0;
+  freeSlots.length = 0;
 }
 
 /** A new link with `a`'s materials and `b`'s products (a sublayout's summary link). */

@@ -1060,7 +1060,9 @@ function parsePem(text: string, detail: { field?: string } = {}): Pem {
 
 /** PEM with 64-character lines (RFC 7468 §2), no trailing newline. */
 function encodePem(label: string, der: Uint8Array): string {
-  const b64 = btoa(String.fromCharCode(...der));
+  let binary = '';
+  for (const b of der) binary += String.fromCharCode(b);
+  const b64 = btoa(binary);
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----`;
 }

@@ -110,6 +110,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
     return readCertificate(der);
   } catch (error) {
     if (error instanceof DerError) throw new InTotoError('KEY', `malformed X.509 certificate: ${error.message}`, {}, { cause: error });
+    // Any other failure on attacker-chosen bytes is still a malformed certificate, never a crash.
+    if (error instanceof RangeError || error instanceof TypeError) throw new InTotoError('KEY', `malformed X.509 certificate: ${error.message}`, {}, { cause: error });
     throw error;
   }
 }
@@ -220,10 +222,22 @@ function readPssParams(p: DerReader): SignatureAlgorithm | undefined {
   return { name: 'RSA-PSS', hash, saltLength };
 }
 
+/**
+ * Bytes as a string of the code points 0-255 (Latin-1), in a loop: `String.fromCharCode(...bytes)` overflows the
+ * stack on a long attacker-chosen value.
+ */
+export function latin1(bytes: ArrayLike<number>): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
 /** UTCTime or GeneralizedTime, in the forms RFC 5280 §4.1.2.5 allows (UTC, seconds, no fractions). */
 function readTime(r: DerReader, what: string): number {
   const { tag, contents } = r.any(what);
-  const text = String.fromCharCode(...contents);
+  // RFC 5280 times are 13 or 15 characters: anything longer is no time (and never decoded whole).
+  if (contents.length > 15) throw new DerError(`${what}: not a UTCTime or GeneralizedTime in RFC 5280 form`);
+  const text = latin1(contents);
   let m: RegExpExecArray | null;
   let year: number;
   if (tag === 0x17 && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
@@ -281,15 +295,15 @@ function readDirectoryString(v: { tag: number; contents: Uint8Array }): string {
     case 0x16: // IA5String
     case 0x1a: // VisibleString
       if (bytes.some((b) => b > 0x7f)) throw new DerError('a non-ASCII byte in an ASCII string type');
-      return String.fromCharCode(...bytes);
+      return latin1(bytes);
     case 0x14: // T61String: Go reads it as ISO 8859-1
-      return String.fromCharCode(...bytes);
+      return latin1(bytes);
     case 0x1e: {
       // BMPString: UTF-16BE
       if (bytes.length % 2) throw new DerError('BMPString of odd length');
       const units: number[] = [];
       for (let i = 0; i < bytes.length; i += 2) units.push((bytes[i]! << 8) | bytes[i + 1]!);
-      return String.fromCharCode(...units);
+      return units.map((u) => String.fromCharCode(u)).join('');
     }
     default:
       // Attribute values of other types (e.g. an OCTET STRING) have no string form: show them as hex.
@@ -358,7 +372,7 @@ function readExtensions(field: DerReader): Extensions {
           const { tag, contents } = names.any('GeneralName');
           const ascii = () => {
             if (contents.some((b) => b > 0x7f)) throw new DerError('GeneralName: IA5String with a non-ASCII byte');
-            return String.fromCharCode(...contents);
+            return latin1(contents);
           };
           if (tag === 0x81) emails.push(ascii()); // rfc822Name
           else if (tag === 0x82) dnsNames.push(ascii()); // dNSName

@@ -123,6 +123,8 @@ function readTlogEntry(value: unknown, field: string): TlogEntry {
     };
   }
   const integratedTime = int64(e.integratedTime, `${field}.integratedTime`, false);
+  // Seconds since 1970: beyond the year 9999 it is no time any log kept.
+  if (integratedTime !== undefined && integratedTime > 253402300799n) throw formatError('is beyond the year 9999', `${field}.integratedTime`);
   return {
     logIndex: int64(e.logIndex, `${field}.logIndex`)!,
     logId: bytes(logId.keyId, `${field}.logId.keyId`)!,

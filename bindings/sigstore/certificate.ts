@@ -14,6 +14,8 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
  * `SIGNATURE` saying why none holds.
  */
 export async function verifyFulcioChain(leaf: Certificate, root: TrustedRoot, time: number): Promise<Certificate[]> {
+  // Fulcio issues end-entity certificates: a CA certificate is no signer's (Go's verifier does not refuse it; we do).
+  if (leaf.basicConstraints?.ca) throw new InTotoError('SIGNATURE', 'the signing certificate is a CA certificate, not a signer\'s');
   const authorities = root.certificateAuthorities.filter((ca) => isValidAt(ca.validFor, time));
   if (authorities.length === 0) {
     throw new InTotoError('SIGNATURE', `no certificate authority of the trusted root was valid at ${new Date(time).toISOString()}, the signing time`);

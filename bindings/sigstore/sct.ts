@@ -110,7 +110,8 @@ export async function verifyScts(leaf: Certificate, issuer: Certificate, root: T
     const hex = Array.from(sct.logId, (b) => b.toString(16).padStart(2, '0')).join('');
     const log = root.ctlogs.find((l) => sameBytes(l.logId, sct.logId) && isValidAt(l.validFor, sct.timestamp));
     if (!log) {
-      problems.push(`an SCT from log ${hex.slice(0, 16)}..., which is not a CT log of the trusted root at ${new Date(sct.timestamp).toISOString()}`);
+      const when = sct.timestamp <= 8.64e15 ? new Date(sct.timestamp).toISOString() : `${sct.timestamp} ms after 1970`;
+      problems.push(`an SCT from log ${hex.slice(0, 16)}..., which is not a CT log of the trusted root at ${when}`);
       continue;
     }
     // RFC 6962 §3.2 digitally-signed struct: version, signature type, timestamp, entry type (precert), issuer key

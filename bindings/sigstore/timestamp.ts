@@ -10,7 +10,7 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { InTotoError } from '../errors.js';
 import { DerError, DerReader, TAG } from '../keys/der.js';
 import { verifyWith, type SignatureAlgorithm } from '../keys/crypto/index.js';
-import { EKU, hashOfOid, parseCertificate, readAlgorithmIdentifier, verifyCertificateChain, type Certificate } from '../keys/x509.js';
+import { EKU, hashOfOid, latin1, parseCertificate, readAlgorithmIdentifier, verifyCertificateChain, type Certificate } from '../keys/x509.js';
 import { isValidAt, type TrustedRoot } from './trusted-root.js';
 
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
@@ -54,7 +54,8 @@ function digestAlgorithm(r: DerReader, what: string): keyof typeof HASHES {
 /** GeneralizedTime, with optional fractions of a second (RFC 3161 §2.4.2), in milliseconds. */
 function generalizedTime(r: DerReader): number {
   const { tag, contents } = r.any('genTime');
-  const m = tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(String.fromCharCode(...contents)) : null;
+  // At most nanoseconds: 14 digits, a point, 9 digits, Z.
+  const m = tag === 0x18 && contents.length <= 25 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(latin1(contents)) : null;
   if (!m) throw new DerError('genTime: not a GeneralizedTime in UTC');
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
   const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
@@ -145,7 +146,7 @@ export function readTimestamp(der: Uint8Array): TimestampToken {
       signature,
     };
   } catch (error) {
-    if (error instanceof DerError) throw new InTotoError('FORMAT', `RFC 3161 timestamp: ${error.message}`, { field: 'timestampVerificationData' });
+    if (error instanceof DerError || error instanceof RangeError) throw new InTotoError('FORMAT', `RFC 3161 timestamp: ${error.message}`, { field: 'timestampVerificationData' });
     throw error;
   }
 }

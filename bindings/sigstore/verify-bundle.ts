@@ -12,28 +12,35 @@
  * Any failure throws an `InTotoError` naming what failed (`SIGNATURE`, `KEY`, `FORMAT`, `UNSUPPORTED`).
  */
 import { p256, p384 } from '@noble/curves/nist.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64, pae, toHex } from '../encoding.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { fromBase64, fromHex, pae, toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
 import { verify } from '../keys/crypto/index.js';
 import { DerReader, TAG } from '../keys/der.js';
 import { ecdsaCurve, publicKeyFromSpkiDer, type PublicKey } from '../keys/keys.js';
 import { parseCertificate, type Certificate } from '../keys/x509.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
-import { isStatementPayloadType, readStatement, type Statement } from '../attestation/statement.js';
+import { digestsMatch, isStatementPayloadType, readStatement, type Statement } from '../attestation/statement.js';
 import type { SigstoreBundle, TlogEntry } from './bundle.js';
 import { verifyFulcioChain } from './certificate.js';
 import { identityMismatches, signerIdentity, type IdentityPolicy, type SignerIdentity } from './identity.js';
 import { verifyScts } from './sct.js';
 import { verifyTimestamp } from './timestamp.js';
 import { rootFromInclusionProof, leafHash, verifyInclusion, verifySignedEntryTimestamp } from './tlog.js';
-import { isValidAt, type TrustedRoot } from './trusted-root.js';
+import { isValidAt, type TrustedRoot, type ValidFor } from './trusted-root.js';
 
-/** The artifact a bundle is for: its bytes, or only its SHA-256. */
-export type Artifact = { readonly bytes: Uint8Array } | { readonly sha256: Uint8Array };
+/**
+ * The artifact a bundle is for: its bytes, its SHA-256, or (DSSE bundles, whose subjects may name other algorithms:
+ * npm's are sha512) its digests as an in-toto DigestSet of hex values.
+ */
+export type Artifact = { readonly bytes: Uint8Array } | { readonly sha256: Uint8Array } | { readonly digests: Readonly<Record<string, string>> };
 
-/** Who must have signed: a certificate identity (certificate bundles) or a key (public-key bundles). */
-export type SignerPolicy = { readonly identity: IdentityPolicy } | { readonly key: PublicKey };
+/**
+ * Who must have signed: a certificate identity (certificate bundles) or a key (public-key bundles), optionally
+ * valid only within a window (e.g. an npm registry key's `validFor`): then the bundle needs a verified signing time,
+ * and every one must fall in the window.
+ */
+export type SignerPolicy = { readonly identity: IdentityPolicy } | { readonly key: PublicKey; readonly validFor?: ValidFor };
 
 export interface VerifiedBundle {
   readonly signer: { readonly kind: 'certificate'; readonly certificate: Certificate; readonly identity: SignerIdentity } | { readonly kind: 'key'; readonly key: PublicKey };
@@ -43,14 +50,26 @@ export interface VerifiedBundle {
   readonly statement?: Statement;
 }
 
+/** Most log entries, and most timestamps, a bundle may carry. */
+const MAX_ENTRIES = 16;
+
 const fail = (message: string, field?: string) => new InTotoError('SIGNATURE', message, field ? { field } : {});
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-const iso = (ms: number) => new Date(ms).toISOString();
+/** A time for messages; never throws (a time beyond what Date holds is shown as its number). */
+const iso = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms after 1970`);
 
-/** The DER inside a PEM block (a certificate or a public key), or undefined. */
+/**
+ * The DER inside a PEM block (a certificate or a public key), or undefined. Parsed by string search, in linear time:
+ * the text is a log entry body's, chosen by whoever made the bundle.
+ */
 function pemDer(text: string): Uint8Array | undefined {
-  const m = /^-----BEGIN ([A-Z ]+)-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END \1-----\s*$/.exec(text);
-  return m ? fromBase64(m[2]!.replace(/\s+/g, '')) : undefined;
+  const begin = /^-----BEGIN ([A-Z ]{1,40})-----/.exec(text);
+  if (!begin) return undefined;
+  const footer = `-----END ${begin[1]}-----`;
+  const end = text.indexOf(footer, begin[0].length);
+  if (end < 0 || text.slice(end + footer.length).trim() !== '') return undefined;
+  const body = text.slice(begin[0].length, end).replace(/[ \t\r\n]/g, '');
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(body) ? fromBase64(body) : undefined;
 }
 
 /** A base64 string field of a log entry body, decoded. */
@@ -171,14 +190,21 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
     key = policy.key;
   }
   const signer = { ...(certificate ? { certificate } : {}), key };
-  const artifactDigest = 'bytes' in artifact ? sha256(artifact.bytes) : artifact.sha256;
-  if (artifactDigest.length !== 32) throw new InTotoError('FORMAT', 'the artifact digest must be a SHA-256 (32 bytes)');
+  // The artifact's digests: its SHA-256 (what message signatures and hashedrekord entries use) and, for matching
+  // a Statement's subjects, every digest known of it.
+  let digests: Record<string, string>;
+  if ('bytes' in artifact) digests = { sha256: toHex(sha256(artifact.bytes)), sha512: toHex(sha512(artifact.bytes)) };
+  else if ('sha256' in artifact) digests = { sha256: toHex(artifact.sha256) };
+  else digests = { ...artifact.digests };
+  const artifactDigest = digests.sha256 === undefined ? undefined : fromHex(digests.sha256);
+  if (artifactDigest !== undefined && artifactDigest?.length !== 32) throw new InTotoError('FORMAT', 'the artifact digest must be a SHA-256 (32 bytes, 64 hex digits)');
 
   // 1. The content.
   let signed: Signed;
   let statement: Statement | undefined;
   const content = bundle.content;
   if (content.kind === 'messageSignature') {
+    if (!artifactDigest) throw new InTotoError('FORMAT', 'a message signature is checked against the artifact or its SHA-256: give one of them');
     if (content.digest && (content.digest.algorithm !== 'SHA2_256' || !sameBytes(content.digest.value, artifactDigest))) {
       throw fail(`the bundle's message digest (${content.digest.algorithm} ${toHex(content.digest.value)}) is not the artifact's (SHA2_256 ${toHex(artifactDigest)})`, 'messageSignature.messageDigest');
     }
@@ -191,9 +217,8 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
     if (!(await verify(key, signedBytes, sig))) throw fail('the DSSE envelope\'s signature does not verify with the signing key', 'dsseEnvelope.signatures');
     if (!isStatementPayloadType(content.payloadType)) throw new InTotoError('FORMAT', `the DSSE payload type is ${content.payloadType}, not an in-toto Statement's`, { field: 'dsseEnvelope.payloadType' });
     statement = readStatement(parseOrdinaryJson(content.payload));
-    const hex = toHex(artifactDigest);
-    if (!statement.subject.some((s) => s.digest?.sha256 === hex)) {
-      throw fail(`the artifact (sha256 ${hex}) is not a subject of the bundle's Statement`, 'dsseEnvelope.payload');
+    if (!statement.subject.some((s) => s.digest !== undefined && digestsMatch(s.digest, digests))) {
+      throw fail(`the artifact (${Object.entries(digests).map(([alg, hex]) => `${alg} ${hex}`).join(', ')}) is not a subject of the bundle's Statement`, 'dsseEnvelope.payload');
     }
     signed = { signature: sig, digest: sha256(signedBytes), dsse: { payload: content.payload, payloadType: content.payloadType } };
   }
@@ -211,17 +236,15 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
 
   // 2. Transparency log entries.
   if (bundle.tlogEntries.length === 0) throw fail('the bundle has no transparency log entry', 'tlogEntries');
+  if (bundle.tlogEntries.length > MAX_ENTRIES || bundle.timestamps.length > MAX_ENTRIES) {
+    throw new InTotoError('LIMIT', `the bundle has ${bundle.tlogEntries.length} log entries and ${bundle.timestamps.length} timestamps: more than ${MAX_ENTRIES} of either is refused (a signing is logged and stamped a few times, not thousands)`, { field: 'verificationMaterial' });
+  }
   for (const entry of bundle.tlogEntries) {
     const at = `log entry ${entry.logIndex}`;
     const log = root.tlogs.find((l) => sameBytes(l.logId, entry.logId));
     if (!log) throw fail(`${at} is in a log the trusted root does not know (id ${toHex(entry.logId)})`, 'tlogEntries');
     const logKey = publicKeyFromSpkiDer(log.publicKey);
-    checkBody(entry, signed, signer);
     const integrated = entry.integratedTime === undefined ? undefined : Number(entry.integratedTime) * 1000;
-    const keyTimes = integrated !== undefined ? [integrated] : times.map((t) => t.time);
-    for (const t of keyTimes) {
-      if (!isValidAt(log.validFor, t)) throw fail(`${at}: the log's key was not valid at ${iso(t)}`, 'tlogEntries');
-    }
     let promised = false;
     if (entry.inclusionPromise) {
       await verifySignedEntryTimestamp(entry, logKey);
@@ -237,12 +260,29 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
       const computed = rootFromInclusionProof(proof.logIndex, proof.treeSize, leafHash(entry.canonicalizedBody), proof.hashes);
       if (!computed || !sameBytes(computed, proof.rootHash)) throw fail(`${at}: the inclusion proof does not lead to its root hash`, 'tlogEntries');
     }
+    // The body is read once the log has vouched for it (its SET or its inclusion proof).
+    checkBody(entry, signed, signer);
+    // The log's key must have been valid when it signed: at the integrated time its SET promises, else at the
+    // verified timestamps. With neither, only a log key valid forever will do.
+    const keyTimes = integrated !== undefined && promised ? [integrated] : times.filter((t) => t.source === 'timestamp authority').map((t) => t.time);
+    if (keyTimes.length === 0 && log.validFor.end !== undefined) throw fail(`${at}: no verified time tells that the log's key (valid until ${iso(log.validFor.end)}) was valid when it logged the entry`, 'tlogEntries');
+    for (const t of keyTimes) {
+      if (!isValidAt(log.validFor, t)) throw fail(`${at}: the log's key was not valid at ${iso(t)}`, 'tlogEntries');
+    }
     // An integrated time is a signing time only when the log signed it (the SET).
     if (integrated !== undefined && promised) times.push({ source: 'transparency log', time: integrated });
   }
 
   // 4. The signer.
-  if (!certificate) return { signer: { kind: 'key', key }, times, ...(statement ? { statement } : {}) };
+  if (!certificate) {
+    const window = (policy as { readonly validFor?: ValidFor }).validFor;
+    if (window) {
+      if (times.length === 0) throw fail('the bundle has no verified signing time, and the key is valid only within a window');
+      const outside = times.find((t) => !isValidAt(window, t.time));
+      if (outside) throw new InTotoError('KEY', `the key was not valid at ${iso(outside.time)} (from the ${outside.source}): it is valid from ${iso(window.start)}${window.end !== undefined ? ` to ${iso(window.end)}` : ''}`, { field: 'verificationMaterial' });
+    }
+    return { signer: { kind: 'key', key }, times, ...(statement ? { statement } : {}) };
+  }
   if (times.length === 0) throw fail('the bundle has no verified signing time (neither a log-promised integrated time nor a trusted RFC 3161 timestamp): the certificate cannot be checked at the time it signed');
   let issuer: Certificate | undefined;
   for (const { source, time } of times) {

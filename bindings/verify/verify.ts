@@ -343,7 +343,8 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     maxSublayouts: options.maxSublayouts ?? DEFAULT_MAX_SUBLAYOUTS,
     sublayouts: new Map(),
     ids: numbering(),
-    budget: { sublayouts: 0 },
+    budget: { sublayouts: 0, bundleLines: 0 },
+    maxLinkFiles: options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
   };
   let summary: LinkJSON | undefined;
   try {
@@ -427,7 +428,9 @@ interface Context {
   readonly sublayouts: Map<string, Promise<Summary | undefined>>;
   /** A small number for any value, by identity: keys of `sublayouts`. */
   readonly ids: (value: unknown) => number;
-  readonly budget: { sublayouts: number };
+  readonly budget: { sublayouts: number; bundleLines: number };
+  /** Link files looked up, and lines of attestation bundles read, at most (each). */
+  readonly maxLinkFiles: number;
 }
 
 /**
@@ -575,11 +578,12 @@ async function verifyLayout(
   for (const problem of problems) fail(problem.code, problem.message, problem.extra);
 
   // 5-6. Links, signatures and thresholds, for every step before any sublayout is verified.
+  const layoutSteps = new Set(layout.steps.map((s) => s.name));
   const candidates = new Map<Step, { counted: Candidate[]; twins: Candidate[] }>();
   /** The order each candidate's file was read in. */
   const order = new Map<Candidate, number>();
   for (const step of layout.steps) {
-    const found = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail);
+    const found = await verifyStepLinks(ctx, step, layoutKeys, certs, links, path, fail, layoutSteps);
     for (const c of found.read) order.set(c, order.size);
     candidates.set(step, found);
   }
@@ -759,6 +763,8 @@ async function verifyStepLinks(
   links: Links,
   path: readonly string[],
   fail: (code: ErrorCode, message: string, extra?: Partial<Failure>) => void,
+  /** The layout's step names: bundled links of other steps are not kept. */
+  layoutSteps: ReadonlySet<string>,
 ): Promise<{ counted: Candidate[]; twins: Candidate[]; read: Candidate[] }> {
   const counted: Candidate[] = [];
   const twins: Candidate[] = [];
@@ -797,7 +803,7 @@ async function verifyStepLinks(
     read.push(candidate);
   };
   // Link attestations found by listing: envelopes in the directory's attestation bundles that are links of this step.
-  const bundled = (await bundledLinks(ctx, links, path)).filter((b) => b.step === step.name);
+  const bundled = (await bundledLinks(ctx, links, path, layoutSteps)).filter((b) => b.step === step.name);
   const considered = new Set<BundledLink>();
   for (const keyid of new Set(step.pubkeys)) {
     const signers = linkSigners(keyid, layoutKeys);
@@ -888,20 +894,27 @@ interface BundledLink {
   readonly step: string;
 }
 
-const bundles = new WeakMap<Links, Promise<BundledLink[]>>();
+/** Bundles read, per link directory and per set of step names (a directory two layouts share is read for each). */
+const bundles = new WeakMap<Links, Map<string, Promise<BundledLink[]>>>();
 
 /**
  * The links in a link directory's attestation bundles, read once per directory however many steps ask. Envelopes of
  * other predicates (provenance, test results) are not links and are passed over; a line that is no readable envelope
  * is a `LINK_IGNORED` warning. Nothing here is trusted yet: each link still needs an authorized signature.
  */
-function bundledLinks(ctx: Context, links: Links, path: readonly string[]): Promise<BundledLink[]> {
-  let known = bundles.get(links);
-  if (!known) bundles.set(links, (known = readBundles(ctx, links, path)));
+function bundledLinks(ctx: Context, links: Links, path: readonly string[], steps: ReadonlySet<string>): Promise<BundledLink[]> {
+  let byLayout = bundles.get(links);
+  if (!byLayout) bundles.set(links, (byLayout = new Map()));
+  const key = JSON.stringify([...steps].sort());
+  let known = byLayout.get(key);
+  if (!known) byLayout.set(key, (known = readBundles(ctx, links, path, steps)));
   return known;
 }
 
-async function readBundles(ctx: Context, links: Links, path: readonly string[]): Promise<BundledLink[]> {
+/** `LINK_IGNORED` warnings listed per bundle at most; the rest are counted in one more. */
+const MAX_BUNDLE_WARNINGS = 10;
+
+async function readBundles(ctx: Context, links: Links, path: readonly string[], steps: ReadonlySet<string>): Promise<BundledLink[]> {
   let names: readonly string[] | undefined;
   try {
     names = await listOnce(links);
@@ -911,22 +924,42 @@ async function readBundles(ctx: Context, links: Links, path: readonly string[]):
   }
   const out: BundledLink[] = [];
   for (const name of (names ?? []).filter((n) => n.endsWith('.intoto.jsonl')).sort()) {
-    const found = await links.finder(name);
-    if (!found) continue;
-    for (const { line, bytes: text } of bundleLines(await found.read())) {
+    const ignored: string[] = [];
+    const ignore = (why: string) => ignored.push(why);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await (await links.finder(name))?.read();
+    } catch (error) {
+      // An unreadable bundle (a directory, a FIFO, too large) is evidence nobody can use, not a failed chain: the
+      // steps it might have served fail on their own if they lack links. Budgets still stop verification.
+      if (!(error instanceof InTotoError)) throw error;
+      ignore(error.message);
+    }
+    for (const { line, bytes: text } of bytes ? bundleLines(bytes) : []) {
+      // Every line costs a read through the engine before anything is known of it: lines count like link files.
+      if (++ctx.budget.bundleLines > ctx.maxLinkFiles) {
+        throw new StopVerification({ code: 'LIMIT', message: `verification stopped: the attestation bundles hold more than ${ctx.maxLinkFiles} lines (maxLinkFiles), the last ${name}:${line}`, layout: [...path], file: name });
+      }
       const file = `${name}:${line}`;
       try {
         const { envelope, handle } = readLinkFile(ctx.rules, text, ctx.maxArtifacts);
-        if (envelope.signed._type !== 'link') {
+        // Only links of this layout's steps are kept (a sublayout's own steps are in its own directory).
+        if (envelope.signed._type !== 'link' || !steps.has(String(envelope.signed.name))) {
           ctx.rules.free(handle);
-          throw new InTotoError('FORMAT', `a ${String(envelope.signed._type)} is not a link (sublayouts are files named <step>.<keyid8>.link)`);
+          if (envelope.signed._type !== 'link') ignore(`line ${line}: a ${String(envelope.signed._type)} is not a link (sublayouts are files named <step>.<keyid8>.link)`);
+          continue;
         }
         out.push({ read: { envelope, handle, id: file }, file, step: String(envelope.signed.name) });
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
-        if (isNotALink(error)) continue;
-        ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}attestation bundle ${name}, line ${line}: ${error.message}`, layout: path });
+        if (!isNotALink(error)) ignore(`line ${line}: ${error.message}`);
       }
+    }
+    for (const why of ignored.slice(0, MAX_BUNDLE_WARNINGS)) {
+      ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}attestation bundle ${name}, ${why}`, layout: path });
+    }
+    if (ignored.length > MAX_BUNDLE_WARNINGS) {
+      ctx.out.warnings.push({ code: 'LINK_IGNORED', message: `${where(path)}attestation bundle ${name}: ${ignored.length - MAX_BUNDLE_WARNINGS} more lines ignored`, layout: path });
     }
   }
   return out;

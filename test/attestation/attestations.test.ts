@@ -5,7 +5,7 @@
  * from the command-line tools (`--attestation`).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -451,6 +451,28 @@ describe('link attestations found by listing (attestation bundles, *.intoto.json
     expect(twice.failures).toContainEqual(expect.objectContaining({ code: 'THRESHOLD', step: 'build' }));
     const disagree = await verifyWith({ 'chain.intoto.jsonl': `${write}\n${await line(bob, 'build', app, src)}\n${await line(bob, 'build', [{ name: 'app', digest: SHA('c') }], src)}\n` });
     expect(disagree.failures).toContainEqual(expect.objectContaining({ code: 'LINKS_DISAGREE', step: 'build' }));
+  });
+
+  it('found by review: junk lines cost a bounded budget, warnings are capped, an unreadable bundle is a warning', async () => {
+    const chain = [await line(alice, 'write', src, []), await line(bob, 'build', app, src)].join('\n');
+    // Lines count like link files (maxLinkFiles): a bundle of junk stops verification instead of costing without end.
+    const junk = Array.from({ length: 50 }, () => '{"signed":{"_type":"link","name":"x"}}').join('\n');
+    const limited = await verify({ layout: serializeEnvelope(await layout()), layoutKeys: [owner.publicKey], links: new Map([['chain.intoto.jsonl', chain], ['junk.intoto.jsonl', junk]]), maxLinkFiles: 20 });
+    expect(limited.failures).toEqual([expect.objectContaining({ code: 'LIMIT', message: expect.stringContaining('attestation bundles hold more than 20 lines') })]);
+    // Unreadable lines: ten warnings listed, the rest counted in one.
+    const noise = Array.from({ length: 40 }, () => '{}').join('\n');
+    const warned = await verify({ layout: serializeEnvelope(await layout()), layoutKeys: [owner.publicKey], links: new Map([['chain.intoto.jsonl', chain], ['noise.intoto.jsonl', noise]]) });
+    expect(warned.failures).toEqual([]);
+    expect(warned.warnings).toHaveLength(11);
+    expect(warned.warnings[10]!.message).toContain('noise.intoto.jsonl: 30 more lines ignored');
+    // A bundle name that leads to a directory: a warning, and the chain still verifies from the other bundle.
+    const dir = makeTempDir('in-toto-bundle-dir-');
+    writeFileSync(join(dir, 'chain.intoto.jsonl'), chain);
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('sub', join(dir, 'odd.intoto.jsonl'));
+    const tolerant = await verify({ layout: serializeEnvelope(await layout()), layoutKeys: [owner.publicKey], links: { directory: dir } });
+    expect(tolerant.failures).toEqual([]);
+    expect(tolerant.warnings).toEqual([expect.objectContaining({ code: 'LINK_IGNORED', message: expect.stringContaining('odd.intoto.jsonl') })]);
   });
 
   it('a directory: in-toto-verify finds the bundle by listing', async () => {

@@ -49,7 +49,8 @@ const REASONS: Record<string, RegExp> = {
   'dsse-mismatch-envelope_fail': /records another payload/,
   'dsse-mismatch-sig_fail': /records another signature/,
   'inclusion-proof-corrupted-hash_fail': /inclusion proof does not lead to/,
-  'incorrect-public-key_fail': /records another certificate/,
+  // The body was changed after logging: its SET no longer verifies (checked before the body is read).
+  'incorrect-public-key_fail': /records another certificate|signed entry timestamp of entry \d+ does not verify/,
   'integrated-time-in-future_fail': /\(from the transparency log\).*expired/,
   'intoto-expired-certificate_fail': /not valid before 2030/,
   'intoto-log-entry-mismatch_fail': /records another (signature|payload)/,
@@ -232,4 +233,74 @@ describe('mutants of the verified conformance bundles (IN_TOTO_SIGSTORE_VECTORS)
     expect(accepted).toEqual([]);
     expect(tried).toBeGreaterThan(1000);
   }, 600_000);
+});
+
+describe('found by review (adversarial, on conformance bundles)', () => {
+  const base = () => join(vectorsDir(), 'test/assets/bundle-verify');
+  const load = (name: string) => JSON.parse(readFileSync(join(base(), name, 'bundle.sigstore.json'), 'utf8'));
+  const rootText = (name: string) => (existsSync(join(base(), name, 'trusted_root.json')) ? readFileSync(join(base(), name, 'trusted_root.json'), 'utf8') : readFileSync(PRODUCTION_ROOT, 'utf8'));
+  const outcome = async (doc: unknown, rootJson: string, policy: SignerPolicy = { identity: { san: IDENTITY, issuer: ISSUER } }) => {
+    const a = { bytes: new Uint8Array(readFileSync(join(base(), 'a.txt'))) };
+    try {
+      await verifySigstoreBundle(readSigstoreBundle(JSON.stringify(doc)), readTrustedRoot(rootJson), a, policy);
+      return 'verified';
+    } catch (error) {
+      if (!(error instanceof InTotoError)) return `crash: ${String(error)}`;
+      return `${error.code}: ${error.message}`;
+    }
+  };
+
+  it('a PEM in a log entry body padded with thousands of spaces is refused at once (the body is read only once the log vouched for it, by a linear PEM reader; a regex took cubic time)', async () => {
+    const doc = load('happy-path-v0.3');
+    const entry = doc.verificationMaterial.tlogEntries[0];
+    const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString());
+    body.spec.signature.publicKey.content = Buffer.from(`-----BEGIN CERTIFICATE-----${' '.repeat(20_000)}x`).toString('base64');
+    entry.canonicalizedBody = Buffer.from(JSON.stringify(body)).toString('base64');
+    const started = performance.now();
+    expect(await outcome(doc, rootText('happy-path-v0.3'))).toMatch(/^SIGNATURE/);
+    // Generous: the regex took minutes at this size.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it("a Rekor v2 log key retired before the entry's timestamp stays refused when an unsigned integrated time is added", async () => {
+    const root = JSON.parse(rootText('rekor2-happy-path'));
+    root.tlogs.find((l: { baseUrl: string }) => l.baseUrl.includes('log2025-alpha1')).publicKey.validFor.end = '2025-06-01T00:00:00Z';
+    const doc = load('rekor2-happy-path');
+    expect(await outcome(doc, JSON.stringify(root))).toMatch(/the log's key was not valid at 2025-06-12/);
+    doc.verificationMaterial.tlogEntries[0].integratedTime = '1745000000';
+    expect(await outcome(doc, JSON.stringify(root))).toMatch(/the log's key was not valid at 2025-06-12/);
+  });
+
+  it('a key bundle without SET or timestamp cannot show that a log key with an end date was valid: refused', async () => {
+    const name = 'managed-key-happy-path';
+    const root = JSON.parse(rootText(name));
+    for (const log of root.tlogs) log.publicKey.validFor.end = '2030-01-01T00:00:00Z';
+    const doc = load(name);
+    delete doc.verificationMaterial.tlogEntries[0].inclusionPromise;
+    delete doc.verificationMaterial.timestampVerificationData;
+    const policy = { key: loadPublicKey(readFileSync(join(base(), name, 'key.pub'), 'utf8')) };
+    expect(await outcome(doc, JSON.stringify(root), policy)).toMatch(/no verified time tells that the log's key/);
+  });
+
+  it('times beyond what a date holds are refused as such, never a crash (integrated time, certificate validity)', async () => {
+    const doc = load('trust-root-tlog-validity-end-inclusive');
+    doc.verificationMaterial.tlogEntries[0].integratedTime = '9000000000000';
+    expect(await outcome(doc, rootText('trust-root-tlog-validity-end-inclusive'))).toMatch(/^FORMAT: .*integratedTime: is beyond the year 9999/);
+    // A certificate whose UTCTime is 300,000 bytes (String.fromCharCode(...bytes) overflowed the stack).
+    const { derTlv, TAG } = await import('../../bindings/keys/der.js');
+    const seq = (...parts: Uint8Array[]) => derTlv(TAG.SEQUENCE, Buffer.concat(parts));
+    const alg = seq(derTlv(TAG.OID, Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])));
+    const validity = seq(derTlv(0x17, new Uint8Array(300_000).fill(0x30)), derTlv(0x17, Buffer.from('300101000000Z')));
+    const tbs = seq(derTlv(0xa0, derTlv(TAG.INTEGER, Uint8Array.from([2]))), derTlv(TAG.INTEGER, Uint8Array.from([1])), alg, seq(), validity, seq(), seq());
+    const cert = seq(tbs, alg, derTlv(TAG.BIT_STRING, Uint8Array.from([0, 1, 2])));
+    const bad = load('happy-path-v0.3');
+    bad.verificationMaterial.certificate.rawBytes = Buffer.from(cert).toString('base64');
+    expect(await outcome(bad, rootText('happy-path-v0.3'))).toMatch(/^KEY: malformed X\.509 certificate/);
+  });
+
+  it('more than 16 log entries or timestamps are refused before any is checked', async () => {
+    const doc = load('happy-path-v0.3');
+    doc.verificationMaterial.tlogEntries = Array.from({ length: 17 }, () => doc.verificationMaterial.tlogEntries[0]);
+    expect(await outcome(doc, rootText('happy-path-v0.3'))).toMatch(/^LIMIT/);
+  });
 });
