@@ -67,7 +67,8 @@ const ROOT_NAMES = [
 ].sort();
 /** issue 18: Sigstore bundles. */
 const SIGSTORE_NAMES = [
-  'FULCIO_OIDS', 'identityMismatches', 'isValidAt', 'readCheckpoint', 'readScts', 'readSigstoreBundle', 'readTimestamp',
+  'FULCIO_OIDS', 'identityMismatches', 'isValidAt', 'readCheckpoint', 'readNpmAttestations', 'readNpmRegistryKeys',
+  'readScts', 'readSigstoreBundle', 'readTimestamp', 'verifyNpmPackage',
   'readTrustedRoot', 'signerIdentity', 'verifyInclusion', 'verifyScts', 'verifySignedEntryTimestamp',
   'verifySigstoreBundle', 'verifyTimestamp',
 ].sort();

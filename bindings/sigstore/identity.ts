@@ -12,6 +12,12 @@ const ARC = '1.3.6.1.4.1.57264.1.';
 /** Fulcio's extensions (name -> OID). `.1` is the deprecated issuer, its value the raw string rather than DER. */
 export const FULCIO_OIDS = {
   issuerV1: `${ARC}1`,
+  // Deprecated GitHub Actions extensions (raw bytes, not DER): what certificates issued before the .9-.22 ones carry.
+  githubWorkflowTrigger: `${ARC}2`,
+  githubWorkflowSha: `${ARC}3`,
+  githubWorkflowName: `${ARC}4`,
+  githubWorkflowRepository: `${ARC}5`,
+  githubWorkflowRef: `${ARC}6`,
   issuer: `${ARC}8`,
   buildSignerURI: `${ARC}9`,
   buildSignerDigest: `${ARC}10`,
@@ -68,7 +74,7 @@ export function signerIdentity(cert: Certificate): SignerIdentity {
   const extensions: Record<string, string> = {};
   for (const [name, oid] of Object.entries(FULCIO_OIDS)) {
     if (name === 'issuerV1' || name === 'issuer') continue;
-    const value = utf8Value(cert, oid, name);
+    const value = utf8Value(cert, oid, name, name.startsWith('github'));
     if (value !== undefined) extensions[name] = value;
   }
   const issuer = v2 ?? v1;

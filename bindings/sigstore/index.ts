@@ -12,3 +12,4 @@ export { signerIdentity, identityMismatches, FULCIO_OIDS, type SignerIdentity, t
 export { readTimestamp, verifyTimestamp, type TimestampToken } from './timestamp.js';
 export { readScts, verifyScts, type Sct } from './sct.js';
 export { verifyInclusion, verifySignedEntryTimestamp, readCheckpoint, type Checkpoint } from './tlog.js';
+export { readNpmRegistryKeys, readNpmAttestations, verifyNpmPackage, type NpmRegistryKey, type NpmAttestations, type NpmExpectations, type NpmVerified } from './npm.js';

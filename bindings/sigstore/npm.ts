@@ -1,0 +1,259 @@
+/**
+ * npm provenance, checked as slsa-verifier's `verify-npm-package` checks it, and more: a package version's two
+ * attestations (the npm registry's attestations document: `{"attestations": [{predicateType, bundle}]}`):
+ *  - the publish attestation (npm's `publish/v0.1`), a bundle signed by the registry's key (`npm:attestations`, valid
+ *    at the signing time), whose Statement names the package (`pkg:npm/<name>@<version>`) and the tarball's sha512;
+ *  - the SLSA provenance (v0.2 or v1), a bundle signed by a GitHub Actions workflow's Fulcio certificate, for the
+ *    same subject, whose builder, source repository, ref and commit are checked against the expectations AND against
+ *    the certificate's extensions (a predicate that claims another repository than its certificate fails).
+ * Every failure throws an `InTotoError` saying which check failed.
+ */
+import { InTotoError } from '../errors.js';
+import { toHex } from '../encoding.js';
+import { publicKeyFromSpkiDer } from '../keys/keys.js';
+import { parseOrdinaryJson } from '../attestation/json.js';
+import { NPM_PUBLISH_V01, SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from '../attestation/predicates.js';
+import type { Statement } from '../attestation/statement.js';
+import { bytes, formatError, readSigstoreBundle, record, text, type SigstoreBundle } from './bundle.js';
+import type { SignerIdentity } from './identity.js';
+import { isValidAt, type TrustedRoot, type ValidFor } from './trusted-root.js';
+import { verifySigstoreBundle } from './verify-bundle.js';
+
+/** A key of the npm registry (`registry.npmjs.org/keys.json` as Sigstore's TUF repository serves it). */
+export interface NpmRegistryKey {
+  readonly keyId: string;
+  readonly keyUsage: string;
+  /** DER SubjectPublicKeyInfo. */
+  readonly publicKey: Uint8Array;
+  readonly validFor: ValidFor;
+}
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
+function time(value: unknown, field: string): number {
+  if (typeof value !== 'string' || !RFC3339.test(value) || Number.isNaN(Date.parse(value))) throw formatError('must be an RFC 3339 time', field);
+  return Date.parse(value);
+}
+
+/** Reads the registry's keys (`{"keys": [{keyId, keyUsage, publicKey: {rawBytes, keyDetails, validFor}}]}`). */
+export function readNpmRegistryKeys(json: Uint8Array | string): NpmRegistryKey[] {
+  const doc = record(parseOrdinaryJson(json), 'keys', ['keys']);
+  if (!Array.isArray(doc.keys)) throw formatError('must be a list', 'keys');
+  return doc.keys.map((k, i) => {
+    const at = `keys[${i}]`;
+    const key = record(k, at, ['keyId', 'keyUsage', 'publicKey']);
+    const pk = record(key.publicKey, `${at}.publicKey`, ['rawBytes', 'keyDetails', 'validFor']);
+    const window = record(pk.validFor, `${at}.publicKey.validFor`, ['start', 'end']);
+    if (window.start === undefined) throw formatError('has no start (refused, not guessed)', `${at}.publicKey.validFor.start`);
+    return {
+      keyId: text(key.keyId, `${at}.keyId`)!,
+      keyUsage: text(key.keyUsage, `${at}.keyUsage`)!,
+      publicKey: bytes(pk.rawBytes, `${at}.publicKey.rawBytes`)!,
+      validFor: { start: time(window.start, `${at}.publicKey.validFor.start`), ...(window.end !== undefined ? { end: time(window.end, `${at}.publicKey.validFor.end`) } : {}) },
+    };
+  });
+}
+
+export interface NpmAttestations {
+  readonly publish: SigstoreBundle;
+  readonly provenance: SigstoreBundle;
+}
+
+/** Reads the registry's attestations document: exactly one publish attestation and one SLSA provenance. */
+export function readNpmAttestations(json: Uint8Array | string): NpmAttestations {
+  const doc = record(parseOrdinaryJson(json), 'attestations document', ['attestations']);
+  if (!Array.isArray(doc.attestations)) throw formatError('must be a list', 'attestations');
+  const found: Partial<Record<'publish' | 'provenance', SigstoreBundle>> = {};
+  doc.attestations.forEach((entry, i) => {
+    const at = `attestations[${i}]`;
+    const a = record(entry, at, ['predicateType', 'bundle']);
+    const predicateType = text(a.predicateType, `${at}.predicateType`)!;
+    const kind = predicateType === NPM_PUBLISH_V01 ? 'publish' : predicateType === SLSA_PROVENANCE_V1 || predicateType === SLSA_PROVENANCE_V02 ? 'provenance' : undefined;
+    if (!kind) throw formatError(`is ${predicateType}, neither npm's publish attestation nor SLSA provenance`, `${at}.predicateType`);
+    if (found[kind]) throw formatError(`a second ${kind} attestation`, at);
+    let bundle: SigstoreBundle;
+    try {
+      bundle = readSigstoreBundle(JSON.stringify(a.bundle));
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      throw new InTotoError(error.code, `${at}.bundle: ${error.message}`, { field: `${at}.bundle` }, { cause: error });
+    }
+    if (bundle.content.kind !== 'dsse') throw formatError('must hold a DSSE envelope (an in-toto Statement)', `${at}.bundle`);
+    // The document's label must be what the signed Statement says (checked again once verified).
+    const statementType = (parseOrdinaryJson(bundle.content.payload) as { predicateType?: unknown }).predicateType;
+    if (statementType !== predicateType) throw formatError(`says ${predicateType}, its Statement ${String(statementType)}`, `${at}.predicateType`);
+    found[kind] = bundle;
+  });
+  if (!found.publish) throw formatError('has no npm publish attestation', 'attestations');
+  if (!found.provenance) throw formatError('has no SLSA provenance', 'attestations');
+  return { publish: found.publish, provenance: found.provenance };
+}
+
+/** What a package must be (slsa-verifier's flags). */
+export interface NpmExpectations {
+  /** `github.com/OWNER/REPO`. */
+  readonly sourceUri: string;
+  readonly builderId?: string;
+  readonly packageName?: string;
+  readonly packageVersion?: string;
+  /** `vX.Y.Z`: the ref must be exactly `refs/tags/<tag>`. */
+  readonly sourceTag?: string;
+  /** `vX`, `vX.Y`: a tag of that major (and minor) version. */
+  readonly sourceVersionedTag?: string;
+  readonly sourceBranch?: string;
+}
+
+export interface NpmVerified {
+  readonly name: string;
+  readonly version: string;
+  readonly builderId: string;
+  readonly sourceRepository: string;
+  readonly sourceRef: string;
+  readonly sourceCommit?: string;
+  readonly signer: SignerIdentity;
+  readonly provenance: Statement;
+  readonly publish: Statement;
+}
+
+/** GitHub-hosted runners as npm's provenance names them (v1, v0.2): slsa-verifier's default builders for npm. */
+const NPM_BUILDERS = ['https://github.com/actions/runner/github-hosted', 'https://github.com/actions/runner'];
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+/** The SLSA GitHub generator's reusable workflows (trusted builders of slsa-verifier). */
+const SLSA_GENERATOR = 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/';
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const check = (ok: boolean, message: string) => {
+  if (!ok) throw new InTotoError('SIGNATURE', message);
+};
+const get = (value: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), value);
+
+/** `pkg:npm/<name>@<version>` (a scope's `@` written `%40`, as npm writes it in some versions). */
+function purlOf(name: string, version: string): string[] {
+  return [`pkg:npm/${name}@${version}`, `pkg:npm/${name.replace(/^@/, '%40')}@${version}`];
+}
+
+function versionParts(tag: string): number[] | undefined {
+  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+].*)?$/.exec(tag);
+  return m ? [m[1], m[2], m[3]].filter((p) => p !== undefined).map(Number) : undefined;
+}
+
+/**
+ * Verifies a package version's attestations for its tarball (its bytes, or its sha512 when only the lockfile's
+ * integrity is at hand), against the trusted root and the registry's keys. See the module comment.
+ */
+export async function verifyNpmPackage(
+  attestations: NpmAttestations,
+  tarball: { readonly bytes: Uint8Array } | { readonly sha512: Uint8Array },
+  trust: { readonly root: TrustedRoot; readonly registryKeys: readonly NpmRegistryKey[] },
+  expect: NpmExpectations,
+): Promise<NpmVerified> {
+  const artifact = 'bytes' in tarball ? { bytes: tarball.bytes } : { digests: { sha512: toHex(tarball.sha512) } };
+  if (!/^github\.com\/[^/\s]+\/[^/\s]+$/.test(expect.sourceUri)) throw new InTotoError('FORMAT', `the source URI must be github.com/OWNER/REPO, not ${expect.sourceUri}`, { field: 'sourceUri' });
+
+  // The publish attestation: the registry's key, valid when it signed.
+  const { publish, provenance } = attestations;
+  if (publish.material.kind !== 'publicKey') throw new InTotoError('SIGNATURE', 'the publish attestation is not signed by a registry key');
+  const hint = publish.material.hint;
+  const keys = trust.registryKeys.filter((k) => k.keyId === hint && k.keyUsage === 'npm:attestations');
+  if (keys.length === 0) throw new InTotoError('KEY', `the publish attestation is signed by ${hint || 'an unnamed key'}, which is not an npm registry key for attestations`);
+  let published: Statement | undefined;
+  const problems: string[] = [];
+  for (const key of keys) {
+    try {
+      published = (await verifySigstoreBundle(publish, trust.root, artifact, { key: publicKeyFromSpkiDer(key.publicKey), validFor: key.validFor })).statement;
+      break;
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (!published) throw new InTotoError('SIGNATURE', `the publish attestation does not verify: ${problems.join('; ')}`);
+  check(published.predicateType === NPM_PUBLISH_V01, `the publish attestation's Statement is a ${published.predicateType}`);
+  const name = get(published.predicate, 'name');
+  const version = get(published.predicate, 'version');
+  check(typeof name === 'string' && typeof version === 'string', 'the publish attestation names no package name and version');
+  const purls = purlOf(name as string, version as string);
+  const tarballDigest = 'bytes' in tarball ? undefined : toHex(tarball.sha512);
+  const subjectOk = (s: Statement) => s.subject.length === 1 && purls.includes(s.subject[0]!.name ?? '') && (tarballDigest === undefined || s.subject[0]!.digest?.sha512 === tarballDigest);
+  check(subjectOk(published), `the publish attestation's subject is not ${purls[0]} with the tarball's sha512`);
+  check(expect.packageName === undefined || expect.packageName === name, `the package is ${String(name)}, not ${expect.packageName}`);
+  check(expect.packageVersion === undefined || expect.packageVersion === version, `the package version is ${String(version)}, not ${expect.packageVersion}`);
+
+  // The provenance: signed by a GitHub Actions workflow of the source repository (npm's own provenance), or by the
+  // SLSA generator's reusable workflows at a release tag when the expected builder is one of them.
+  const repository = `https://${expect.sourceUri}`;
+  const generator = expect.builderId?.startsWith(SLSA_GENERATOR) ?? false;
+  const san = generator ? `(?:${escapeRe(repository)}/.+|${escapeRe(SLSA_GENERATOR)}[^/@]+@refs/tags/v\\d+\\.\\d+\\.\\d+)` : `${escapeRe(repository)}/.+`;
+  const verified = await verifySigstoreBundle(provenance, trust.root, artifact, { identity: { sanPattern: new RegExp(san), issuer: GITHUB_ISSUER } }).catch((error: unknown) => {
+    if (error instanceof InTotoError) throw new InTotoError(error.code, `the provenance does not verify: ${error.message}`, { ...error }, { cause: error });
+    throw error;
+  });
+  if (verified.signer.kind !== 'certificate' || !verified.statement) throw new InTotoError('SIGNATURE', 'the provenance is not signed by a workflow certificate');
+  const statement = verified.statement;
+  const identity = verified.signer.identity;
+  check(subjectOk(statement), `the provenance's subject is not ${purls[0]} with the tarball's sha512`);
+  // The source, from the certificate's extensions (the deprecated GitHub ones in certificates older than the
+  // .12-.14 ones; both must agree when both are there).
+  const ext = identity.extensions;
+  const either = (what: string, current: string | undefined, deprecated: string | undefined) => {
+    check(current === undefined || deprecated === undefined || current === deprecated, `the certificate's ${what} extensions disagree: ${current} and ${deprecated}`);
+    return current ?? deprecated;
+  };
+  const certRepository = either('source repository', ext.sourceRepositoryURI, ext.githubWorkflowRepository === undefined ? undefined : `https://github.com/${ext.githubWorkflowRepository}`);
+  check(certRepository === repository, `the certificate's source repository is ${certRepository ?? 'absent'}, not ${repository}`);
+  const ref = either('source ref', ext.sourceRepositoryRef, ext.githubWorkflowRef);
+  check(ref !== undefined, 'the certificate names no source ref');
+  const commit = either('source commit', ext.sourceRepositoryDigest, ext.githubWorkflowSha);
+
+  // The predicate must say what the certificate says.
+  let builderId: string;
+  if (statement.predicateType === SLSA_PROVENANCE_V1) {
+    const workflow = get(statement.predicate, 'buildDefinition', 'externalParameters', 'workflow');
+    check(get(workflow, 'repository') === repository, `the provenance's workflow repository is ${String(get(workflow, 'repository'))}, its certificate's ${repository}`);
+    check(get(workflow, 'ref') === ref, `the provenance's workflow ref is ${String(get(workflow, 'ref'))}, its certificate's ${ref}`);
+    const deps = get(statement.predicate, 'buildDefinition', 'resolvedDependencies');
+    const source = Array.isArray(deps) ? deps.find((d) => typeof get(d, 'uri') === 'string' && (get(d, 'uri') as string).startsWith(`git+${repository}@`)) : undefined;
+    check(source !== undefined && get(source, 'uri') === `git+${repository}@${ref}`, `the provenance's source dependency is not git+${repository}@${ref}`);
+    check(commit === undefined || get(source, 'digest', 'gitCommit') === commit, `the provenance's source commit is ${String(get(source, 'digest', 'gitCommit'))}, its certificate's ${commit}`);
+    builderId = String(get(statement.predicate, 'runDetails', 'builder', 'id'));
+  } else if (statement.predicateType === SLSA_PROVENANCE_V02) {
+    const config = get(statement.predicate, 'invocation', 'configSource');
+    check(get(config, 'uri') === `git+${repository}@${ref}`, `the provenance's config source is ${String(get(config, 'uri'))}, its certificate's git+${repository}@${ref}`);
+    check(commit === undefined || get(config, 'digest', 'sha1') === commit, `the provenance's source commit is ${String(get(config, 'digest', 'sha1'))}, its certificate's ${commit}`);
+    builderId = String(get(statement.predicate, 'builder', 'id'));
+  } else {
+    throw new InTotoError('SIGNATURE', `the provenance's Statement is a ${statement.predicateType}, not SLSA provenance`);
+  }
+  if (expect.builderId !== undefined) {
+    check(builderId === expect.builderId || builderId.split('@')[0] === expect.builderId, `the builder is ${builderId}, not ${expect.builderId}`);
+    const signerUri = identity.uris[0] ?? '';
+    if (signerUri.startsWith(SLSA_GENERATOR)) {
+      // Signed by the generator itself: the builder must be of the very release that signed.
+      check(builderId.split('@')[1] === signerUri.split('@')[1], `the builder ${builderId} is not of the generator release that signed (${signerUri})`);
+    }
+  } else {
+    check(NPM_BUILDERS.includes(builderId), `the builder is ${builderId}, not a GitHub-hosted runner (${NPM_BUILDERS.join(', ')}): name it with --builder-id to accept it`);
+  }
+
+  // The source ref.
+  if (expect.sourceBranch !== undefined) check(ref === `refs/heads/${expect.sourceBranch}`, `the source ref is ${ref}, not the branch ${expect.sourceBranch}`);
+  if (expect.sourceTag !== undefined) check(ref === `refs/tags/${expect.sourceTag}`, `the source ref is ${ref}, not the tag ${expect.sourceTag}`);
+  if (expect.sourceVersionedTag !== undefined) {
+    const want = versionParts(expect.sourceVersionedTag);
+    const got = ref!.startsWith('refs/tags/') ? versionParts(ref!.slice('refs/tags/'.length)) : undefined;
+    check(want !== undefined && got !== undefined && want.every((p, i) => got[i] === p), `the source ref is ${ref}, not a tag of version ${expect.sourceVersionedTag}`);
+  }
+  return {
+    name: name as string,
+    version: version as string,
+    builderId,
+    sourceRepository: repository,
+    sourceRef: ref!,
+    ...(commit ? { sourceCommit: commit } : {}),
+    signer: identity,
+    provenance: statement,
+    publish: published,
+  };
+}
+
+/** Whether `key` could have signed at `time` (for callers listing keys). */
+export const registryKeyValidAt = (key: NpmRegistryKey, time: number): boolean => isValidAt(key.validFor, time);

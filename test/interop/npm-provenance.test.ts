@@ -1,0 +1,146 @@
+/**
+ * npm provenance against real attestations (read in place from IN_TOTO_NPM_VECTORS; CI:
+ * ../shared/vectors/npm-provenance): slsa-verifier's npm test data, through `in-toto-npm verify-npm-package`.
+ *  - the five published package versions verify (by the integrity a lockfile holds: their tarballs are no longer
+ *    published, but sigstore@2.3.1's, fetched from the registry, verifies by its bytes too), and fail when a flag
+ *    names another repository, package, version, tag or branch, or a builder the provenance does not name;
+ *  - upstream's invalid variants fail, each for its reason.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../helpers/reference.js';
+
+function vectorsDir(): string {
+  const dir = process.env.IN_TOTO_NPM_VECTORS;
+  if (!dir) throw new Error('set IN_TOTO_NPM_VECTORS to the npm-provenance folder (e.g. ../shared/vectors/npm-provenance)');
+  const path = resolve(dir);
+  if (!existsSync(join(path, 'slsa-verifier'))) throw new Error(`${path} does not hold the npm provenance data`);
+  return path;
+}
+
+const TOOL = fileURLToPath(new URL('../../dist/cli/in-toto-npm.js', import.meta.url));
+const GHA = 'slsa-verifier/cli/slsa-verifier/testdata/npm/gha';
+const INTERNAL = 'slsa-verifier/verifiers/internal/gha/testdata';
+const NODEJS_BUILDER = 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_nodejs_slsa3.yml';
+
+/** The five package versions: where they were built, and what their provenance says. */
+const PACKAGES = [
+  { file: 'gundam-visor-cli-v1-tag', source: 'github.com/ramonpetgrave64/gundam-visor', name: 'gundam-visor', version: '1.0.1', tag: 'v1.0.1' },
+  { file: 'supreme-googles-cli-v02-tag', source: 'github.com/trishankatdatadog/supreme-goggles', name: '@trishankatdatadog/supreme-goggles', version: '1.0.5', tag: 'v1.0.5' },
+  { file: 'provenance-npm-test-cli-v02-prega', source: 'github.com/laurentsimon/provenance-npm-test', name: '@laurentsimon/provenance-npm-test', version: '1.0.3', branch: 'main' },
+  { file: 'provenance-npm-test-cli-v1-prega', source: 'github.com/sigstore/sigstore-js', name: 'sigstore', version: '2.3.1', branch: 'main' },
+  { file: 'provenance-npm-test-ossf', source: 'github.com/laurentsimon/provenance-npm-test', name: '@laurentsimon/provenance-npm-test', version: '1.0.5', branch: 'main', builder: NODEJS_BUILDER },
+] as const;
+
+let dir: string;
+beforeAll(() => {
+  dir = vectorsDir();
+});
+
+const run = (args: string[]) => spawnSync(process.execPath, [TOOL, 'verify-npm-package', ...args], { encoding: 'utf8' });
+
+/** The tarball's integrity as a lockfile records it, from the attestation's subject. */
+function integrityOf(file: string): string {
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  const statement = JSON.parse(Buffer.from(doc.attestations[0].bundle.dsseEnvelope.payload, 'base64').toString());
+  return `sha512-${Buffer.from(statement.subject[0].digest.sha512, 'hex').toString('base64')}`;
+}
+
+describe('in-toto-npm verify-npm-package on slsa-verifier\'s npm data (IN_TOTO_NPM_VECTORS)', () => {
+  it('the five published package versions verify with their source, name, version and tag or branch', () => {
+    for (const p of PACKAGES) {
+      const file = join(dir, GHA, `${p.file}.tgz.json`);
+      const ref = 'tag' in p ? ['--source-tag', p.tag] : ['--source-branch', p.branch];
+      const builder = 'builder' in p ? ['--builder-id', p.builder] : [];
+      const r = run([integrityOf(file), '--attestations-path', file, '--source-uri', p.source, '--package-name', p.name, '--package-version', p.version, ...ref, ...builder]);
+      expect(r.status, `${p.file}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toContain(`Verified ${p.name}@${p.version}`);
+    }
+  });
+
+  it('each fails when a flag names something else, saying what', () => {
+    const p = PACKAGES[0];
+    const file = join(dir, GHA, `${p.file}.tgz.json`);
+    const base = [integrityOf(file), '--attestations-path', file];
+    const cases: [string[], RegExp][] = [
+      [['--source-uri', 'github.com/ramonpetgrave64/other'], /source repository is https:\/\/github.com\/ramonpetgrave64\/gundam-visor, not|signer is not the one expected/],
+      [['--source-uri', p.source, '--package-name', 'gundam-visor2'], /the package is gundam-visor, not gundam-visor2/],
+      [['--source-uri', p.source, '--package-version', '1.0.2'], /the package version is 1.0.1, not 1.0.2/],
+      [['--source-uri', p.source, '--source-tag', 'v1.0.2'], /source ref is refs\/tags\/v1.0.1, not the tag v1.0.2/],
+      [['--source-uri', p.source, '--source-versioned-tag', 'v2'], /not a tag of version v2/],
+      [['--source-uri', p.source, '--source-branch', 'main'], /not the branch main/],
+      [['--source-uri', p.source, '--builder-id', NODEJS_BUILDER], /the builder is https:\/\/github.com\/actions\/runner\/github-hosted, not/],
+    ];
+    for (const [flags, reason] of cases) {
+      const r = run([...base, ...flags]);
+      expect(r.status, flags.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(reason);
+    }
+    // The versioned tag of the right major version passes.
+    expect(run([...base, '--source-uri', p.source, '--source-versioned-tag', 'v1']).status).toBe(0);
+    // Another tarball's integrity: not the attestations' subject.
+    const other = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
+    expect(run([other, '--attestations-path', file, '--source-uri', p.source]).stderr).toMatch(/not a subject/);
+  });
+
+  it("upstream's invalid variants fail for their reason", () => {
+    const expected: Record<string, RegExp> = {
+      invalidsigprov: /the provenance does not verify: the DSSE envelope's signature does not verify/,
+      invalidsigpub: /the publish attestation does not verify: the DSSE envelope's signature does not verify/,
+    };
+    const files = readdirSync(join(dir, GHA)).filter((f) => /-invalidsig(prov|pub)\.tgz\.json$/.test(f));
+    expect(files).toHaveLength(10);
+    for (const f of files) {
+      const p = PACKAGES.find((k) => f.startsWith(k.file))!;
+      const file = join(dir, GHA, f);
+      const r = run([integrityOf(file), '--attestations-path', file, '--source-uri', p.source, ...('builder' in p ? ['--builder-id', p.builder] : [])]);
+      expect(r.status, f).toBe(1);
+      expect(r.stderr, f).toMatch(expected[/invalidsig(prov|pub)/.exec(f)![0]]!);
+    }
+    const internal: Record<string, RegExp> = {
+      'npm-attestations.intoto.sigstore': /^$/,
+      'npm-att-mismatch-prov-payloadtype.intoto.sigstore': /provenance does not verify/,
+      'npm-att-mismatch-pub-payloadtype.intoto.sigstore': /does not verify/,
+      'npm-att-mismatch-prov-predicatetype.intoto.sigstore': /neither npm's publish attestation nor SLSA provenance/,
+      'npm-att-mismatch-pub-predicatetype.intoto.sigstore': /neither npm's publish attestation nor SLSA provenance/,
+      'npm-att-prov-invalid-signature.intoto.sigstore': /provenance does not verify/,
+      'npm-att-publish-invalid-signature.intoto.sigstore': /publish attestation does not verify/,
+      'npm-att-publish-nodigest.intoto.sigstore': /publish attestation does not verify/,
+      'npm-att-publish-nosubjects.intoto.sigstore': /publish attestation does not verify/,
+      'npm-stmt-mismatch-prov-predicatetype.intoto.sigstore': /its Statement https:\/\/slsa.dev\/provenanc\/v0.2/,
+      'npm-stmt-mismatch-prov-type.intoto.sigstore': /provenance does not verify/,
+      'npm-stmt-mismatch-pub-predicatetype.intoto.sigstore': /its Statement .*publis\/v0.1/,
+      'npm-stmt-mismatch-pub-type.intoto.sigstore': /publish attestation does not verify/,
+    };
+    const valid = join(dir, INTERNAL, 'npm-attestations.intoto.sigstore');
+    const integrity = integrityOf(valid);
+    for (const [f, reason] of Object.entries(internal)) {
+      // An early npm CLI built it (builder https://github.com/npm/cli@9.5.0): named, as slsa-verifier needs it named.
+      const r = run([integrity, '--attestations-path', join(dir, INTERNAL, f), '--source-uri', 'github.com/laurentsimon/provenance-npm-test', '--builder-id', 'https://github.com/npm/cli']);
+      if (f === 'npm-attestations.intoto.sigstore') expect(r.status, r.stderr).toBe(0);
+      else {
+        expect(r.status, f).toBe(1);
+        expect(r.stderr, f).toMatch(reason);
+      }
+    }
+  });
+
+  it('sigstore@2.3.1, fetched from the npm registry, verifies by its bytes; one changed byte does not', () => {
+    const tmp = makeTempDir('in-toto-npm-pack-');
+    const packed = JSON.parse(execFileSync('npm', ['pack', 'sigstore@2.3.1', '--json', '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8' }));
+    const tarball = join(tmp, packed[0].filename);
+    const file = join(dir, GHA, 'provenance-npm-test-cli-v1-prega.tgz.json');
+    const ok = run([tarball, '--attestations-path', file, '--source-uri', 'github.com/sigstore/sigstore-js', '--package-name', 'sigstore', '--package-version', '2.3.1', '--print-provenance']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).predicateType).toBe('https://slsa.dev/provenance/v1');
+    const bytes = readFileSync(tarball);
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(tarball, bytes);
+    const changed = run([tarball, '--attestations-path', file, '--source-uri', 'github.com/sigstore/sigstore-js']);
+    expect(changed.status).toBe(1);
+    expect(changed.stderr).toMatch(/not a subject/);
+  });
+});
