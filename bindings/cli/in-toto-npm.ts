@@ -9,12 +9,17 @@
  *
  * TARBALL is the package tarball, or its integrity `sha512-<base64>` (as a lockfile holds it). The trusted root and
  * the npm registry's keys default to the ones shipped in data/sigstore/ (from @sigstore/tuf).
+ *
+ *   in-toto-npm verify NAME@VERSION --source-uri github.com/OWNER/REPO [the same flags] [--registry URL]
+ *
+ * fetches the version's tarball, the registry's signature over `NAME@VERSION:INTEGRITY` (checked with the registry's
+ * `npm:signatures` key valid when it was published) and its attestations, then checks them as above.
  */
 import { readFile } from 'node:fs/promises';
-import { fromBase64 } from '../encoding.js';
+import { fromBase64, toBase64 } from '../encoding.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
-import { readNpmAttestations, readNpmRegistryKeys, verifyNpmPackage } from '../sigstore/npm.js';
+import { readNpmAttestations, readNpmRegistryKeys, verifyNpmPackage, verifyRegistrySignature, type NpmDist, type NpmExpectations, type NpmVerified } from '../sigstore/npm.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, parseCommandLine, runTool, single } from './common.js';
@@ -32,21 +37,25 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'print-provenance', kind: 'flag', help: 'print the verified provenance Statement (JSON) on stdout' },
   { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root (default: the shipped production root)' },
   { name: 'registry-keys', kind: 'one', metavar: 'FILE', help: "the npm registry's keys (default: the shipped registry.npmjs.org keys)" },
+  { name: 'registry', kind: 'one', metavar: 'URL', help: 'verify: the registry to fetch from (default https://registry.npmjs.org)' },
 ];
 
 const CLI = {
   tool: 'in-toto-npm',
-  usage: 'in-toto-npm verify-npm-package [-h] TARBALL --attestations-path FILE --source-uri github.com/OWNER/REPO [--builder-id ID] [--package-name NAME] [--package-version VERSION] [--source-tag TAG | --source-versioned-tag TAG | --source-branch BRANCH] [--print-provenance]',
+  usage: 'in-toto-npm {verify-npm-package TARBALL --attestations-path FILE | verify NAME@VERSION [--registry URL]} --source-uri github.com/OWNER/REPO [--builder-id ID] [--package-name NAME] [--package-version VERSION] [--source-tag TAG | --source-versioned-tag TAG | --source-branch BRANCH] [--print-provenance]',
   description:
     "Verifies an npm package's provenance and publish attestations offline: both Sigstore bundles, the tarball as their\n" +
     "subject, the package name and version, and the builder, source repository and ref against the flags and against the\n" +
-    "provenance certificate. TARBALL is the file or its integrity (sha512-<base64>). Exits 0 when verified, 1 when not, 2 on wrong arguments.",
+    "provenance certificate. TARBALL is the file or its integrity (sha512-<base64>). `verify NAME@VERSION` fetches the\n" +
+    "tarball, the registry's signature and the attestations from the registry, and checks the signature too.\n" +
+    'Exits 0 when verified, 1 when not, 2 on wrong arguments.',
   options: OPTIONS,
   examples: [
     {
       does: 'a tarball built from acme/app at tag v1.2.3',
       command: 'in-toto-npm verify-npm-package app-1.2.3.tgz --attestations-path app-1.2.3.json --source-uri github.com/acme/app --source-tag v1.2.3',
     },
+    { does: 'a published version, fetched from the registry', command: 'in-toto-npm verify sigstore@2.3.1 --source-uri github.com/sigstore/sigstore-js' },
     {
       does: 'by the integrity a lockfile records',
       command: 'in-toto-npm verify-npm-package sha512-<base64> --attestations-path att.json --source-uri github.com/acme/app --package-name app --package-version 1.2.3',
@@ -64,46 +73,123 @@ async function readInput(path: string | URL, what: string): Promise<Uint8Array> 
   }
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  if (argv[0] === '-h' || argv[0] === '--help' || argv[0] === '--version') {
-    parseCommandLine(CLI, argv);
-    return 0;
+/** The expectations the flags give (slsa-verifier's). */
+function expectations(parsed: NonNullable<ReturnType<typeof parseCommandLine>>, sourceUri: string): NpmExpectations {
+  const opt = (name: string) => single(parsed, name);
+  return {
+    sourceUri,
+    ...(opt('builder-id') !== undefined ? { builderId: opt('builder-id')! } : {}),
+    ...(opt('package-name') !== undefined ? { packageName: opt('package-name')! } : {}),
+    ...(opt('package-version') !== undefined ? { packageVersion: opt('package-version')! } : {}),
+    ...(opt('source-tag') !== undefined ? { sourceTag: opt('source-tag')! } : {}),
+    ...(opt('source-versioned-tag') !== undefined ? { sourceVersionedTag: opt('source-versioned-tag')! } : {}),
+    ...(opt('source-branch') !== undefined ? { sourceBranch: opt('source-branch')! } : {}),
+  };
+}
+
+/** Largest registry response read (a packument, attestations, a tarball). */
+const MAX_FETCH = 256 << 20;
+
+async function fetchBytes(url: string, what: string): Promise<Uint8Array | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'follow' });
+  } catch (error) {
+    throw new InTotoError('IO', `cannot fetch ${what} from ${url}: ${(error as Error).message}`, { path: url }, { cause: error });
   }
-  if (argv[0] !== 'verify-npm-package') throw new UsageError(argv.length === 0 ? 'a command is required: verify-npm-package' : `unknown command '${argv[0]}' (the command is verify-npm-package)`);
-  const parsed = parseCommandLine(CLI, argv.slice(1));
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new InTotoError('IO', `cannot fetch ${what} from ${url}: HTTP ${response.status}`, { path: url });
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (length > MAX_FETCH) throw new InTotoError('LIMIT', `${what} at ${url} is ${length} bytes, more than ${MAX_FETCH}`, { path: url });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > MAX_FETCH) throw new InTotoError('LIMIT', `${what} at ${url} is more than ${MAX_FETCH} bytes`, { path: url });
+  return bytes;
+}
+
+async function trustOf(parsed: NonNullable<ReturnType<typeof parseCommandLine>>) {
+  const trustedRoot = single(parsed, 'trusted-root');
+  const registryKeys = single(parsed, 'registry-keys');
+  return {
+    root: readTrustedRoot(await readInput(trustedRoot ?? DATA('production-trusted-root.json'), 'the trusted root')),
+    registryKeys: readNpmRegistryKeys(await readInput(registryKeys ?? DATA('npm-registry-keys.json'), "the registry's keys")),
+  };
+}
+
+function report(verified: NpmVerified, parsed: NonNullable<ReturnType<typeof parseCommandLine>>): number {
+  if (parsed.values.has('print-provenance')) process.stdout.write(`${JSON.stringify(verified.provenance.raw)}\n`);
+  process.stderr.write(`Verified ${verified.name}@${verified.version}: built by ${verified.builderId} from ${verified.sourceRepository} at ${verified.sourceRef}${verified.sourceCommit ? ` (${verified.sourceCommit})` : ''}\nPASSED: SLSA verification passed\n`);
+  return 0;
+}
+
+async function verifyPackage(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(CLI, argv);
   if (!parsed) return 0;
   if (parsed.rest.length !== 1) throw new UsageError(parsed.rest.length === 0 ? 'the following arguments are required: TARBALL' : `unrecognized arguments: ${parsed.rest.slice(1).join(' ')}`);
   const attestationsPath = single(parsed, 'attestations-path');
   const sourceUri = single(parsed, 'source-uri');
   if (attestationsPath === undefined || sourceUri === undefined) throw new UsageError('the following arguments are required: --attestations-path, --source-uri');
-  const refs = ['source-tag', 'source-versioned-tag', 'source-branch'].filter((n) => single(parsed, n) !== undefined);
-  if (refs.length > 1) throw new UsageError(`--${refs.join(' and --')} are alternatives: give one`);
+  checkRefs(parsed);
   const target = parsed.rest[0]!;
-  const log = new Log(CLI.tool, 'normal');
-  return exitCodeOf(log, async () => {
+  return exitCodeOf(new Log(CLI.tool, 'normal'), async () => {
     await initEngine();
     const integrity = /^sha512-([A-Za-z0-9+/]{86}==)$/.exec(target);
     const sha512 = integrity ? fromBase64(integrity[1]!) : undefined;
     const tarball = sha512 ? { sha512 } : { bytes: await readInput(target, 'the tarball') };
     const attestations = readNpmAttestations(await readInput(attestationsPath, 'the attestations'));
-    const trustedRoot = single(parsed, 'trusted-root');
-    const registryKeys = single(parsed, 'registry-keys');
-    const root = readTrustedRoot(await readInput(trustedRoot ?? DATA('production-trusted-root.json'), 'the trusted root'));
-    const keys = readNpmRegistryKeys(await readInput(registryKeys ?? DATA('npm-registry-keys.json'), "the registry's keys"));
-    const opt = (name: string) => single(parsed, name);
-    const verified = await verifyNpmPackage(attestations, tarball, { root, registryKeys: keys }, {
-      sourceUri,
-      ...(opt('builder-id') !== undefined ? { builderId: opt('builder-id')! } : {}),
-      ...(opt('package-name') !== undefined ? { packageName: opt('package-name')! } : {}),
-      ...(opt('package-version') !== undefined ? { packageVersion: opt('package-version')! } : {}),
-      ...(opt('source-tag') !== undefined ? { sourceTag: opt('source-tag')! } : {}),
-      ...(opt('source-versioned-tag') !== undefined ? { sourceVersionedTag: opt('source-versioned-tag')! } : {}),
-      ...(opt('source-branch') !== undefined ? { sourceBranch: opt('source-branch')! } : {}),
-    });
-    if (parsed.values.has('print-provenance')) process.stdout.write(`${JSON.stringify(verified.provenance.raw)}\n`);
-    process.stderr.write(`Verified ${verified.name}@${verified.version}: built by ${verified.builderId} from ${verified.sourceRepository} at ${verified.sourceRef}${verified.sourceCommit ? ` (${verified.sourceCommit})` : ''}\nPASSED: SLSA verification passed\n`);
-    return 0;
+    return report(await verifyNpmPackage(attestations, tarball, await trustOf(parsed), expectations(parsed, sourceUri)), parsed);
   });
+}
+
+/** `verify NAME@VERSION`: the version's tarball, registry signature and attestations fetched from the registry. */
+async function verifyFromRegistry(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(CLI, argv);
+  if (!parsed) return 0;
+  if (parsed.rest.length !== 1) throw new UsageError(parsed.rest.length === 0 ? 'the following arguments are required: NAME@VERSION' : `unrecognized arguments: ${parsed.rest.slice(1).join(' ')}`);
+  const sourceUri = single(parsed, 'source-uri');
+  if (sourceUri === undefined) throw new UsageError('the following arguments are required: --source-uri');
+  checkRefs(parsed);
+  const spec = /^((?:@[^/@\s]+\/)?[^/@\s]+)@([^@\s]+)$/.exec(parsed.rest[0]!);
+  if (!spec) throw new UsageError(`'${parsed.rest[0]}' is not NAME@VERSION`);
+  const [, name, version] = spec as unknown as [string, string, string];
+  const registry = (single(parsed, 'registry') ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
+  return exitCodeOf(new Log(CLI.tool, 'normal'), async () => {
+    await initEngine();
+    const trust = await trustOf(parsed);
+    const packumentBytes = await fetchBytes(`${registry}/${name.replace('/', '%2f')}`, `the package ${name}`);
+    if (!packumentBytes) throw new InTotoError('IO', `the registry ${registry} has no package ${name}`);
+    const packument = JSON.parse(new TextDecoder().decode(packumentBytes)) as { versions?: Record<string, { dist?: NpmDist }>; time?: Record<string, string> };
+    const dist = packument.versions?.[version]?.dist;
+    if (!dist || typeof dist.tarball !== 'string' || typeof dist.integrity !== 'string') throw new InTotoError('IO', `the registry ${registry} has no ${name}@${version} (or no dist for it)`);
+    const published = Date.parse(packument.time?.[version] ?? '');
+    if (Number.isNaN(published)) throw new InTotoError('FORMAT', `the registry gives no publish time for ${name}@${version}`);
+    const tarball = await fetchBytes(dist.tarball, 'the tarball');
+    if (!tarball) throw new InTotoError('IO', `the tarball ${dist.tarball} is not there`);
+    // The registry's integrity must be the tarball's, and the registry's signature must cover it.
+    const { sha512 } = await import('@noble/hashes/sha2.js');
+    const integrity = `sha512-${toBase64(sha512(tarball))}`;
+    if (integrity !== dist.integrity) throw new InTotoError('SIGNATURE', `the tarball's integrity is ${integrity}, the registry says ${dist.integrity}`);
+    const keyid = await verifyRegistrySignature(name, version, dist, trust.registryKeys, published);
+    process.stderr.write(`Registry signature of ${name}@${version} verified (${keyid})\n`);
+    const url = dist.attestations?.url ?? `${registry}/-/npm/v1/attestations/${name}@${version}`;
+    const attestationBytes = await fetchBytes(url, 'the attestations');
+    if (!attestationBytes) throw new InTotoError('SIGNATURE', `${name}@${version} has no provenance (no attestations at ${url})`);
+    return report(await verifyNpmPackage(readNpmAttestations(attestationBytes), { bytes: tarball }, trust, expectations(parsed, sourceUri)), parsed);
+  });
+}
+
+function checkRefs(parsed: NonNullable<ReturnType<typeof parseCommandLine>>): void {
+  const refs = ['source-tag', 'source-versioned-tag', 'source-branch'].filter((n) => single(parsed, n) !== undefined);
+  if (refs.length > 1) throw new UsageError(`--${refs.join(' and --')} are alternatives: give one`);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '-h' || argv[0] === '--help' || argv[0] === '--version') {
+    parseCommandLine(CLI, argv);
+    return 0;
+  }
+  if (argv[0] === 'verify-npm-package') return verifyPackage(argv.slice(1));
+  if (argv[0] === 'verify') return verifyFromRegistry(argv.slice(1));
+  throw new UsageError(argv.length === 0 ? 'a command is required: verify-npm-package or verify' : `unknown command '${argv[0]}' (the commands are verify-npm-package and verify)`);
 }
 
 runTool(CLI, main);

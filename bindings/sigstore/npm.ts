@@ -9,7 +9,8 @@
  * Every failure throws an `InTotoError` saying which check failed.
  */
 import { InTotoError } from '../errors.js';
-import { toHex } from '../encoding.js';
+import { fromBase64, toHex } from '../encoding.js';
+import { verify } from '../keys/crypto/index.js';
 import { publicKeyFromSpkiDer } from '../keys/keys.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
 import { NPM_PUBLISH_V01, SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from '../attestation/predicates.js';
@@ -257,3 +258,37 @@ export async function verifyNpmPackage(
 
 /** Whether `key` could have signed at `time` (for callers listing keys). */
 export const registryKeyValidAt = (key: NpmRegistryKey, time: number): boolean => isValidAt(key.validFor, time);
+
+/** A version's `dist` as the registry serves it (the fields verification reads). */
+export interface NpmDist {
+  readonly tarball: string;
+  readonly integrity: string;
+  readonly signatures?: readonly { readonly keyid: string; readonly sig: string }[];
+  readonly attestations?: { readonly url: string };
+}
+
+/**
+ * The registry's signature over `<name>@<version>:<integrity>` (ECDSA P-256, DER, base64), by one of its
+ * `npm:signatures` keys valid at `time` (the version's publish time). Throws `SIGNATURE`/`KEY` saying why not.
+ */
+export async function verifyRegistrySignature(name: string, version: string, dist: NpmDist, keys: readonly NpmRegistryKey[], time: number): Promise<string> {
+  const signatures = dist.signatures ?? [];
+  if (signatures.length === 0) throw new InTotoError('SIGNATURE', `${name}@${version} carries no registry signature (dist.signatures)`);
+  const message = new TextEncoder().encode(`${name}@${version}:${dist.integrity}`);
+  const problems: string[] = [];
+  for (const { keyid, sig } of signatures) {
+    const key = keys.find((k) => k.keyId === keyid && k.keyUsage === 'npm:signatures');
+    if (!key) {
+      problems.push(`signed by ${keyid}, not a registry key for signatures`);
+      continue;
+    }
+    if (!isValidAt(key.validFor, time)) {
+      problems.push(`the key ${keyid} was not valid at ${new Date(time).toISOString()}, when the version was published`);
+      continue;
+    }
+    const bytes = fromBase64(sig);
+    if (bytes && (await verify(publicKeyFromSpkiDer(key.publicKey), message, bytes))) return keyid;
+    problems.push(`the signature by ${keyid} does not verify over ${name}@${version}:${dist.integrity}`);
+  }
+  throw new InTotoError('SIGNATURE', `the registry's signature of ${name}@${version} does not hold: ${problems.join('; ')}`);
+}

@@ -144,3 +144,70 @@ describe('in-toto-npm verify-npm-package on slsa-verifier\'s npm data (IN_TOTO_N
     expect(changed.stderr).toMatch(/not a subject/);
   });
 });
+
+describe('in-toto-npm verify NAME@VERSION, against a registry served on 127.0.0.1 (IN_TOTO_NPM_VECTORS)', () => {
+  it('fetches the tarball, the registry signature and the attestations, and refuses each when it is wrong', async () => {
+    const { createServer } = await import('node:http');
+    const { generateKeyPairSync, sign, createHash } = await import('node:crypto');
+    const { spawn } = await import('node:child_process');
+    const tmp = makeTempDir('in-toto-npm-registry-');
+    const packed = JSON.parse(execFileSync('npm', ['pack', 'sigstore@2.3.1', '--json', '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8' }));
+    const tarball = readFileSync(join(tmp, packed[0].filename));
+    const integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
+    const attestations = readFileSync(join(dir, GHA, 'provenance-npm-test-cli-v1-prega.tgz.json'));
+    // Our own registry signing key (the real registry's signatures are not served by every mirror): the real keys
+    // still verify the publish attestation.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyid = 'SHA256:in-toto-wasm-test-registry-key';
+    const keys = JSON.parse(readFileSync(fileURLToPath(new URL('../../data/sigstore/npm-registry-keys.json', import.meta.url)), 'utf8'));
+    keys.keys.push({ keyId: keyid, keyUsage: 'npm:signatures', publicKey: { rawBytes: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2024-01-01T00:00:00Z' } } });
+    const keysFile = join(tmp, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify(keys));
+    const signFor = (message: string) => sign('sha256', Buffer.from(message), privateKey).toString('base64');
+    const state = { sig: signFor(`sigstore@2.3.1:${integrity}`), tarball, attestations: true as boolean, time: '2024-06-25T22:11:13.142Z' };
+    const server = createServer((req, res) => {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      if (req.url === '/sigstore') {
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify({ name: 'sigstore', versions: { '2.3.1': { dist: { tarball: `${base}/sigstore/-/sigstore-2.3.1.tgz`, integrity, signatures: [{ keyid, sig: state.sig }] } } }, time: { '2.3.1': state.time } }));
+      }
+      if (req.url === '/sigstore/-/sigstore-2.3.1.tgz') return res.end(state.tarball);
+      if (req.url === '/-/npm/v1/attestations/sigstore@2.3.1' && state.attestations) return res.end(attestations);
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const registry = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const verifyRun = (extra: string[] = []) =>
+      new Promise<{ status: number | null; stderr: string }>((ok) => {
+        const child = spawn(process.execPath, [TOOL, 'verify', 'sigstore@2.3.1', '--registry', registry, '--registry-keys', keysFile, '--source-uri', 'github.com/sigstore/sigstore-js', ...extra]);
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (status) => ok({ status, stderr }));
+      });
+    try {
+      const good = await verifyRun(['--source-branch', 'main']);
+      expect(good.status, good.stderr).toBe(0);
+      expect(good.stderr).toContain(`Registry signature of sigstore@2.3.1 verified (${keyid})`);
+      // A registry signature over another version.
+      state.sig = signFor(`sigstore@2.3.2:${integrity}`);
+      expect((await verifyRun()).stderr).toMatch(/registry's signature of sigstore@2.3.1 does not hold/);
+      state.sig = signFor(`sigstore@2.3.1:${integrity}`);
+      // Published before the key was valid.
+      state.time = '2023-06-25T22:11:13.142Z';
+      expect((await verifyRun()).stderr).toMatch(/was not valid at 2023-06-25/);
+      state.time = '2024-06-25T22:11:13.142Z';
+      // Another tarball than the registry's integrity says.
+      state.tarball = Buffer.concat([tarball, Buffer.from([0])]);
+      expect((await verifyRun()).stderr).toMatch(/the tarball's integrity is .*, the registry says/);
+      state.tarball = tarball;
+      // No attestations: no provenance, refused.
+      state.attestations = false;
+      const none = await verifyRun();
+      expect(none.status).toBe(1);
+      expect(none.stderr).toMatch(/has no provenance/);
+    } finally {
+      server.close();
+    }
+  });
+});
