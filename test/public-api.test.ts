@@ -67,7 +67,8 @@ const ROOT_NAMES = [
 ].sort();
 /** issue 18: Sigstore bundles. */
 const SIGSTORE_NAMES = [
-  'FULCIO_OIDS', 'identityMismatches', 'isValidAt', 'readCheckpoint', 'readNpmAttestations', 'readNpmRegistryKeys',
+  'FULCIO_OIDS', 'auditPackages', 'identityMismatches', 'isValidAt', 'isVersionedTag', 'readAuditPolicy', 'readCheckpoint',
+  'readLockfile', 'readNpmAttestations', 'readNpmRegistryKeys', 'verifyRegistrySignature',
   'readScts', 'readSigstoreBundle', 'readTimestamp', 'verifyNpmPackage',
   'readTrustedRoot', 'signerIdentity', 'verifyInclusion', 'verifyScts', 'verifySignedEntryTimestamp',
   'verifySigstoreBundle', 'verifyTimestamp',

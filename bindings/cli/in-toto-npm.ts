@@ -20,6 +20,7 @@ import { fromBase64, toBase64 } from '../encoding.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { readNpmAttestations, readNpmRegistryKeys, verifyNpmPackage, verifyRegistrySignature, type NpmDist, type NpmExpectations, type NpmVerified } from '../sigstore/npm.js';
+import { auditPackages, readAuditPolicy, readLockfile, type AuditEntry } from '../sigstore/npm-audit.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, parseCommandLine, runTool, single } from './common.js';
@@ -37,12 +38,15 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'print-provenance', kind: 'flag', help: 'print the verified provenance Statement (JSON) on stdout' },
   { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root (default: the shipped production root)' },
   { name: 'registry-keys', kind: 'one', metavar: 'FILE', help: "the npm registry's keys (default: the shipped registry.npmjs.org keys)" },
-  { name: 'registry', kind: 'one', metavar: 'URL', help: 'verify: the registry to fetch from (default https://registry.npmjs.org)' },
+  { name: 'registry', kind: 'one', metavar: 'URL', help: 'verify, audit: the registry to fetch from (default https://registry.npmjs.org)' },
+  { name: 'lockfile', kind: 'one', metavar: 'FILE', help: 'audit: the lockfile (default package-lock.json)' },
+  { name: 'policy', kind: 'one', metavar: 'FILE', help: 'audit: the policy ({"rules": [{"packages", "requireProvenance", "sourceUri", "builderId"}], "noProvenanceDowngrade"})' },
+  { name: 'json', kind: 'flag', help: 'audit: the report as JSON on stdout' },
 ];
 
 const CLI = {
   tool: 'in-toto-npm',
-  usage: 'in-toto-npm {verify-npm-package TARBALL --attestations-path FILE | verify NAME@VERSION [--registry URL]} --source-uri github.com/OWNER/REPO [--builder-id ID] [--package-name NAME] [--package-version VERSION] [--source-tag TAG | --source-versioned-tag TAG | --source-branch BRANCH] [--print-provenance]',
+  usage: 'in-toto-npm {audit [--lockfile FILE] [--policy FILE] [--json] | verify-npm-package TARBALL --attestations-path FILE | verify NAME@VERSION} [--registry URL] --source-uri github.com/OWNER/REPO [--builder-id ID] [--package-name NAME] [--package-version VERSION] [--source-tag TAG | --source-versioned-tag TAG | --source-branch BRANCH] [--print-provenance]',
   description:
     "Verifies an npm package's provenance and publish attestations offline: both Sigstore bundles, the tarball as their\n" +
     "subject, the package name and version, and the builder, source repository and ref against the flags and against the\n" +
@@ -56,6 +60,7 @@ const CLI = {
       command: 'in-toto-npm verify-npm-package app-1.2.3.tgz --attestations-path app-1.2.3.json --source-uri github.com/acme/app --source-tag v1.2.3',
     },
     { does: 'a published version, fetched from the registry', command: 'in-toto-npm verify sigstore@2.3.1 --source-uri github.com/sigstore/sigstore-js' },
+    { does: "a project's lockfile against a policy", command: 'in-toto-npm audit --lockfile package-lock.json --policy provenance-policy.json' },
     {
       does: 'by the integrity a lockfile records',
       command: 'in-toto-npm verify-npm-package sha512-<base64> --attestations-path att.json --source-uri github.com/acme/app --package-name app --package-version 1.2.3',
@@ -177,6 +182,29 @@ async function verifyFromRegistry(argv: readonly string[]): Promise<number> {
   });
 }
 
+/** `audit`: every registry package of a lockfile (see bindings/sigstore/npm-audit.ts). */
+async function audit(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(CLI, argv);
+  if (!parsed) return 0;
+  if (parsed.rest.length > 0) throw new UsageError(`unrecognized arguments: ${parsed.rest.join(' ')}`);
+  const registry = single(parsed, 'registry') ?? 'https://registry.npmjs.org';
+  return exitCodeOf(new Log(CLI.tool, 'normal'), async () => {
+    await initEngine();
+    const packages = readLockfile(await readInput(single(parsed, 'lockfile') ?? 'package-lock.json', 'the lockfile'));
+    const policyPath = single(parsed, 'policy');
+    const policy = policyPath === undefined ? undefined : readAuditPolicy(await readInput(policyPath, 'the policy'));
+    const entries = await auditPackages(packages, { registry, fetch: fetchBytes, trust: await trustOf(parsed), ...(policy ? { policy } : {}) });
+    const failing = entries.filter((e) => e.problems.length > 0);
+    if (parsed.values.has('json')) process.stdout.write(`${JSON.stringify({ passed: failing.length === 0, packages: entries }, null, 2)}\n`);
+    else {
+      const count = (f: (e: AuditEntry) => boolean) => entries.filter(f).length;
+      const lines = entries.map((e) => `${e.problems.length > 0 ? 'FAIL' : 'ok  '} ${e.name}@${e.version}: provenance ${e.provenance}${e.source ? ` (${e.source})` : ''}, registry signature ${e.registrySignature}${e.problems.map((p) => `\n       ${p}`).join('')}`);
+      process.stdout.write(`${lines.join('\n')}\n${entries.length} packages: ${count((e) => e.provenance === 'verified')} with verified provenance, ${count((e) => e.provenance === 'absent')} without, ${count((e) => e.registrySignature === 'verified')} with a verified registry signature, ${count((e) => e.registrySignature === 'absent')} without; ${failing.length} failing\n`);
+    }
+    return failing.length === 0 ? 0 : 1;
+  });
+}
+
 function checkRefs(parsed: NonNullable<ReturnType<typeof parseCommandLine>>): void {
   const refs = ['source-tag', 'source-versioned-tag', 'source-branch'].filter((n) => single(parsed, n) !== undefined);
   if (refs.length > 1) throw new UsageError(`--${refs.join(' and --')} are alternatives: give one`);
@@ -189,7 +217,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (argv[0] === 'verify-npm-package') return verifyPackage(argv.slice(1));
   if (argv[0] === 'verify') return verifyFromRegistry(argv.slice(1));
-  throw new UsageError(argv.length === 0 ? 'a command is required: verify-npm-package or verify' : `unknown command '${argv[0]}' (the commands are verify-npm-package and verify)`);
+  if (argv[0] === 'audit') return audit(argv.slice(1));
+  throw new UsageError(argv.length === 0 ? 'a command is required: verify-npm-package, verify or audit' : `unknown command '${argv[0]}' (the commands are verify-npm-package, verify and audit)`);
 }
 
 runTool(CLI, main);

@@ -13,3 +13,5 @@ export { readTimestamp, verifyTimestamp, type TimestampToken } from './timestamp
 export { readScts, verifyScts, type Sct } from './sct.js';
 export { verifyInclusion, verifySignedEntryTimestamp, readCheckpoint, type Checkpoint } from './tlog.js';
 export { readNpmRegistryKeys, readNpmAttestations, verifyNpmPackage, type NpmRegistryKey, type NpmAttestations, type NpmExpectations, type NpmVerified } from './npm.js';
+export { verifyRegistrySignature, isVersionedTag, type NpmDist } from './npm.js';
+export { auditPackages, readLockfile, readAuditPolicy, type AuditEntry, type AuditPolicy, type AuditRule, type AuditOptions, type LockedPackage } from './npm-audit.js';

@@ -71,6 +71,7 @@ export function readNpmAttestations(json: Uint8Array | string): NpmAttestations 
     const kind = predicateType === NPM_PUBLISH_V01 ? 'publish' : predicateType === SLSA_PROVENANCE_V1 || predicateType === SLSA_PROVENANCE_V02 ? 'provenance' : undefined;
     if (!kind) throw formatError(`is ${predicateType}, neither npm's publish attestation nor SLSA provenance`, `${at}.predicateType`);
     if (found[kind]) throw formatError(`a second ${kind} attestation`, at);
+    if (typeof a.bundle !== 'object' || a.bundle === null || Array.isArray(a.bundle)) throw formatError('must be a Sigstore bundle (an object)', `${at}.bundle`);
     let bundle: SigstoreBundle;
     try {
       bundle = readSigstoreBundle(JSON.stringify(a.bundle));
@@ -80,7 +81,7 @@ export function readNpmAttestations(json: Uint8Array | string): NpmAttestations 
     }
     if (bundle.content.kind !== 'dsse') throw formatError('must hold a DSSE envelope (an in-toto Statement)', `${at}.bundle`);
     // The document's label must be what the signed Statement says (checked again once verified).
-    const statementType = (parseOrdinaryJson(bundle.content.payload) as { predicateType?: unknown }).predicateType;
+    const statementType = get(parseOrdinaryJson(bundle.content.payload), 'predicateType');
     if (statementType !== predicateType) throw formatError(`says ${predicateType}, its Statement ${String(statementType)}`, `${at}.predicateType`);
     found[kind] = bundle;
   });
@@ -92,7 +93,8 @@ export function readNpmAttestations(json: Uint8Array | string): NpmAttestations 
 /** What a package must be (slsa-verifier's flags). */
 export interface NpmExpectations {
   /** `github.com/OWNER/REPO`. */
-  readonly sourceUri: string;
+  /** `github.com/OWNER/REPO`, or `github.com/OWNER/*` for any repository of the owner (absent: any repository). */
+  readonly sourceUri?: string;
   readonly builderId?: string;
   readonly packageName?: string;
   readonly packageVersion?: string;
@@ -120,6 +122,14 @@ const NPM_BUILDERS = ['https://github.com/actions/runner/github-hosted', 'https:
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 /** The SLSA GitHub generator's reusable workflows (trusted builders of slsa-verifier). */
 const SLSA_GENERATOR = 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/';
+/** The one generator workflow that signs npm provenance for the generator's builders (as slsa-verifier pins it). */
+const SLSA_DELEGATOR = `${SLSA_GENERATOR}delegator_lowperms-generic_slsa3.yml`;
+/**
+ * Builders a provenance signed by the source repository's own workflow may name: the runner it ran on (and npm's CLI,
+ * as its first provenance named itself). Any other builder would be the repository's own claim: code in its workflows
+ * could make it, so it cannot stand for a builder the repository does not control.
+ */
+const REPOSITORY_BUILDERS = [...NPM_BUILDERS, 'https://github.com/npm/cli'];
 const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const check = (ok: boolean, message: string) => {
@@ -132,9 +142,26 @@ function purlOf(name: string, version: string): string[] {
   return [`pkg:npm/${name}@${version}`, `pkg:npm/${name.replace(/^@/, '%40')}@${version}`];
 }
 
-function versionParts(tag: string): number[] | undefined {
-  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+].*)?$/.exec(tag);
-  return m ? [m[1], m[2], m[3]].filter((p) => p !== undefined).map(Number) : undefined;
+/**
+ * A `v`-prefixed semantic version, as far as it goes (`v1`, `v1.2`, `v1.2.3`, `v1.2.3-rc.1`): its numbers (no leading
+ * zeros) and, after a patch, its pre-release (compared too, as slsa-verifier does; build metadata ignored).
+ */
+function versionParts(tag: string): (number | string)[] | undefined {
+  const m = /^v(0|[1-9]\d*)(?:\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)?)?$/.exec(tag);
+  if (!m) return undefined;
+  const parts: (number | string)[] = [m[1], m[2], m[3]].filter((p) => p !== undefined).map(Number);
+  if (m[3] !== undefined) parts.push(m[4] ?? '');
+  return parts;
+}
+
+/**
+ * Whether `ref` is a tag of the version `expected` (`v1`: any v1.x.y; `v1.2`: any v1.2.y; `v1.2.3`: exactly it,
+ * pre-release included, build metadata ignored), both `v`-prefixed semantic versions.
+ */
+export function isVersionedTag(ref: string, expected: string): boolean {
+  const want = versionParts(expected);
+  const got = ref.startsWith('refs/tags/') ? versionParts(ref.slice('refs/tags/'.length)) : undefined;
+  return want !== undefined && got !== undefined && want.every((p, i) => got[i] === p);
 }
 
 /**
@@ -148,7 +175,9 @@ export async function verifyNpmPackage(
   expect: NpmExpectations,
 ): Promise<NpmVerified> {
   const artifact = 'bytes' in tarball ? { bytes: tarball.bytes } : { digests: { sha512: toHex(tarball.sha512) } };
-  if (!/^github\.com\/[^/\s]+\/[^/\s]+$/.test(expect.sourceUri)) throw new InTotoError('FORMAT', `the source URI must be github.com/OWNER/REPO, not ${expect.sourceUri}`, { field: 'sourceUri' });
+  if (expect.sourceUri !== undefined && !/^github\.com\/[A-Za-z0-9_.-]+\/(\*|[A-Za-z0-9_.-]+)$/.test(expect.sourceUri)) {
+    throw new InTotoError('FORMAT', `the source URI must be github.com/OWNER/REPO (or github.com/OWNER/*), not ${expect.sourceUri}`, { field: 'sourceUri' });
+  }
 
   // The publish attestation: the registry's key, valid when it signed.
   const { publish, provenance } = attestations;
@@ -181,9 +210,15 @@ export async function verifyNpmPackage(
 
   // The provenance: signed by a GitHub Actions workflow of the source repository (npm's own provenance), or by the
   // SLSA generator's reusable workflows at a release tag when the expected builder is one of them.
-  const repository = `https://${expect.sourceUri}`;
+  const repoPattern =
+    expect.sourceUri === undefined ? 'https://github\\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+'
+    : expect.sourceUri.endsWith('/*') ? `${escapeRe(`https://${expect.sourceUri.slice(0, -1)}`)}[A-Za-z0-9_.-]+`
+    : escapeRe(`https://${expect.sourceUri}`);
+  const wanted = expect.sourceUri === undefined ? 'any GitHub repository' : `https://${expect.sourceUri}`;
   const generator = expect.builderId?.startsWith(SLSA_GENERATOR) ?? false;
-  const san = generator ? `(?:${escapeRe(repository)}/.+|${escapeRe(SLSA_GENERATOR)}[^/@]+@refs/tags/v\\d+\\.\\d+\\.\\d+)` : `${escapeRe(repository)}/.+`;
+  // A generator builder is vouched for only by the generator's delegator at a release tag; any other builder only by
+  // the repository's own workflow (and then it must be one of REPOSITORY_BUILDERS).
+  const san = generator ? `${escapeRe(SLSA_DELEGATOR)}@refs/tags/v\\d+\\.\\d+\\.\\d+` : `${repoPattern}/.+`;
   const verified = await verifySigstoreBundle(provenance, trust.root, artifact, { identity: { sanPattern: new RegExp(san), issuer: GITHUB_ISSUER } }).catch((error: unknown) => {
     if (error instanceof InTotoError) throw new InTotoError(error.code, `the provenance does not verify: ${error.message}`, { ...error }, { cause: error });
     throw error;
@@ -200,7 +235,11 @@ export async function verifyNpmPackage(
     return current ?? deprecated;
   };
   const certRepository = either('source repository', ext.sourceRepositoryURI, ext.githubWorkflowRepository === undefined ? undefined : `https://github.com/${ext.githubWorkflowRepository}`);
-  check(certRepository === repository, `the certificate's source repository is ${certRepository ?? 'absent'}, not ${repository}`);
+  check(certRepository !== undefined && new RegExp(`^${repoPattern}$`).test(certRepository), `the certificate's source repository is ${certRepository ?? 'absent'}, not ${wanted}`);
+  const repository = certRepository!;
+  // npm's own provenance is signed by a workflow of the source repository itself (the generator signs as itself).
+  const signerUri = identity.uris[0] ?? '';
+  check(generator ? signerUri.startsWith(`${SLSA_DELEGATOR}@`) : signerUri.startsWith(`${repository}/`), `the provenance is signed by ${signerUri}, ${generator ? "not the SLSA generator's delegator" : `a workflow outside its source repository ${repository}`}`);
   const ref = either('source ref', ext.sourceRepositoryRef, ext.githubWorkflowRef);
   check(ref !== undefined, 'the certificate names no source ref');
   const commit = either('source commit', ext.sourceRepositoryDigest, ext.githubWorkflowSha);
@@ -226,10 +265,11 @@ export async function verifyNpmPackage(
   }
   if (expect.builderId !== undefined) {
     check(builderId === expect.builderId || builderId.split('@')[0] === expect.builderId, `the builder is ${builderId}, not ${expect.builderId}`);
-    const signerUri = identity.uris[0] ?? '';
-    if (signerUri.startsWith(SLSA_GENERATOR)) {
+    if (generator) {
       // Signed by the generator itself: the builder must be of the very release that signed.
       check(builderId.split('@')[1] === signerUri.split('@')[1], `the builder ${builderId} is not of the generator release that signed (${signerUri})`);
+    } else {
+      check(REPOSITORY_BUILDERS.includes(builderId.split('@')[0]!), `the provenance names the builder ${builderId}, but it is signed by the repository's own workflow (${signerUri}), which can claim any builder: only ${REPOSITORY_BUILDERS.join(', ')} are taken from it`);
     }
   } else {
     check(NPM_BUILDERS.includes(builderId), `the builder is ${builderId}, not a GitHub-hosted runner (${NPM_BUILDERS.join(', ')}): name it with --builder-id to accept it`);
@@ -239,9 +279,7 @@ export async function verifyNpmPackage(
   if (expect.sourceBranch !== undefined) check(ref === `refs/heads/${expect.sourceBranch}`, `the source ref is ${ref}, not the branch ${expect.sourceBranch}`);
   if (expect.sourceTag !== undefined) check(ref === `refs/tags/${expect.sourceTag}`, `the source ref is ${ref}, not the tag ${expect.sourceTag}`);
   if (expect.sourceVersionedTag !== undefined) {
-    const want = versionParts(expect.sourceVersionedTag);
-    const got = ref!.startsWith('refs/tags/') ? versionParts(ref!.slice('refs/tags/'.length)) : undefined;
-    check(want !== undefined && got !== undefined && want.every((p, i) => got[i] === p), `the source ref is ${ref}, not a tag of version ${expect.sourceVersionedTag}`);
+    check(isVersionedTag(ref!, expect.sourceVersionedTag), `the source ref is ${ref}, not a tag of version ${expect.sourceVersionedTag}`);
   }
   return {
     name: name as string,

@@ -72,7 +72,10 @@ describe('in-toto-npm verify-npm-package on slsa-verifier\'s npm data (IN_TOTO_N
       [['--source-uri', p.source, '--source-tag', 'v1.0.2'], /source ref is refs\/tags\/v1.0.1, not the tag v1.0.2/],
       [['--source-uri', p.source, '--source-versioned-tag', 'v2'], /not a tag of version v2/],
       [['--source-uri', p.source, '--source-branch', 'main'], /not the branch main/],
-      [['--source-uri', p.source, '--builder-id', NODEJS_BUILDER], /the builder is https:\/\/github.com\/actions\/runner\/github-hosted, not/],
+      // A generator builder is vouched for by the generator's delegator only, and this provenance is signed by the
+      // repository's own workflow (which could claim any builder).
+      [['--source-uri', p.source, '--builder-id', NODEJS_BUILDER], /signer is not the one expected: .*npm-publish\.yml.*delegator_lowperms-generic_slsa3/],
+      [['--source-uri', p.source, '--builder-id', 'https://github.com/acme/hardened-builder'], /the builder is https:\/\/github.com\/actions\/runner\/github-hosted, not https:\/\/github.com\/acme\/hardened-builder/],
     ];
     for (const [flags, reason] of cases) {
       const r = run([...base, ...flags]);
@@ -206,6 +209,116 @@ describe('in-toto-npm verify NAME@VERSION, against a registry served on 127.0.0.
       const none = await verifyRun();
       expect(none.status).toBe(1);
       expect(none.stderr).toMatch(/has no provenance/);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('in-toto-npm audit, against a registry served on 127.0.0.1 (IN_TOTO_NPM_VECTORS)', () => {
+  it('reports provenance and registry signatures per package, and fails on policy violations and provenance downgrades', async () => {
+    const { createServer } = await import('node:http');
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { spawn } = await import('node:child_process');
+    const tmp = makeTempDir('in-toto-npm-audit-');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyid = 'SHA256:in-toto-wasm-test-registry-key';
+    const keys = JSON.parse(readFileSync(fileURLToPath(new URL('../../data/sigstore/npm-registry-keys.json', import.meta.url)), 'utf8'));
+    keys.keys.push({ keyId: keyid, keyUsage: 'npm:signatures', publicKey: { rawBytes: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } } });
+    writeFileSync(join(tmp, 'keys.json'), JSON.stringify(keys));
+    const attestationsOf = (file: string) => readFileSync(join(dir, GHA, `${file}.tgz.json`));
+    const integrityFrom = (file: string) => integrityOf(join(dir, GHA, `${file}.tgz.json`));
+    const fake = (seed: string) => `sha512-${Buffer.alloc(64, seed.charCodeAt(0)).toString('base64')}`;
+    // name -> version -> { integrity, attestations? (file), time }
+    const registryData: Record<string, Record<string, { integrity: string; attestations?: string; time: string; signed?: boolean }>> = {
+      sigstore: { '2.3.1': { integrity: integrityFrom('provenance-npm-test-cli-v1-prega'), attestations: 'provenance-npm-test-cli-v1-prega', time: '2024-06-25T22:11:13Z', signed: true } },
+      // 1.0.1 was published with provenance; 1.0.2 without: the downgrade.
+      'gundam-visor': {
+        '1.0.1': { integrity: integrityFrom('gundam-visor-cli-v1-tag'), attestations: 'gundam-visor-cli-v1-tag', time: '2024-06-04T00:00:00Z', signed: true },
+        '1.0.2': { integrity: fake('g'), time: '2024-07-01T00:00:00Z', signed: true },
+      },
+      'plain-package': { '1.0.0': { integrity: fake('p'), time: '2024-01-01T00:00:00Z', signed: true } },
+      unsigned: { '0.1.0': { integrity: fake('u'), time: '2024-01-01T00:00:00Z' } },
+    };
+    const server = createServer((req, res) => {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const url = decodeURIComponent(req.url ?? '');
+      const att = /^\/-\/npm\/v1\/attestations\/(.+)@([^@]+)$/.exec(url);
+      if (att) {
+        const v = registryData[att[1]!]?.[att[2]!];
+        if (v?.attestations) return res.end(attestationsOf(v.attestations));
+      }
+      const name = url.slice(1);
+      const pkg = registryData[name];
+      if (pkg) {
+        const versions = Object.fromEntries(Object.entries(pkg).map(([version, v]) => [version, { dist: {
+          tarball: `${base}/${name}/-/${name}-${version}.tgz`, integrity: v.integrity,
+          ...(v.signed ? { signatures: [{ keyid, sig: sign('sha256', Buffer.from(`${name}@${version}:${v.integrity}`), privateKey).toString('base64') }] } : {}),
+          ...(v.attestations ? { attestations: { url: `${base}/-/npm/v1/attestations/${name}@${version}` } } : {}),
+        } }]));
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify({ name, versions, time: Object.fromEntries(Object.entries(pkg).map(([version, v]) => [version, v.time])) }));
+      }
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const registry = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const lock = (entries: Record<string, { version: string; integrity: string }>) => {
+      const file = join(tmp, `lock-${Object.keys(entries).length}-${Math.random().toString(16).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'app' }, ...Object.fromEntries(Object.entries(entries).map(([n, e]) => [`node_modules/${n}`, { ...e, resolved: `${registry}/${n}/-/${n}-${e.version}.tgz` }])) } }));
+      return file;
+    };
+    const policyFile = (policy: object) => {
+      const file = join(tmp, `policy-${Math.random().toString(16).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify(policy));
+      return file;
+    };
+    const audit = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((ok) => {
+        const child = spawn(process.execPath, [TOOL, 'audit', '--registry', registry, '--registry-keys', join(tmp, 'keys.json'), '--json', ...args]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (status) => ok({ status, stdout, stderr }));
+      });
+    try {
+      const lockfile = lock({
+        sigstore: { version: '2.3.1', integrity: registryData.sigstore!['2.3.1']!.integrity },
+        'plain-package': { version: '1.0.0', integrity: fake('p') },
+        unsigned: { version: '0.1.0', integrity: fake('u') },
+      });
+      // No policy: everything present verifies; what is missing is reported, not failed.
+      const plain = await audit(['--lockfile', lockfile]);
+      expect(plain.status, plain.stderr).toBe(0);
+      const report = JSON.parse(plain.stdout);
+      const byName = Object.fromEntries(report.packages.map((p: { name: string }) => [p.name, p]));
+      expect(byName.sigstore).toMatchObject({ provenance: 'verified', registrySignature: 'verified', source: 'https://github.com/sigstore/sigstore-js@refs/heads/main', problems: [] });
+      expect(byName['plain-package']).toMatchObject({ provenance: 'absent', registrySignature: 'verified', problems: [] });
+      expect(byName.unsigned).toMatchObject({ provenance: 'absent', registrySignature: 'absent', problems: [] });
+      // A policy the packages meet, then one they do not.
+      const met = await audit(['--lockfile', lockfile, '--policy', policyFile({ rules: [{ packages: 'sigstore', sourceUri: 'github.com/sigstore/*' }] })]);
+      expect(met.status, met.stdout).toBe(0);
+      const unmet = await audit(['--lockfile', lockfile, '--policy', policyFile({ rules: [{ packages: 'sigstore', sourceUri: 'github.com/acme/*' }, { packages: '*', requireProvenance: true }] })]);
+      expect(unmet.status).toBe(1);
+      const failing = JSON.parse(unmet.stdout).packages.filter((p: { problems: string[] }) => p.problems.length > 0).map((p: { name: string; problems: string[] }) => `${p.name}: ${p.problems.join('; ')}`);
+      expect(failing).toEqual([
+        expect.stringMatching(/^plain-package: it has no provenance, which the policy requires of \*/),
+        expect.stringMatching(/^sigstore: its provenance does not verify: .*sigstore-js.*not one matching .*acme/),
+        expect.stringMatching(/^unsigned: it has no provenance/),
+      ]);
+      // The downgrade: gundam-visor 1.0.2 has no provenance, 1.0.1 had provenance that verifies.
+      const downgraded = lock({ 'gundam-visor': { version: '1.0.2', integrity: fake('g') } });
+      const allowed = await audit(['--lockfile', downgraded]);
+      expect(allowed.status).toBe(0);
+      const forbidden = await audit(['--lockfile', downgraded, '--policy', policyFile({ rules: [], noProvenanceDowngrade: true })]);
+      expect(forbidden.status).toBe(1);
+      expect(JSON.parse(forbidden.stdout).packages[0].problems).toEqual([expect.stringMatching(/lost the provenance gundam-visor@1.0.1 had \(built from https:\/\/github.com\/ramonpetgrave64\/gundam-visor@refs\/tags\/v1.0.1\)/)]);
+      // A lockfile whose integrity is not the registry's.
+      const tampered = await audit(['--lockfile', lock({ 'plain-package': { version: '1.0.0', integrity: fake('q') } })]);
+      expect(tampered.status).toBe(1);
+      expect(tampered.stdout).toContain("is not the registry's");
     } finally {
       server.close();
     }
