@@ -108,6 +108,33 @@ const whole = (which) => {
 const o = whole('ours');
 const t = whole('sigstore-js');
 
+// 3. npm provenance, whole process: our in-toto-npm against the sigstore-js script doing the same (bench/lib/).
+const npmVectors = resolve(process.env.IN_TOTO_NPM_VECTORS ?? join(ROOT, '../shared/vectors/npm-provenance'));
+const npmFile = join(npmVectors, 'slsa-verifier/cli/slsa-verifier/testdata/npm/gha/gundam-visor-cli-v1-tag.tgz.json');
+let npmRows = '';
+if (existsSync(npmFile)) {
+  const statement = JSON.parse(Buffer.from(JSON.parse(readFileSync(npmFile, 'utf8')).attestations[0].bundle.dsseEnvelope.payload, 'base64').toString());
+  const integrity = `sha512-${Buffer.from(statement.subject[0].digest.sha512, 'hex').toString('base64')}`;
+  const rootFile = join(ROOT, 'data/sigstore/production-trusted-root.json');
+  const keysFile = join(ROOT, 'data/sigstore/npm-registry-keys.json');
+  const commands = {
+    'in-toto-npm verify-npm-package': [join(ROOT, 'bin/in-toto-npm.js'), 'verify-npm-package', integrity, '--attestations-path', npmFile, '--source-uri', 'github.com/ramonpetgrave64/gundam-visor'],
+    'sigstore-js script (@sigstore/verify)': [join(BENCH, 'lib/npm-sigstore-js.mjs'), integrity, npmFile, rootFile, keysFile, 'github.com/ramonpetgrave64/gundam-visor'],
+  };
+  const results = Object.fromEntries(Object.keys(commands).map((k) => [k, { ms: [], rss: 0 }]));
+  for (let i = 0; i < 7; i++) {
+    for (const [label, args] of Object.entries(commands)) {
+      const started = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } });
+      if (r.status !== 0) throw new Error(`${label}: ${r.stderr}`);
+      results[label].ms.push(performance.now() - started);
+      results[label].rss = Math.max(results[label].rss, Number(r.stderr.trim().split('\n').pop()) / 1024);
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  npmRows = Object.entries(results).map(([label, r]) => `| ${label} | ${Math.round(med(r.ms))} ms | ${Math.round(r.rss)} MiB |`).join('\n');
+}
+
 const md = `# Sigstore bundles, measured
 
 Written by \`node bench/sigstore.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores, Node ${process.version}); run it again to reproduce (\`IN_TOTO_SIGSTORE_VECTORS\` names the sigstore-conformance folder).
@@ -132,6 +159,17 @@ bundles); median of 3, peak RSS:
 | @sigstore/verify | ${(t.ms / 1000).toFixed(2)} s | ${Math.round(t.rss)} MiB |
 
 The issue's goal: at least 2x \`@sigstore/verify\`, with less memory.
-`;
+${npmRows ? `
+## npm provenance, whole process
+
+One package's two attestations (gundam-visor 1.0.1, slsa-verifier's data) checked from the command line: our
+\`in-toto-npm verify-npm-package\` against a Node script that does the same with sigstore-js's verifier
+(bench/lib/npm-sigstore-js.mjs: both bundles, the registry key, the workflow identity, the subjects); interleaved,
+median of 7, peak RSS:
+
+| command | time | peak RSS |
+|---|---|---|
+${npmRows}
+` : ''}`;
 writeFileSync(join(BENCH, 'SIGSTORE.md'), md);
 log(md);
