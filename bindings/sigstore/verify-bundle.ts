@@ -177,7 +177,16 @@ function verifyPrehashed(key: PublicKey, digest: Uint8Array, signature: Uint8Arr
 }
 
 /** Verifies `bundle` for `artifact` against `root` and `policy`. See the module comment. */
-export async function verifySigstoreBundle(bundle: SigstoreBundle, root: TrustedRoot, artifact: Artifact, policy: SignerPolicy): Promise<VerifiedBundle> {
+export interface VerifyBundleOptions {
+  /** The time verification happens at (default: now): no signing time may be later than it (plus a minute of clock skew). */
+  readonly now?: Date;
+}
+
+/** Clock skew tolerated between a log or timestamp authority and the verifier. */
+const SKEW_MS = 60_000;
+
+export async function verifySigstoreBundle(bundle: SigstoreBundle, root: TrustedRoot, artifact: Artifact, policy: SignerPolicy, options: VerifyBundleOptions = {}): Promise<VerifiedBundle> {
+  const now = (options.now ?? new Date()).getTime();
   // The signing key.
   let certificate: Certificate | undefined;
   let key: PublicKey;
@@ -272,6 +281,10 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
     // An integrated time is a signing time only when the log signed it (the SET).
     if (integrated !== undefined && promised) times.push({ source: 'transparency log', time: integrated });
   }
+
+  // A signing time from the future is a lie or a broken clock: neither dates a signature.
+  const future = times.find((t) => t.time > now + SKEW_MS);
+  if (future) throw fail(`the ${future.source} dates the signature ${iso(future.time)}, later than now (${iso(now)})`, 'verificationMaterial');
 
   // 4. The signer.
   if (!certificate) {

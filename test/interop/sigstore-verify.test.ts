@@ -304,3 +304,17 @@ describe('found by review (adversarial, on conformance bundles)', () => {
     expect(await outcome(doc, rootText('happy-path-v0.3'))).toMatch(/^LIMIT/);
   });
 });
+
+describe('signing times from the future (IN_TOTO_SIGSTORE_VECTORS)', () => {
+  it('a bundle is refused when verified at a time before its log or timestamp dates it', async () => {
+    const base = join(vectorsDir(), 'test/assets/bundle-verify');
+    const artifact = { bytes: new Uint8Array(readFileSync(join(base, 'a.txt'))) };
+    const policy = { identity: { san: IDENTITY, issuer: ISSUER } };
+    for (const [name, root] of [['happy-path-v0.3', PRODUCTION_ROOT], ['rekor2-happy-path', join(base, 'rekor2-happy-path', 'trusted_root.json')]] as const) {
+      const bundle = readSigstoreBundle(readFileSync(join(base, name, 'bundle.sigstore.json')));
+      const trusted = readTrustedRoot(readFileSync(root));
+      await verifySigstoreBundle(bundle, trusted, artifact, policy);
+      await expect(verifySigstoreBundle(bundle, trusted, artifact, policy, { now: new Date('2023-01-01T00:00:00Z') })).rejects.toThrow(/dates the signature .*later than now/);
+    }
+  });
+});
