@@ -26,6 +26,13 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'bundle', kind: 'one', metavar: 'FILE', help: 'the Sigstore bundle (.sigstore.json)' },
   { name: 'certificate-identity', kind: 'one', metavar: 'ID', help: "the signer the certificate must name (its SAN: a URI such as a workflow's, or an email)" },
   { name: 'certificate-oidc-issuer', kind: 'one', metavar: 'URL', help: 'the OIDC issuer the certificate must name (e.g. https://token.actions.githubusercontent.com)' },
+  { name: 'certificate-identity-regexp', kind: 'one', metavar: 'REGEXP', help: 'the signer, as a regular expression the whole SAN must match (instead of --certificate-identity)' },
+  { name: 'certificate-oidc-issuer-regexp', kind: 'one', metavar: 'REGEXP', help: 'the OIDC issuer, as a regular expression matched whole (instead of --certificate-oidc-issuer)' },
+  { name: 'certificate-github-workflow-repository', kind: 'one', metavar: 'OWNER/REPO', help: 'the GitHub repository the certificate must name (its workflow repository extension)' },
+  { name: 'certificate-github-workflow-ref', kind: 'one', metavar: 'REF', help: 'the git ref it must name (e.g. refs/heads/main)' },
+  { name: 'certificate-github-workflow-sha', kind: 'one', metavar: 'SHA', help: 'the commit it must name' },
+  { name: 'certificate-github-workflow-trigger', kind: 'one', metavar: 'EVENT', help: 'the event that triggered the workflow (e.g. push)' },
+  { name: 'certificate-github-workflow-name', kind: 'one', metavar: 'NAME', help: 'the workflow name it must name' },
   { name: 'key', kind: 'one', metavar: 'FILE', help: 'verify a bundle signed with a key (PEM) instead of a certificate identity' },
   { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root (default: the public-good production root shipped in this package)' },
   { name: 'staging', kind: 'flag', help: "Sigstore's staging instance (not shipped: pass its trusted root with --trusted-root)" },
@@ -33,7 +40,7 @@ const OPTIONS: readonly OptionSpec[] = [
 
 const CLI = {
   tool: 'in-toto-sigstore',
-  usage: 'in-toto-sigstore verify-bundle [-h] --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) [--trusted-root FILE] FILE_OR_DIGEST',
+  usage: 'in-toto-sigstore verify-bundle [-h] --bundle FILE (--certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL [--certificate-github-workflow-{repository,ref,sha,trigger,name} VALUE] | --key FILE) [--trusted-root FILE] FILE_OR_DIGEST',
   description:
     'Verifies a Sigstore bundle offline for an artifact (a file, or sha256:<hex> for its digest; for a DSSE bundle, the\n' +
     "in-toto Statement's subject): the signature, the transparency log entries and proofs, the timestamps, the\n" +
@@ -74,10 +81,28 @@ async function main(argv: readonly string[]): Promise<number> {
   const bundlePath = single(parsed, 'bundle');
   if (bundlePath === undefined) throw new UsageError('the following arguments are required: --bundle');
   const identity = single(parsed, 'certificate-identity');
+  const identityRegexp = single(parsed, 'certificate-identity-regexp');
   const issuer = single(parsed, 'certificate-oidc-issuer');
+  const issuerRegexp = single(parsed, 'certificate-oidc-issuer-regexp');
   const keyPath = single(parsed, 'key');
-  if (keyPath !== undefined && (identity !== undefined || issuer !== undefined)) throw new UsageError('--key and --certificate-identity/--certificate-oidc-issuer are alternatives: give one');
-  if (keyPath === undefined && (identity === undefined || issuer === undefined)) throw new UsageError('give --certificate-identity and --certificate-oidc-issuer, or --key');
+  const named = (a: string | undefined, b: string | undefined) => (a !== undefined ? 1 : 0) + (b !== undefined ? 1 : 0);
+  if (named(identity, identityRegexp) > 1 || named(issuer, issuerRegexp) > 1) throw new UsageError('give an identity and an issuer each once: exactly, or by --...-regexp');
+  if (keyPath !== undefined && named(identity, identityRegexp) + named(issuer, issuerRegexp) > 0) throw new UsageError('--key and a certificate identity are alternatives: give one');
+  if (keyPath === undefined && (named(identity, identityRegexp) === 0 || named(issuer, issuerRegexp) === 0)) throw new UsageError('give --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp), or --key');
+  const pattern = (text: string | undefined, flag: string) => {
+    if (text === undefined) return undefined;
+    try {
+      return new RegExp(text, 'u');
+    } catch (error) {
+      throw new UsageError(`${flag}: not a regular expression: ${(error as Error).message}`);
+    }
+  };
+  const extensions = Object.fromEntries(
+    ([['githubWorkflowRepository', 'repository'], ['githubWorkflowRef', 'ref'], ['githubWorkflowSha', 'sha'], ['githubWorkflowTrigger', 'trigger'], ['githubWorkflowName', 'name']] as const)
+      .map(([ext, flag]) => [ext, single(parsed, `certificate-github-workflow-${flag}`)])
+      .filter(([, v]) => v !== undefined),
+  );
+  if (keyPath !== undefined && Object.keys(extensions).length > 0) throw new UsageError('the --certificate-github-workflow-* checks are for certificate bundles, not --key');
   const target = parsed.rest[0]!;
   const log = new Log(CLI.tool, 'normal');
   return exitCodeOf(log, async () => {
@@ -93,7 +118,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const artifact: Artifact = digest && !(await exists(target)) ? { sha256: fromHex(digest[1]!)! } : { bytes: await readInput(target, 'the artifact') };
     const policy: SignerPolicy = keyPath !== undefined
       ? { key: loadPublicKey(new TextDecoder().decode(await readInput(keyPath, 'the key'))) }
-      : { identity: { san: identity!, issuer: issuer! } };
+      : {
+          identity: {
+            ...(identity !== undefined ? { san: identity } : { sanPattern: pattern(identityRegexp, '--certificate-identity-regexp')! }),
+            ...(issuer !== undefined ? { issuer } : { issuerPattern: pattern(issuerRegexp, '--certificate-oidc-issuer-regexp')! }),
+            ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
+          },
+        };
     const verified = await verifySigstoreBundle(bundle, root, artifact, policy);
     const who = verified.signer.kind === 'key' ? `key ${verified.signer.key.keyid}` : `${[...verified.signer.identity.uris, ...verified.signer.identity.emails].join(', ')} (${verified.signer.identity.issuer})`;
     process.stdout.write(`verified: signed by ${who} at ${verified.times.map((t) => `${new Date(t.time).toISOString()} (${t.source})`).join(', ') || 'an unstated time'}\n`);

@@ -318,3 +318,19 @@ describe('signing times from the future (IN_TOTO_SIGSTORE_VECTORS)', () => {
     }
   });
 });
+
+describe('in-toto-sigstore identity flags (IN_TOTO_SIGSTORE_VECTORS)', () => {
+  it('a SAN or issuer pattern matches whole, and the GitHub workflow extensions are checked', () => {
+    const base = join(vectorsDir(), 'test/assets/bundle-verify');
+    const run = (flags: string[]) => spawnSync(process.execPath, [TOOL, 'verify-bundle', '--bundle', join(base, 'happy-path-v0.3', 'bundle.sigstore.json'), ...flags, join(base, 'a.txt')], { encoding: 'utf8' });
+    const ok = run(['--certificate-identity-regexp', 'https://github\\.com/sigstore-conformance/.+', '--certificate-oidc-issuer-regexp', 'https://token\\.actions\\.githubusercontent\\.com', '--certificate-github-workflow-repository', 'sigstore-conformance/extremely-dangerous-public-oidc-beacon', '--certificate-github-workflow-ref', 'refs/heads/main']);
+    expect(ok.status, ok.stderr).toBe(0);
+    // Matched whole: a pattern that only occurs inside the SAN does not match it (cosign's regexps search; ours do not).
+    expect(run(['--certificate-identity-regexp', 'github\\.com/sigstore-conformance', '--certificate-oidc-issuer', ISSUER]).stderr).toMatch(/not one matching/);
+    expect(run(['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--certificate-github-workflow-repository', 'acme/app']).stderr).toMatch(/githubWorkflowRepository is sigstore-conformance\/extremely-dangerous-public-oidc-beacon, not acme\/app/);
+    expect(run(['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--certificate-github-workflow-ref', 'refs/heads/evil']).status).toBe(1);
+    // Wrong arguments: exit 2.
+    expect(run(['--certificate-identity', IDENTITY, '--certificate-identity-regexp', '.*', '--certificate-oidc-issuer', ISSUER]).status).toBe(2);
+    expect(run(['--certificate-identity-regexp', '(', '--certificate-oidc-issuer', ISSUER]).status).toBe(2);
+  });
+});

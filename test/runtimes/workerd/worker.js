@@ -8,6 +8,7 @@
 //                       inspection-link (file, repeatable: <inspection>.link), skip-inspections=1,
 //                       product (file: checked against the chain's final products)
 //                       -> 200 { passed, failures, warnings, product? } (the verdict: pass or fail)
+//   POST /sigstore      { bundle, root, artifact: base64, san, issuer } -> { verified, signer | error }: one Sigstore bundle
 //   POST /conformance   { files: { <path under vectors/>: base64 } } -> the suite's results
 import * as lib from 'in-toto-wasm';
 import * as sigstore from 'in-toto-wasm/sigstore';
@@ -60,13 +61,27 @@ async function conformance(request) {
   return Response.json(await runCases(await conformanceCases({ ...lib, sigstore }, read)));
 }
 
+/** POST /sigstore { bundle, root, artifact (base64), san, issuer } -> { verified, signer?, error? }: one Sigstore bundle. */
+async function verifyBundle(request) {
+  await lib.initEngine();
+  const { bundle, root, artifact, san, issuer } = await request.json();
+  try {
+    const verified = await sigstore.verifySigstoreBundle(sigstore.readSigstoreBundle(bundle), sigstore.readTrustedRoot(root), { bytes: fromBase64(artifact) }, { identity: { san, issuer } });
+    return Response.json({ verified: true, signer: verified.signer.identity?.uris ?? [] });
+  } catch (error) {
+    if (error?.name === 'InTotoError') return Response.json({ verified: false, error: error.message });
+    throw error;
+  }
+}
+
 export default {
   async fetch(request) {
     const { pathname } = new URL(request.url);
     try {
       if (request.method === 'POST' && pathname === '/verify') return await verifyPosted(request);
       if (request.method === 'POST' && pathname === '/conformance') return await conformance(request);
-      return new Response('POST /verify or /conformance\n', { status: 404 });
+      if (request.method === 'POST' && pathname === '/sigstore') return await verifyBundle(request);
+      return new Response('POST /verify, /sigstore or /conformance\n', { status: 404 });
     } catch (error) {
       // Bad input (a key file that is not a key, ...) is the client's problem; anything else is ours.
       if (error?.name === 'InTotoError') return Response.json({ error: error.message, code: error.code }, { status: 400 });
