@@ -8,7 +8,7 @@
  * - messages at the reference's log levels (`-v` info, default warnings and errors, `-q` nothing);
  * - a progress line on a terminal while artifacts are recorded for more than a second.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -463,4 +463,13 @@ export function phaseReporter(log: Log, progress: Progress): (phase: StepPhase, 
 /** The metadata format the recording flags ask for (`--attestation` wins over `--use-dsse`). */
 export function formatOf(parsed: Parsed): 'metablock' | 'dsse' | 'attestation' {
   return parsed.values.has('attestation') ? 'attestation' : parsed.values.has('use-dsse') ? 'dsse' : 'metablock';
+}
+
+/**
+ * A data file shipped in the package (`data/...`), found from the tool that runs: `dist/cli/*.js` (two levels below
+ * the package) or the bundled `bin/*.js` (one level).
+ */
+export function packageDataFile(relative: string): URL {
+  const candidates = [new URL(`../../${relative}`, import.meta.url), new URL(`../${relative}`, import.meta.url)];
+  return candidates.find((url) => existsSync(url)) ?? candidates[0]!;
 }

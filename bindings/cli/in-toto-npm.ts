@@ -23,7 +23,7 @@ import { readNpmAttestations, readNpmRegistryKeys, verifyNpmPackage, verifyRegis
 import { auditPackages, readAuditPolicy, readLockfile, type AuditEntry } from '../sigstore/npm-audit.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { Log, parseCommandLine, runTool, single } from './common.js';
+import { Log, packageDataFile, parseCommandLine, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -68,7 +68,7 @@ const CLI = {
   ],
 };
 
-const DATA = (file: string) => new URL(`../../data/sigstore/${file}`, import.meta.url);
+const DATA = (file: string) => packageDataFile(`data/sigstore/${file}`);
 
 async function readInput(path: string | URL, what: string): Promise<Uint8Array> {
   try {

@@ -19,7 +19,7 @@ import { readSigstoreBundle } from '../sigstore/bundle.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { verifySigstoreBundle, type Artifact, type SignerPolicy } from '../sigstore/verify-bundle.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { Log, parseCommandLine, runTool, single } from './common.js';
+import { Log, packageDataFile, parseCommandLine, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -55,7 +55,7 @@ const CLI = {
   ],
 };
 
-const DEFAULT_ROOT = new URL('../../data/sigstore/production-trusted-root.json', import.meta.url);
+const DEFAULT_ROOT = packageDataFile('data/sigstore/production-trusted-root.json');
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);

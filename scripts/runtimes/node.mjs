@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { finish, medians, prepareApp, tally, PACKAGE } from './app.mjs';
 
@@ -47,6 +47,17 @@ for (const [name, target] of Object.entries(manifest.bin ?? {})) {
     }
   }
   check(`bin: ${name} (${target}) runs`, ok, detail);
+}
+
+// The Sigstore and npm tools as installed, with the trust they ship (data/ found from bin/), on a conformance bundle.
+if (process.env.IN_TOTO_SIGSTORE_VECTORS) {
+  const base = join(resolve(process.env.IN_TOTO_SIGSTORE_VECTORS), 'test/assets/bundle-verify');
+  try {
+    const out = execFileSync(process.execPath, [join(pkg, manifest.bin['in-toto-sigstore']), 'verify-bundle', '--bundle', join(base, 'happy-path-v0.3/bundle.sigstore.json'), '--certificate-identity', 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', join(base, 'a.txt')], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    check('bin: in-toto-sigstore verifies a bundle with the shipped production trusted root', out.startsWith('verified:'), out);
+  } catch (error) {
+    check('bin: in-toto-sigstore verifies a bundle with the shipped production trusted root', false, `${error.stderr ?? error.message}`.slice(0, 300));
+  }
 }
 
 // And together, from the package: a key, a layout, a recorded step, a verification (the engine found from bin/).
