@@ -473,3 +473,12 @@ export function packageDataFile(relative: string): URL {
   const candidates = [new URL(`../../${relative}`, import.meta.url), new URL(`../${relative}`, import.meta.url)];
   return candidates.find((url) => existsSync(url)) ?? candidates[0]!;
 }
+
+/** A file a tool reads, whole; an `IO` error naming what it is and why it cannot be read. */
+export async function readInputFile(path: string | URL, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new InTotoError('IO', `cannot read ${what} ${String(path)}: ${(error as Error).message}`, { path: String(path) }, { cause: error });
+  }
+}

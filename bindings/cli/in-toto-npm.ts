@@ -15,7 +15,6 @@
  * fetches the version's tarball, the registry's signature over `NAME@VERSION:INTEGRITY` (checked with the registry's
  * `npm:signatures` key valid when it was published) and its attestations, then checks them as above.
  */
-import { readFile } from 'node:fs/promises';
 import { fromBase64, toBase64 } from '../encoding.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
@@ -23,7 +22,7 @@ import { readNpmAttestations, readNpmRegistryKeys, verifyNpmPackage, verifyRegis
 import { auditPackages, readAuditPolicy, readLockfile, type AuditEntry } from '../sigstore/npm-audit.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { Log, packageDataFile, parseCommandLine, runTool, single } from './common.js';
+import { Log, packageDataFile, parseCommandLine, readInputFile, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -70,14 +69,6 @@ const CLI = {
 
 const DATA = (file: string) => packageDataFile(`data/sigstore/${file}`);
 
-async function readInput(path: string | URL, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new InTotoError('IO', `cannot read ${what} ${String(path)}: ${(error as Error).message}`, { path: String(path) }, { cause: error });
-  }
-}
-
 /** The expectations the flags give (slsa-verifier's). */
 function expectations(parsed: NonNullable<ReturnType<typeof parseCommandLine>>, sourceUri: string): NpmExpectations {
   const opt = (name: string) => single(parsed, name);
@@ -115,8 +106,8 @@ async function trustOf(parsed: NonNullable<ReturnType<typeof parseCommandLine>>)
   const trustedRoot = single(parsed, 'trusted-root');
   const registryKeys = single(parsed, 'registry-keys');
   return {
-    root: readTrustedRoot(await readInput(trustedRoot ?? DATA('production-trusted-root.json'), 'the trusted root')),
-    registryKeys: readNpmRegistryKeys(await readInput(registryKeys ?? DATA('npm-registry-keys.json'), "the registry's keys")),
+    root: readTrustedRoot(await readInputFile(trustedRoot ?? DATA('production-trusted-root.json'), 'the trusted root')),
+    registryKeys: readNpmRegistryKeys(await readInputFile(registryKeys ?? DATA('npm-registry-keys.json'), "the registry's keys")),
   };
 }
 
@@ -139,8 +130,8 @@ async function verifyPackage(argv: readonly string[]): Promise<number> {
     await initEngine();
     const integrity = /^sha512-([A-Za-z0-9+/]{86}==)$/.exec(target);
     const sha512 = integrity ? fromBase64(integrity[1]!) : undefined;
-    const tarball = sha512 ? { sha512 } : { bytes: await readInput(target, 'the tarball') };
-    const attestations = readNpmAttestations(await readInput(attestationsPath, 'the attestations'));
+    const tarball = sha512 ? { sha512 } : { bytes: await readInputFile(target, 'the tarball') };
+    const attestations = readNpmAttestations(await readInputFile(attestationsPath, 'the attestations'));
     return report(await verifyNpmPackage(attestations, tarball, await trustOf(parsed), expectations(parsed, sourceUri)), parsed);
   });
 }
@@ -190,9 +181,9 @@ async function audit(argv: readonly string[]): Promise<number> {
   const registry = single(parsed, 'registry') ?? 'https://registry.npmjs.org';
   return exitCodeOf(new Log(CLI.tool, 'normal'), async () => {
     await initEngine();
-    const packages = readLockfile(await readInput(single(parsed, 'lockfile') ?? 'package-lock.json', 'the lockfile'));
+    const packages = readLockfile(await readInputFile(single(parsed, 'lockfile') ?? 'package-lock.json', 'the lockfile'));
     const policyPath = single(parsed, 'policy');
-    const policy = policyPath === undefined ? undefined : readAuditPolicy(await readInput(policyPath, 'the policy'));
+    const policy = policyPath === undefined ? undefined : readAuditPolicy(await readInputFile(policyPath, 'the policy'));
     const entries = await auditPackages(packages, { registry, fetch: fetchBytes, trust: await trustOf(parsed), ...(policy ? { policy } : {}) });
     const failing = entries.filter((e) => e.problems.length > 0);
     if (parsed.values.has('json')) process.stdout.write(`${JSON.stringify({ passed: failing.length === 0, packages: entries }, null, 2)}\n`);

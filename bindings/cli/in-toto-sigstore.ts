@@ -10,7 +10,7 @@
  * DSSE bundle it is the in-toto Statement's subject. Without `--trusted-root`, the Sigstore public-good production
  * trusted root shipped in the package (data/sigstore/) is used.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { fromHex } from '../encoding.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
@@ -19,7 +19,7 @@ import { readSigstoreBundle } from '../sigstore/bundle.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { verifySigstoreBundle, type Artifact, type SignerPolicy } from '../sigstore/verify-bundle.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { Log, packageDataFile, parseCommandLine, runTool, single } from './common.js';
+import { Log, packageDataFile, parseCommandLine, readInputFile, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -59,14 +59,6 @@ const DEFAULT_ROOT = packageDataFile('data/sigstore/production-trusted-root.json
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
-}
-
-async function readInput(path: string | URL, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new InTotoError('IO', `cannot read ${what} ${String(path)}: ${(error as Error).message}`, { path: String(path) }, { cause: error });
-  }
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -110,14 +102,14 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new InTotoError('UNSUPPORTED', "the staging trusted root is not shipped: pass it with --trusted-root");
     }
     await initEngine();
-    const bundle = readSigstoreBundle(await readInput(bundlePath, 'the bundle'));
+    const bundle = readSigstoreBundle(await readInputFile(bundlePath, 'the bundle'));
     const rootPath = single(parsed, 'trusted-root');
-    const root = readTrustedRoot(await readInput(rootPath ?? DEFAULT_ROOT, 'the trusted root'));
+    const root = readTrustedRoot(await readInputFile(rootPath ?? DEFAULT_ROOT, 'the trusted root'));
     // The protocol: a digest when it looks like one and names no file.
     const digest = /^sha256:([0-9a-f]{64})$/.exec(target);
-    const artifact: Artifact = digest && !(await exists(target)) ? { sha256: fromHex(digest[1]!)! } : { bytes: await readInput(target, 'the artifact') };
+    const artifact: Artifact = digest && !(await exists(target)) ? { sha256: fromHex(digest[1]!)! } : { bytes: await readInputFile(target, 'the artifact') };
     const policy: SignerPolicy = keyPath !== undefined
-      ? { key: loadPublicKey(new TextDecoder().decode(await readInput(keyPath, 'the key'))) }
+      ? { key: loadPublicKey(new TextDecoder().decode(await readInputFile(keyPath, 'the key'))) }
       : {
           identity: {
             ...(identity !== undefined ? { san: identity } : { sanPattern: pattern(identityRegexp, '--certificate-identity-regexp')! }),

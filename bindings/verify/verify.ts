@@ -915,15 +915,8 @@ function bundledLinks(ctx: Context, links: Links, path: readonly string[], steps
 const MAX_BUNDLE_WARNINGS = 10;
 
 async function readBundles(ctx: Context, links: Links, path: readonly string[], steps: ReadonlySet<string>): Promise<BundledLink[]> {
-  let names: readonly string[] | undefined;
-  try {
-    names = await listOnce(links);
-  } catch (error) {
-    if (!(error instanceof InTotoError)) throw error;
-    return [];
-  }
   const out: BundledLink[] = [];
-  for (const name of (names ?? []).filter((n) => n.endsWith('.intoto.jsonl')).sort()) {
+  for (const name of (await listedNames(links)).filter((n) => n.endsWith('.intoto.jsonl')).sort()) {
     const ignored: string[] = [];
     const ignore = (why: string) => ignored.push(why);
     let bytes: Uint8Array | undefined;
@@ -975,16 +968,19 @@ function listOnce(links: Links): Promise<readonly string[] | undefined> {
   return listing;
 }
 
-async function otherLinkFiles(step: Step, tried: ReadonlySet<string>, links: Links): Promise<string[]> {
-  let names: readonly string[] | undefined;
+/** The file names in a link directory, or none when it cannot be listed (a listing only ever adds evidence). */
+async function listedNames(links: Links): Promise<readonly string[]> {
   try {
-    names = await listOnce(links);
+    return (await listOnce(links)) ?? [];
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     return [];
   }
+}
+
+async function otherLinkFiles(step: Step, tried: ReadonlySet<string>, links: Links): Promise<string[]> {
   const prefix = `${step.name}.`;
-  return (names ?? []).filter((name) => name.startsWith(prefix) && name.endsWith('.link') && !tried.has(name) && /^[0-9a-fA-F]+$/.test(name.slice(prefix.length, -5))).sort().slice(0, 10);
+  return (await listedNames(links)).filter((name) => name.startsWith(prefix) && name.endsWith('.link') && !tried.has(name) && /^[0-9a-fA-F]+$/.test(name.slice(prefix.length, -5))).sort().slice(0, 10);
 }
 
 /**

@@ -13,19 +13,10 @@ import { InTotoError } from '../../bindings/errors.js';
 import { FROM_STATEMENT, type Envelope } from '../../bindings/metadata/envelope.js';
 import { readLinkFile } from '../../bindings/verify/link-file.js';
 import { RuleEngine } from '../../bindings/verify/rule-engine.js';
+import { seededRandom as random } from '../helpers/random.js';
 
 const CASES = Number(process.env.LINK_FILE_CASES ?? 4000);
 
-/** xorshift32, seeded: the same envelopes every run. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 const hex = (r: () => number, n: number, alphabet = '0123456789abcdef') => Array.from({ length: n }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
 

@@ -12,19 +12,10 @@ import { InTotoError } from '../../bindings/errors.js';
 import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
 import type { PrivateKey } from '../../bindings/keys/keys.js';
 import { createDsse, serializeEnvelope, signEnvelope, verifySignatureBy } from '../../bindings/metadata/envelope.js';
+import { seededRandom as random } from '../helpers/random.js';
 
 const MUTANTS = Number(process.env.HOSTILE_MUTANTS ?? 3000);
 
-/** xorshift32, seeded: the same mutants every run. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 let key: PrivateKey;
 let payload: Uint8Array;

@@ -11,14 +11,9 @@ import { initEngine } from '../../bindings/engine.js';
 import { InTotoError } from '../../bindings/errors.js';
 import { readSigstoreBundle } from '../../bindings/sigstore/bundle.js';
 import { isValidAt, readTrustedRoot } from '../../bindings/sigstore/trusted-root.js';
+import { sigstoreVectors } from './vectors.js';
 
-function vectorsDir(): string {
-  const dir = process.env.IN_TOTO_SIGSTORE_VECTORS;
-  if (!dir) throw new Error('set IN_TOTO_SIGSTORE_VECTORS to the sigstore-conformance folder (e.g. ../shared/vectors/sigstore-conformance)');
-  const path = resolve(dir);
-  if (!existsSync(join(path, 'test/assets/bundle-verify'))) throw new Error(`${path} does not hold the sigstore-conformance cases`);
-  return path;
-}
+const vectorsDir = sigstoreVectors;
 
 /** The cases whose failure is in the structure a reader sees, and the field it names. */
 const REFUSED_WHEN_READ: Record<string, { file: 'bundle' | 'root'; code: string; field: RegExp }> = {

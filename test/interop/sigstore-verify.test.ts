@@ -19,14 +19,9 @@ import { readSigstoreBundle } from '../../bindings/sigstore/bundle.js';
 import { readTimestamp } from '../../bindings/sigstore/timestamp.js';
 import { readTrustedRoot } from '../../bindings/sigstore/trusted-root.js';
 import { verifySigstoreBundle, type SignerPolicy } from '../../bindings/sigstore/verify-bundle.js';
+import { sigstoreVectors } from './vectors.js';
 
-function vectorsDir(): string {
-  const dir = process.env.IN_TOTO_SIGSTORE_VECTORS;
-  if (!dir) throw new Error('set IN_TOTO_SIGSTORE_VECTORS to the sigstore-conformance folder (e.g. ../shared/vectors/sigstore-conformance)');
-  const path = resolve(dir);
-  if (!existsSync(join(path, 'test/assets/bundle-verify'))) throw new Error(`${path} does not hold the sigstore-conformance cases`);
-  return path;
-}
+const vectorsDir = sigstoreVectors;
 
 const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';

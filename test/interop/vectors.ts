@@ -9,3 +9,12 @@ export function foreignVectors(): string {
   if (!existsSync(`${path}/expected.json`)) throw new Error(`${path} does not hold the foreign vectors (no expected.json)`);
   return path;
 }
+
+/** The sigstore-conformance folder, given by IN_TOTO_SIGSTORE_VECTORS; the suites that read it fail loudly without it. */
+export function sigstoreVectors(): string {
+  const dir = process.env.IN_TOTO_SIGSTORE_VECTORS;
+  if (!dir) throw new Error('set IN_TOTO_SIGSTORE_VECTORS to the sigstore-conformance folder (e.g. ../shared/vectors/sigstore-conformance)');
+  const path = resolve(dir);
+  if (!existsSync(`${path}/test/assets/bundle-verify`)) throw new Error(`${path} does not hold the sigstore-conformance cases`);
+  return path;
+}
