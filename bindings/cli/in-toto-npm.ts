@@ -18,8 +18,8 @@
 import { fromBase64, toBase64 } from '../encoding.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
-import { readNpmAttestations, readNpmRegistryKeys, verifyNpmPackage, verifyRegistrySignature, type NpmDist, type NpmExpectations, type NpmVerified } from '../sigstore/npm.js';
-import { auditPackages, readAuditPolicy, readLockfile, type AuditEntry } from '../sigstore/npm-audit.js';
+import { readNpmAttestations, readNpmDist, readNpmRegistryKeys, verifyNpmPackage, verifyRegistrySignature, type NpmExpectations, type NpmVerified } from '../sigstore/npm.js';
+import { auditPackages, readAuditPolicy, readLockfile, readPackument, type AuditEntry } from '../sigstore/npm-audit.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, packageDataFile, parseCommandLine, readInputFile, runTool, single } from './common.js';
@@ -153,11 +153,14 @@ async function verifyFromRegistry(argv: readonly string[]): Promise<number> {
     const trust = await trustOf(parsed);
     const packumentBytes = await fetchBytes(`${registry}/${name.replace('/', '%2f')}`, `the package ${name}`);
     if (!packumentBytes) throw new InTotoError('IO', `the registry ${registry} has no package ${name}`);
-    const packument = JSON.parse(new TextDecoder().decode(packumentBytes)) as { versions?: Record<string, { dist?: NpmDist }>; time?: Record<string, string> };
-    const dist = packument.versions?.[version]?.dist;
-    if (!dist || typeof dist.tarball !== 'string' || typeof dist.integrity !== 'string') throw new InTotoError('IO', `the registry ${registry} has no ${name}@${version} (or no dist for it)`);
-    const published = Date.parse(packument.time?.[version] ?? '');
+    const packument = readPackument(packumentBytes, name);
+    const entry = packument.versions[version];
+    if (!entry || typeof entry !== 'object') throw new InTotoError('IO', `the registry ${registry} has no ${name}@${version}`);
+    const dist = readNpmDist(entry.dist, `versions["${version}"].dist`);
+    const timeText = packument.time[version];
+    const published = Date.parse(typeof timeText === 'string' ? timeText : '');
     if (Number.isNaN(published)) throw new InTotoError('FORMAT', `the registry gives no publish time for ${name}@${version}`);
+    if (dist.tarball === undefined) throw new InTotoError('FORMAT', `the registry gives no tarball for ${name}@${version}`);
     const tarball = await fetchBytes(dist.tarball, 'the tarball');
     if (!tarball) throw new InTotoError('IO', `the tarball ${dist.tarball} is not there`);
     // The registry's integrity must be the tarball's, and the registry's signature must cover it.
@@ -189,7 +192,9 @@ async function audit(argv: readonly string[]): Promise<number> {
     if (parsed.values.has('json')) process.stdout.write(`${JSON.stringify({ passed: failing.length === 0, packages: entries }, null, 2)}\n`);
     else {
       const count = (f: (e: AuditEntry) => boolean) => entries.filter(f).length;
-      const lines = entries.map((e) => `${e.problems.length > 0 ? 'FAIL' : 'ok  '} ${e.name}@${e.version}: provenance ${e.provenance}${e.source ? ` (${e.source})` : ''}, registry signature ${e.registrySignature}${e.problems.map((p) => `\n       ${p}`).join('')}`);
+      // Names come from the lockfile: control characters are shown escaped, never printed (a newline could fake a line).
+      const safe = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      const lines = entries.map((e) => `${e.problems.length > 0 ? 'FAIL' : 'ok  '} ${safe(e.name)}@${safe(e.version)}: provenance ${e.provenance}${e.source ? ` (${e.source})` : ''}, registry signature ${e.registrySignature}${[...e.notes.map((n) => `\n       note: ${safe(n)}`), ...e.problems.map((p) => `\n       ${safe(p)}`)].join('')}`);
       process.stdout.write(`${lines.join('\n')}\n${entries.length} packages: ${count((e) => e.provenance === 'verified')} with verified provenance, ${count((e) => e.provenance === 'absent')} without, ${count((e) => e.registrySignature === 'verified')} with a verified registry signature, ${count((e) => e.registrySignature === 'absent')} without; ${failing.length} failing\n`);
     }
     return failing.length === 0 ? 0 : 1;

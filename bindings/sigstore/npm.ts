@@ -299,10 +299,38 @@ export const registryKeyValidAt = (key: NpmRegistryKey, time: number): boolean =
 
 /** A version's `dist` as the registry serves it (the fields verification reads). */
 export interface NpmDist {
-  readonly tarball: string;
+  /** Where the tarball is (an audit does not download it, so a registry may leave it out there). */
+  readonly tarball?: string;
   readonly integrity: string;
   readonly signatures?: readonly { readonly keyid: string; readonly sig: string }[];
   readonly attestations?: { readonly url: string };
+}
+
+/**
+ * A version's `dist` from a registry's JSON (a packument's `versions[v].dist`), checked for the fields verification
+ * reads: `FORMAT` naming the field when one is malformed, never a crash on what a registry serves.
+ */
+export function readNpmDist(value: unknown, at: string): NpmDist {
+  const d = value as Record<string, unknown> | null;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw formatError('must be an object', at);
+  if (d.tarball !== undefined && typeof d.tarball !== 'string') throw formatError('must be a string', `${at}.tarball`);
+  if (typeof d.integrity !== 'string') throw formatError('must be a string', `${at}.integrity`);
+  let signatures: { keyid: string; sig: string }[] | undefined;
+  if (d.signatures !== undefined) {
+    if (!Array.isArray(d.signatures)) throw formatError('must be a list', `${at}.signatures`);
+    signatures = d.signatures.map((e, i) => {
+      const entry = e as Record<string, unknown> | null;
+      if (typeof entry !== 'object' || entry === null || typeof entry.keyid !== 'string' || typeof entry.sig !== 'string') throw formatError('must be {keyid, sig} strings', `${at}.signatures[${i}]`);
+      return { keyid: entry.keyid, sig: entry.sig };
+    });
+  }
+  let attestations: { url: string } | undefined;
+  if (d.attestations !== undefined) {
+    const a = d.attestations as Record<string, unknown> | null;
+    if (typeof a !== 'object' || a === null || typeof a.url !== 'string') throw formatError('must be {url}', `${at}.attestations`);
+    attestations = { url: a.url };
+  }
+  return { ...(d.tarball !== undefined ? { tarball: d.tarball as string } : {}), integrity: d.integrity, ...(signatures ? { signatures } : {}), ...(attestations ? { attestations } : {}) };
 }
 
 /**

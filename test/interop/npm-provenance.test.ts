@@ -216,7 +216,7 @@ describe('in-toto-npm verify NAME@VERSION, against a registry served on 127.0.0.
 });
 
 describe('in-toto-npm audit, against a registry served on 127.0.0.1 (IN_TOTO_NPM_VECTORS)', () => {
-  it('reports provenance and registry signatures per package, and fails on policy violations and provenance downgrades', async () => {
+  it('reports provenance and registry signatures per package, and fails on policy violations, downgrades and lockfile problems', async () => {
     const { createServer } = await import('node:http');
     const { generateKeyPairSync, sign } = await import('node:crypto');
     const { spawn } = await import('node:child_process');
@@ -229,22 +229,37 @@ describe('in-toto-npm audit, against a registry served on 127.0.0.1 (IN_TOTO_NPM
     const attestationsOf = (file: string) => readFileSync(join(dir, GHA, `${file}.tgz.json`));
     const integrityFrom = (file: string) => integrityOf(join(dir, GHA, `${file}.tgz.json`));
     const fake = (seed: string) => `sha512-${Buffer.alloc(64, seed.charCodeAt(0)).toString('base64')}`;
-    // name -> version -> { integrity, attestations? (file), time }
-    const registryData: Record<string, Record<string, { integrity: string; attestations?: string; time: string; signed?: boolean }>> = {
+    type Version = { integrity: string; attestations?: string; time?: string; signed?: boolean; status?: number };
+    // name -> version -> what the registry says.
+    const registryData: Record<string, Record<string, Version>> = {
       sigstore: { '2.3.1': { integrity: integrityFrom('provenance-npm-test-cli-v1-prega'), attestations: 'provenance-npm-test-cli-v1-prega', time: '2024-06-25T22:11:13Z', signed: true } },
       // 1.0.1 was published with provenance; 1.0.2 without: the downgrade.
       'gundam-visor': {
         '1.0.1': { integrity: integrityFrom('gundam-visor-cli-v1-tag'), attestations: 'gundam-visor-cli-v1-tag', time: '2024-06-04T00:00:00Z', signed: true },
         '1.0.2': { integrity: fake('g'), time: '2024-07-01T00:00:00Z', signed: true },
       },
+      // 1.0.5 had provenance from the SLSA generator (a builder other than the runner); 1.0.6 has none.
+      '@laurentsimon/provenance-npm-test': {
+        '1.0.5': { integrity: integrityFrom('provenance-npm-test-ossf'), attestations: 'provenance-npm-test-ossf', time: '2024-05-01T00:00:00Z', signed: true },
+        '1.0.6': { integrity: fake('l'), time: '2024-07-01T00:00:00Z', signed: true },
+      },
       'plain-package': { '1.0.0': { integrity: fake('p'), time: '2024-01-01T00:00:00Z', signed: true } },
       unsigned: { '0.1.0': { integrity: fake('u'), time: '2024-01-01T00:00:00Z' } },
+      'evil-lib': { '1.0.0': { integrity: fake('e'), time: '2024-01-01T00:00:00Z', signed: true } },
+      'no-time': { '1.0.0': { integrity: fake('n'), signed: true } },
+      'bad-signatures': { '1.0.0': { integrity: fake('b'), time: '2024-01-01T00:00:00Z', signed: true } },
     };
+    const attestationStatus: Record<string, number> = {};
     const server = createServer((req, res) => {
       const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const url = decodeURIComponent(req.url ?? '');
       const att = /^\/-\/npm\/v1\/attestations\/(.+)@([^@]+)$/.exec(url);
       if (att) {
+        const key = `${att[1]}@${att[2]}`;
+        if (attestationStatus[key]) {
+          res.statusCode = attestationStatus[key]!;
+          return res.end();
+        }
         const v = registryData[att[1]!]?.[att[2]!];
         if (v?.attestations) return res.end(attestationsOf(v.attestations));
       }
@@ -253,72 +268,95 @@ describe('in-toto-npm audit, against a registry served on 127.0.0.1 (IN_TOTO_NPM
       if (pkg) {
         const versions = Object.fromEntries(Object.entries(pkg).map(([version, v]) => [version, { dist: {
           tarball: `${base}/${name}/-/${name}-${version}.tgz`, integrity: v.integrity,
-          ...(v.signed ? { signatures: [{ keyid, sig: sign('sha256', Buffer.from(`${name}@${version}:${v.integrity}`), privateKey).toString('base64') }] } : {}),
+          ...(v.signed ? { signatures: name === 'bad-signatures' ? [null] : [{ keyid, sig: sign('sha256', Buffer.from(`${name}@${version}:${v.integrity}`), privateKey).toString('base64') }] } : {}),
           ...(v.attestations ? { attestations: { url: `${base}/-/npm/v1/attestations/${name}@${version}` } } : {}),
         } }]));
         res.setHeader('content-type', 'application/json');
-        return res.end(JSON.stringify({ name, versions, time: Object.fromEntries(Object.entries(pkg).map(([version, v]) => [version, v.time])) }));
+        return res.end(JSON.stringify({ name, versions, time: Object.fromEntries(Object.entries(pkg).flatMap(([version, v]) => (v.time ? [[version, v.time]] : []))) }));
       }
       res.statusCode = 404;
       res.end();
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const registry = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const lock = (entries: Record<string, { version: string; integrity: string }>) => {
-      const file = join(tmp, `lock-${Object.keys(entries).length}-${Math.random().toString(16).slice(2)}.json`);
-      writeFileSync(file, JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'app' }, ...Object.fromEntries(Object.entries(entries).map(([n, e]) => [`node_modules/${n}`, { ...e, resolved: `${registry}/${n}/-/${n}-${e.version}.tgz` }])) } }));
+    const lock = (entries: Record<string, { version: string; integrity?: string; resolved?: string; name?: string }>) => {
+      const file = join(tmp, `lock-${Math.random().toString(16).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'app' }, ...Object.fromEntries(Object.entries(entries).map(([path, e]) => [path, { resolved: `${registry}/x.tgz`, ...e }])) } }));
       return file;
     };
+    const entryOf = (name: string, version: string) => ({ version, integrity: registryData[name]![version]!.integrity });
     const policyFile = (policy: object) => {
       const file = join(tmp, `policy-${Math.random().toString(16).slice(2)}.json`);
       writeFileSync(file, JSON.stringify(policy));
       return file;
     };
     const audit = (args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((ok) => {
+      new Promise<{ status: number | null; report: { packages: { name: string; path: string; provenance: string; registrySignature: string; source?: string; problems: string[]; notes: string[] }[] }; stderr: string }>((ok) => {
         const child = spawn(process.execPath, [TOOL, 'audit', '--registry', registry, '--registry-keys', join(tmp, 'keys.json'), '--json', ...args]);
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.stderr.on('data', (d) => (stderr += d));
-        child.on('close', (status) => ok({ status, stdout, stderr }));
+        child.on('close', (status) => ok({ status, report: stdout ? JSON.parse(stdout) : { packages: [] }, stderr }));
       });
+    const problemsOf = (r: Awaited<ReturnType<typeof audit>>) => r.report.packages.flatMap((p) => p.problems.map((m) => `${p.path}: ${m}`));
     try {
-      const lockfile = lock({
-        sigstore: { version: '2.3.1', integrity: registryData.sigstore!['2.3.1']!.integrity },
-        'plain-package': { version: '1.0.0', integrity: fake('p') },
-        unsigned: { version: '0.1.0', integrity: fake('u') },
-      });
-      // No policy: everything present verifies; what is missing is reported, not failed.
+      const lockfile = lock({ 'node_modules/sigstore': entryOf('sigstore', '2.3.1'), 'node_modules/plain-package': entryOf('plain-package', '1.0.0') });
+      // No policy: what is there verifies; a package without provenance is reported, not failed.
       const plain = await audit(['--lockfile', lockfile]);
-      expect(plain.status, plain.stderr).toBe(0);
-      const report = JSON.parse(plain.stdout);
-      const byName = Object.fromEntries(report.packages.map((p: { name: string }) => [p.name, p]));
+      expect(plain.status, `${plain.stderr}${JSON.stringify(plain.report)}`).toBe(0);
+      const byName = Object.fromEntries(plain.report.packages.map((p) => [p.name, p]));
       expect(byName.sigstore).toMatchObject({ provenance: 'verified', registrySignature: 'verified', source: 'https://github.com/sigstore/sigstore-js@refs/heads/main', problems: [] });
       expect(byName['plain-package']).toMatchObject({ provenance: 'absent', registrySignature: 'verified', problems: [] });
-      expect(byName.unsigned).toMatchObject({ provenance: 'absent', registrySignature: 'absent', problems: [] });
       // A policy the packages meet, then one they do not.
-      const met = await audit(['--lockfile', lockfile, '--policy', policyFile({ rules: [{ packages: 'sigstore', sourceUri: 'github.com/sigstore/*' }] })]);
-      expect(met.status, met.stdout).toBe(0);
+      expect((await audit(['--lockfile', lockfile, '--policy', policyFile({ rules: [{ packages: 'sigstore', sourceUri: 'github.com/sigstore/*' }] })])).status).toBe(0);
       const unmet = await audit(['--lockfile', lockfile, '--policy', policyFile({ rules: [{ packages: 'sigstore', sourceUri: 'github.com/acme/*' }, { packages: '*', requireProvenance: true }] })]);
       expect(unmet.status).toBe(1);
-      const failing = JSON.parse(unmet.stdout).packages.filter((p: { problems: string[] }) => p.problems.length > 0).map((p: { name: string; problems: string[] }) => `${p.name}: ${p.problems.join('; ')}`);
-      expect(failing).toEqual([
-        expect.stringMatching(/^plain-package: it has no provenance, which the policy requires of \*/),
-        expect.stringMatching(/^sigstore: its provenance does not verify: .*sigstore-js.*not one matching .*acme/),
-        expect.stringMatching(/^unsigned: it has no provenance/),
+      expect(problemsOf(unmet)).toEqual([
+        expect.stringMatching(/^node_modules\/plain-package: it has no provenance, which the policy requires of \*/),
+        expect.stringMatching(/^node_modules\/sigstore: its provenance does not verify: .*sigstore-js.*not one matching .*acme/),
       ]);
-      // The downgrade: gundam-visor 1.0.2 has no provenance, 1.0.1 had provenance that verifies.
-      const downgraded = lock({ 'gundam-visor': { version: '1.0.2', integrity: fake('g') } });
-      const allowed = await audit(['--lockfile', downgraded]);
-      expect(allowed.status).toBe(0);
-      const forbidden = await audit(['--lockfile', downgraded, '--policy', policyFile({ rules: [], noProvenanceDowngrade: true })]);
-      expect(forbidden.status).toBe(1);
-      expect(JSON.parse(forbidden.stdout).packages[0].problems).toEqual([expect.stringMatching(/lost the provenance gundam-visor@1.0.1 had \(built from https:\/\/github.com\/ramonpetgrave64\/gundam-visor@refs\/tags\/v1.0.1\)/)]);
-      // A lockfile whose integrity is not the registry's.
-      const tampered = await audit(['--lockfile', lock({ 'plain-package': { version: '1.0.0', integrity: fake('q') } })]);
-      expect(tampered.status).toBe(1);
-      expect(tampered.stdout).toContain("is not the registry's");
+      // The downgrades: by the runner's provenance (gundam-visor), and by the SLSA generator's (found by review).
+      for (const [name, version, had] of [['gundam-visor', '1.0.2', '1.0.1'], ['@laurentsimon/provenance-npm-test', '1.0.6', '1.0.5']] as const) {
+        const downgraded = lock({ [`node_modules/${name}`]: entryOf(name, version) });
+        expect((await audit(['--lockfile', downgraded])).status).toBe(0);
+        const forbidden = await audit(['--lockfile', downgraded, '--policy', policyFile({ rules: [], noProvenanceDowngrade: true })]);
+        expect(forbidden.status).toBe(1);
+        expect(problemsOf(forbidden)).toEqual([expect.stringContaining(`lost the provenance ${name}@${had} had`)]);
+      }
+      // The earlier attestations cannot be fetched: the check could not complete, which fails (it passed before).
+      attestationStatus['gundam-visor@1.0.1'] = 503;
+      const unreachable = await audit(['--lockfile', lock({ 'node_modules/gundam-visor': entryOf('gundam-visor', '1.0.2') }), '--policy', policyFile({ rules: [], noProvenanceDowngrade: true })]);
+      expect(problemsOf(unreachable)).toEqual([expect.stringContaining('the downgrade check could not complete')]);
+      delete attestationStatus['gundam-visor@1.0.1'];
+      // Lockfile problems (found by review): a nested copy with another integrity, no integrity, an alias escaping
+      // a scope rule, a git dependency under a rule, no publish time, no or malformed registry signatures.
+      const tricky = await audit([
+        '--lockfile',
+        lock({
+          'node_modules/plain-package': entryOf('plain-package', '1.0.0'),
+          'node_modules/x/node_modules/plain-package': { version: '1.0.0', integrity: fake('q'), resolved: 'https://evil.example/p.tgz' },
+          'node_modules/sigstore': { version: '2.3.1', resolved: 'https://evil.example/s.tgz' },
+          'node_modules/@acme/lib': { name: 'evil-lib', ...entryOf('evil-lib', '1.0.0') },
+          'node_modules/@acme/git': { version: '0.0.1', resolved: 'git+ssh://git@github.com/acme/git.git#abc' },
+          'node_modules/unsigned': entryOf('unsigned', '0.1.0'),
+          'node_modules/no-time': entryOf('no-time', '1.0.0'),
+          'node_modules/bad-signatures': entryOf('bad-signatures', '1.0.0'),
+        }),
+        '--policy',
+        policyFile({ rules: [{ packages: '@acme/*', sourceUri: 'github.com/acme/*' }], noProvenanceDowngrade: true }),
+      ]);
+      expect(tricky.status).toBe(1);
+      expect(problemsOf(tricky)).toEqual([
+        expect.stringMatching(/^node_modules\/@acme\/git: it is not from the registry \(resolved from git\+ssh:.*\): no provenance, which the policy requires of @acme\/\*/),
+        expect.stringMatching(/^node_modules\/@acme\/lib: it has no provenance, which the policy requires of @acme\/\*/),
+        expect.stringMatching(/^node_modules\/bad-signatures: the registry's record of bad-signatures@1.0.0 cannot be read: .*signatures\[0\]: must be \{keyid, sig\} strings/),
+        expect.stringMatching(/^node_modules\/no-time: the registry gives no publish time/),
+        expect.stringMatching(/^node_modules\/no-time: the registry gives no publish time for it: the downgrade check cannot tell/),
+        expect.stringMatching(/^node_modules\/sigstore: the lockfile records no integrity for it/),
+        expect.stringMatching(/^node_modules\/unsigned: it carries no registry signature/),
+        expect.stringMatching(/^node_modules\/x\/node_modules\/plain-package: the lockfile's integrity .* is not the registry's/),
+      ]);
     } finally {
       server.close();
     }

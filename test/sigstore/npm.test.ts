@@ -83,19 +83,31 @@ describe('isVersionedTag', () => {
 });
 
 describe('readLockfile and readAuditPolicy', () => {
-  it('reads a v3 lockfile: registry packages only, each name@version once', () => {
+  it('reads a v3 lockfile: every installed copy, aliases by their real name, the rest with why they are not registry packages', () => {
     const lock = {
       lockfileVersion: 3,
       packages: {
         '': { name: 'app' },
         'node_modules/a': { version: '1.0.0', resolved: 'https://registry.npmjs.org/a/-/a-1.0.0.tgz', integrity: 'sha512-x' },
-        'node_modules/b/node_modules/a': { version: '1.0.0', resolved: 'https://registry.npmjs.org/a/-/a-1.0.0.tgz', integrity: 'sha512-x' },
-        'node_modules/@s/c': { version: '2.0.0', resolved: 'https://registry.npmjs.org/@s/c/-/c-2.0.0.tgz' },
+        'node_modules/b/node_modules/a': { version: '1.0.0', resolved: 'https://evil.example/a.tgz', integrity: 'sha512-y' },
+        'node_modules/@s/c': { version: '2.0.0', resolved: 'HTTPS://registry.npmjs.org/@s/c/-/c-2.0.0.tgz' },
+        'node_modules/@acme/lib': { name: 'evil-lib', version: '1.0.0', resolved: 'https://registry.npmjs.org/evil-lib/-/evil-lib-1.0.0.tgz', integrity: 'sha512-z' },
         'node_modules/local': { version: '0.0.1', resolved: 'file:../local' },
+        'node_modules/git': { version: '0.0.1', resolved: 'git+ssh://git@github.com/x/y.git#abc' },
         'node_modules/linked': { link: true, resolved: '../x' },
+        'node_modules/odd': { version: 1 },
       },
     };
-    expect(readLockfile(JSON.stringify(lock))).toEqual([{ name: '@s/c', version: '2.0.0' }, { name: 'a', version: '1.0.0', integrity: 'sha512-x' }]);
+    expect(readLockfile(JSON.stringify(lock))).toEqual([
+      { name: 'evil-lib', version: '1.0.0', path: 'node_modules/@acme/lib', integrity: 'sha512-z' },
+      { name: '@s/c', version: '2.0.0', path: 'node_modules/@s/c' },
+      { name: 'a', version: '1.0.0', path: 'node_modules/a', integrity: 'sha512-x' },
+      { name: 'a', version: '1.0.0', path: 'node_modules/b/node_modules/a', integrity: 'sha512-y' },
+      { name: 'git', version: '0.0.1', path: 'node_modules/git', notFromRegistry: 'resolved from git+ssh://git@github.com/x/y.git#abc' },
+      { name: 'linked', version: '?', path: 'node_modules/linked', notFromRegistry: 'a link to ../x' },
+      { name: 'local', version: '0.0.1', path: 'node_modules/local', notFromRegistry: 'resolved from file:../local' },
+      { name: 'odd', version: '?', path: 'node_modules/odd', notFromRegistry: 'an entry without a version' },
+    ]);
     expect(refusal(() => readLockfile(JSON.stringify({ lockfileVersion: 1, dependencies: {} })))).toMatch(/lockfileVersion 1 is not read/);
   });
 
@@ -107,6 +119,9 @@ describe('readLockfile and readAuditPolicy', () => {
     expect(refusal(() => readAuditPolicy(JSON.stringify({ rules: [{ packages: 'a/b/c' }] })))).toMatch(/rules\[0\]\.packages/);
     expect(refusal(() => readAuditPolicy(JSON.stringify({ rules: [{ packages: '*', requireProvenance: 'yes' }] })))).toMatch(/rules\[0\]\.requireProvenance/);
     expect(refusal(() => readAuditPolicy(JSON.stringify({ rules: {} })))).toMatch(/rules: must be a list/);
+    // A rule that names nothing to check would check nothing (found by review).
+    expect(refusal(() => readAuditPolicy(JSON.stringify({ rules: [{ packages: 'x', sourceUri: '' }] })))).toMatch(/rules\[0\]\.sourceUri: must be a non-empty string/);
+    expect(refusal(() => readAuditPolicy(JSON.stringify({ rules: [{ packages: 'x', sourceUri: 'gitlab.com/a/b' }] })))).toMatch(/must be github\.com\/OWNER\/REPO/);
     expect(refusal(() => readAuditPolicy(JSON.stringify({ downgrade: true })))).toMatch(/unknown field "downgrade"/);
   });
 });
