@@ -38,6 +38,7 @@ interface EngineExports {
   set_max_input(bytes: number): number;
   validate(len: number): number;
   validate_json(len: number): number;
+  cel_eval(exprLen: number, actLen: number): number;
   canonicalize(len: number, select: number): number;
   output_ptr(): number;
   output_len(): number;
@@ -322,6 +323,22 @@ export class Engine {
       const code = exports.validate_json(len);
       this.#check(exports, code & 0xff, bytes);
       return { inexact: (code & 0x100) !== 0 };
+    });
+  }
+
+  /**
+   * Evaluates a CEL expression (docs/ABI.md, "CEL") with the variables of `activation` (a JSON object of typed
+   * values); returns the engine's result JSON (a typed value, `{"error"}`, `{"parseError"}` or `{"limit"}`).
+   * `bindings/cel.ts` is the typed wrapper.
+   */
+  celEvaluate(expression: Uint8Array, activation: Uint8Array): string {
+    const both = new Uint8Array(expression.length + activation.length);
+    both.set(expression);
+    both.set(activation, expression.length);
+    return this.#withInput(both, (exports) => {
+      const code = exports.cel_eval(expression.length, activation.length);
+      this.#check(exports, code, activation);
+      return new TextDecoder().decode(new Uint8Array(exports.memory.buffer, exports.output_ptr(), exports.output_len()));
     });
   }
 }

@@ -1,0 +1,71 @@
+/**
+ * CEL expressions, evaluated by the engine (assembly/cel.ts; docs/ABI.md, "CEL"; what is covered: docs/cel.md).
+ * Values cross as typed JSON, so that int, uint and double stay apart and bytes stay bytes:
+ *
+ *   evaluateCel('size(subjects) > 0 && predicate.builder.id.startsWith("https://github.com/")',
+ *     { subjects: { type: 'list', value: [] }, predicate: { json: statement.predicate } })
+ *
+ * A CEL error (a type mismatch, a missing field, an overflow) is a result, `{ error }`, as CEL says it is; a syntax
+ * error is `FORMAT` and an exceeded limit `LIMIT` (InTotoError).
+ */
+import { getEngine, toUtf8 } from './engine.js';
+import { fromBase64, toBase64 } from './encoding.js';
+import { InTotoError } from './errors.js';
+
+export type CelValue =
+  | { readonly type: 'null' }
+  | { readonly type: 'bool'; readonly value: boolean }
+  | { readonly type: 'int' | 'uint'; readonly value: bigint }
+  | { readonly type: 'double'; readonly value: number }
+  | { readonly type: 'string'; readonly value: string }
+  | { readonly type: 'bytes'; readonly value: Uint8Array }
+  | { readonly type: 'list'; readonly value: readonly CelValue[] }
+  | { readonly type: 'map'; readonly value: readonly (readonly [CelValue, CelValue])[] }
+  | { readonly type: 'type'; readonly value: string };
+
+/** A variable: a typed value, or plain JSON (objects become maps with string keys, numbers doubles). */
+export type CelVariable = CelValue | { readonly json: unknown };
+
+export type CelResult = { readonly value: CelValue } | { readonly error: string };
+
+function encode(v: CelVariable): unknown {
+  if ('json' in v) return { json: v.json };
+  switch (v.type) {
+    case 'null': return { null: null };
+    case 'bool': return { bool: v.value };
+    case 'int': case 'uint': return { [v.type]: v.value.toString() };
+    case 'double': return { double: Number.isNaN(v.value) ? 'NaN' : v.value === Infinity ? 'Infinity' : v.value === -Infinity ? '-Infinity' : String(v.value) };
+    case 'string': return { string: v.value };
+    case 'bytes': return { bytes: toBase64(v.value) };
+    case 'list': return { list: v.value.map(encode) };
+    case 'map': return { map: v.value.map(([k, x]) => [encode(k), encode(x)]) };
+    case 'type': return { type: v.value };
+  }
+}
+
+function decode(t: Record<string, unknown>): CelValue {
+  const [tag] = Object.keys(t);
+  const x = t[tag!];
+  switch (tag) {
+    case 'null': return { type: 'null' };
+    case 'bool': return { type: 'bool', value: x as boolean };
+    case 'int': case 'uint': return { type: tag, value: BigInt(x as string) };
+    case 'double': return { type: 'double', value: x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : x === '-Infinity' ? -Infinity : x === '-0' ? -0 : Number(x) };
+    case 'string': return { type: 'string', value: x as string };
+    case 'bytes': return { type: 'bytes', value: fromBase64(x as string) ?? new Uint8Array() };
+    case 'list': return { type: 'list', value: (x as Record<string, unknown>[]).map(decode) };
+    case 'map': return { type: 'map', value: (x as [Record<string, unknown>, Record<string, unknown>][]).map(([k, v]) => [decode(k), decode(v)] as const) };
+    case 'type': return { type: 'type', value: x as string };
+  }
+  throw new InTotoError('ENGINE', `the engine returned an unknown CEL value (${String(tag)})`);
+}
+
+/** Evaluates `expression` with `variables` (see the module comment). */
+export function evaluateCel(expression: string, variables: Readonly<Record<string, CelVariable>> = {}): CelResult {
+  const activation = JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])));
+  const out = JSON.parse(getEngine().celEvaluate(toUtf8(expression), toUtf8(activation))) as Record<string, unknown>;
+  if ('parseError' in out) throw new InTotoError('FORMAT', `CEL: ${String(out.parseError)}`, { field: 'expression' });
+  if ('limit' in out) throw new InTotoError('LIMIT', `CEL: ${String(out.limit)}`, { field: 'expression' });
+  if ('error' in out) return { error: String(out.error) };
+  return { value: decode(out) };
+}

@@ -1,0 +1,103 @@
+/**
+ * CEL in the engine (assembly/cel.ts through bindings/cel.ts): CEL's semantics where implementations differ most
+ * (errors as values absorbed by && and ||, overflow, heterogeneous numbers, macros, missing fields), typed values in and
+ * out, and bounded cost on hostile expressions (typed errors, the engine usable after). The cel-spec conformance
+ * files: test/interop/cel-conformance.test.ts.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateCel, type CelResult } from '../bindings/cel.js';
+import { getEngine, initEngine } from '../bindings/engine.js';
+import { InTotoError } from '../bindings/errors.js';
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+const value = (r: CelResult) => ('value' in r ? r.value : { error: r.error });
+const run = (expr: string, vars = {}) => value(evaluateCel(expr, vars));
+const refusal = (expr: string) => {
+  try {
+    evaluateCel(expr);
+    return 'evaluated';
+  } catch (error) {
+    if (error instanceof InTotoError) return error.code;
+    throw error;
+  }
+};
+
+describe('CEL semantics', () => {
+  it.each([
+    ['1 + 2 * 3', { type: 'int', value: 7n }],
+    ['7u / 2u', { type: 'uint', value: 3n }],
+    ['-9223372036854775808', { type: 'int', value: -9223372036854775808n }],
+    ['1 == 1.0 && 1u == 1 && 2 > 1.5', { type: 'bool', value: true }],
+    ['"a" + "b" == "ab" ? 1 : 2', { type: 'int', value: 1n }],
+    ['size("héllo😀")', { type: 'int', value: 6n }],
+    ['[1, 2, 3].filter(x, x % 2 == 1).map(x, x * 10)', { type: 'list', value: [{ type: 'int', value: 10n }, { type: 'int', value: 30n }] }],
+    ['{"a": [1, 2]}.a.exists_one(x, x == 2)', { type: 'bool', value: true }],
+    ['type(1u) == uint && type("") == string', { type: 'bool', value: true }],
+    ['b"\\x00\\xff".size()', { type: 'int', value: 2n }],
+  ])('%s', (expr, expected) => {
+    expect(run(expr)).toEqual(expected);
+  });
+
+  it('errors are values: && and || absorb them when the other side decides, otherwise they surface', () => {
+    expect(run('false && 1 / 0 == 1')).toEqual({ type: 'bool', value: false });
+    expect(run('1 / 0 == 1 || true')).toEqual({ type: 'bool', value: true });
+    expect(run('true && 1 / 0 == 1')).toEqual({ error: 'divide by zero' });
+    expect(run('[1, 0].all(x, 1 / x > 0)')).toEqual({ error: 'divide by zero' });
+    expect(run('[0, 1].exists(x, 1 / x > 0)')).toEqual({ type: 'bool', value: true });
+  });
+
+  it('overflow is an error, never a wrap', () => {
+    for (const expr of ['9223372036854775807 + 1', '-9223372036854775808 - 1', '-(-9223372036854775808)', '0u - 1u', '18446744073709551615u * 2u', '-9223372036854775808 / -1']) {
+      expect(run(expr), expr).toEqual({ error: expect.stringContaining('overflow') });
+    }
+  });
+
+  it('a missing field is an error (what allowIfNoClaim reads), and has() tells presence without one', () => {
+    const vars = { predicate: { json: { builder: { id: 'https://github.com/actions/runner' } } } };
+    expect(run('predicate.builder.id.startsWith("https://github.com/")', vars)).toEqual({ type: 'bool', value: true });
+    expect(run('predicate.buildType == "x"', vars)).toEqual({ error: 'no such key: buildType' });
+    expect(run('has(predicate.buildType)', vars)).toEqual({ type: 'bool', value: false });
+    expect(run('undeclared == 1')).toEqual({ error: "undeclared reference to 'undeclared'" });
+  });
+
+  it('JSON numbers are doubles, typed variables keep int and uint apart', () => {
+    expect(run('x == 1 && type(x) == double', { x: { json: 1 } })).toEqual({ type: 'bool', value: true });
+    expect(run('x + 1u', { x: { type: 'uint', value: 18446744073709551614n } })).toEqual({ type: 'uint', value: 18446744073709551615n });
+    expect(run('x + 1', { x: { type: 'uint', value: 1n } })).toEqual({ error: 'no such overload: _+_(uint, int)' });
+  });
+});
+
+describe('CEL on hostile input: typed errors, bounded cost, the engine usable after', () => {
+  it('syntax errors are FORMAT; nesting, chains and work beyond the limits are LIMIT or FORMAT, never a trap', () => {
+    expect(refusal('1 +')).toBe('FORMAT');
+    expect(refusal('"unterminated')).toBe('FORMAT');
+    expect(refusal('('.repeat(5000) + '1' + ')'.repeat(5000))).toBe('FORMAT');
+    expect(refusal('!'.repeat(50_000) + 'true')).toBe('FORMAT');
+    expect(refusal(Array.from({ length: 10_000 }, () => '1').join(' + '))).toBe('LIMIT');
+    expect(refusal(`[${Array.from({ length: 1000 }, (_, i) => i).join(',')}].all(x, [${Array.from({ length: 1000 }, (_, i) => i).join(',')}].all(y, x + y >= 0))`)).toBe('LIMIT');
+    expect(refusal('1'.repeat(200_000))).toBe('LIMIT');
+    // The engine still works.
+    expect(run('1 + 1')).toEqual({ type: 'int', value: 2n });
+    expect(getEngine().canonicalize('{"b":1,"a":2}')).toEqual(new TextEncoder().encode('{"a":2,"b":1}'));
+  });
+
+  it('seeded random expressions: every outcome typed, none a crash', () => {
+    let x = 20261207;
+    const next = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 0x100000000);
+    const atoms = ['1', '2u', '1.5', '"s"', 'b"b"', 'true', 'null', '[1, 2]', '{"k": 1}', 'x', 'x.k', '(', ')', '+', '-', '*', '/', '%', '==', '<', '&&', '||', '!', '?', ':', '.', ',', '[', ']', '{', '}', 'size', 'has', 'map', 'all', '\\', '"', "'", '1e400', '0x', '9223372036854775808'];
+    for (let i = 0; i < 3000; i++) {
+      const expr = Array.from({ length: 1 + Math.floor(next() * 12) }, () => atoms[Math.floor(next() * atoms.length)]).join(next() < 0.5 ? ' ' : '');
+      try {
+        const r = evaluateCel(expr, { x: { json: { k: [1, 'a', null] } } });
+        expect('value' in r || 'error' in r, expr).toBe(true);
+      } catch (error) {
+        expect(error, expr).toBeInstanceOf(InTotoError);
+        expect(['FORMAT', 'LIMIT'], expr).toContain((error as InTotoError).code);
+      }
+    }
+    expect(run('2 * 21')).toEqual({ type: 'int', value: 42n });
+  });
+});
