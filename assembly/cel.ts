@@ -7,6 +7,7 @@
 // string, bytes or list made; every limit is a result of its own (`limit`), never a trap.
 
 import { Region } from './buffers';
+import { regexMatches, regexError } from './regex';
 import { input, parse, setFractions, kindOf, word, skip, K_OBJECT, K_ARRAY, K_STRING, K_NUMBER, K_TRUE, K_FALSE, K_NULL } from './json';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -939,6 +940,23 @@ function codePoints(s: string): i32 {
   return n;
 }
 
+function codePointsOf(s: string): i32[] {
+  const out = new Array<i32>();
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        out.push(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00));
+        i++;
+        continue;
+      }
+    }
+    out.push(c);
+  }
+  return out;
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): i32 {
   const n = min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
@@ -1373,7 +1391,10 @@ function stringFunction(name: string, a: Val, b: Val): Val {
   if (name == 'contains') return boolOf(s.includes(t));
   if (name == 'startsWith') return boolOf(s.startsWith(t));
   if (name == 'endsWith') return boolOf(s.endsWith(t));
-  return new ErrVal('matches() is not supported yet (RE2 in linear time is to come)');
+  const r = regexMatches(codePointsOf(t), codePointsOf(s));
+  if (r == -1) return new ErrVal(`invalid regular expression: ${regexError}`);
+  if (r == -2) return limit(regexError);
+  return boolOf(r == 1);
 }
 
 function comprehension(n: Node): Val {

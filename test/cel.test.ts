@@ -70,6 +70,29 @@ describe('CEL semantics', () => {
   });
 });
 
+describe('matches(): RE2 syntax in linear time', () => {
+  it.each([
+    ["'grey'.matches('gr(a|e)y')", true],
+    ["'aaa'.matches('^a{2,3}$')", true],
+    ["'aaaa'.matches('^a{2,3}$')", false],
+    ["'AB'.matches('(?i)^ab$')", true],
+    ["'a1'.matches('^[a-z]\\\\d$')", true],
+    ["'😀😀'.matches('^(a|😀){2}$')", true],
+    ["'https://github.com/acme/app/.github/workflows/r.yml@refs/tags/v1.2'.matches('^https://github\\\\.com/acme/[^/]+/\\\\.github/workflows/[^@]+@refs/tags/v[0-9]+(\\\\.[0-9]+)*$')", true],
+  ])('%s is %s', (expr, expected) => {
+    expect(run(expr)).toEqual({ type: 'bool', value: expected });
+  });
+
+  it('a pattern that backtracking takes exponential time on answers at once; malformed patterns are CEL errors', () => {
+    expect(run(`'${'a'.repeat(50_000)}!'.matches('^(a+)+$')`)).toEqual({ type: 'bool', value: false });
+    for (const pattern of ['(', 'a**', '[b-a]', '\\\\p{L}', 'a{1001}', '[[:alpha:]]']) {
+      expect(run(`'x'.matches('${pattern}')`), pattern).toEqual({ error: expect.stringContaining('invalid regular expression') });
+    }
+    // A program beyond the size limit is refused, not built.
+    expect(run("'x'.matches('((a{100}){100}){100}')")).toEqual({ error: expect.stringContaining('too large') });
+  });
+});
+
 describe('CEL on hostile input: typed errors, bounded cost, the engine usable after', () => {
   it('syntax errors are FORMAT; nesting, chains and work beyond the limits are LIMIT or FORMAT, never a trap', () => {
     expect(refusal('1 +')).toBe('FORMAT');
