@@ -40,6 +40,8 @@ const T_LIST = 7;
 const T_MAP = 8;
 const T_TYPE = 9;
 const T_ERROR = 10;
+const T_TIMESTAMP = 11;
+const T_DURATION = 12;
 
 const TYPE_NAMES: string[] = ['null_type', 'bool', 'int', 'uint', 'double', 'string', 'bytes', 'list', 'map', 'type'];
 
@@ -96,6 +98,18 @@ class TypeVal extends Val {
     super(T_TYPE);
   }
 }
+/** Seconds since 1970 (UTC) and nanoseconds in [0, 1e9): year 1 to 9999. */
+class TsVal extends Val {
+  constructor(public sec: i64, public nanos: i32) {
+    super(T_TIMESTAMP);
+  }
+}
+/** Seconds and nanoseconds of one sign: int64 nanoseconds (about 292 years either way), as cel-go. */
+class DurVal extends Val {
+  constructor(public sec: i64, public nanos: i32) {
+    super(T_DURATION);
+  }
+}
 class ErrVal extends Val {
   constructor(public msg: string) {
     super(T_ERROR);
@@ -112,6 +126,8 @@ const FALSE = new BoolVal(false);
 function typeName(v: Val): string {
   if (v.t == T_TYPE) return 'type';
   if (v.t == T_ERROR) return 'error';
+  if (v.t == T_TIMESTAMP) return 'google.protobuf.Timestamp';
+  if (v.t == T_DURATION) return 'google.protobuf.Duration';
   return TYPE_NAMES[v.t];
 }
 
@@ -853,6 +869,8 @@ function fromTyped(n: u32): Val {
   if (tag == 'bool' && (k == K_TRUE || k == K_FALSE)) return boolOf(k == K_TRUE);
   if (tag == 'string' && k == K_STRING) return new StrVal(nodeString(v));
   if (tag == 'type' && k == K_STRING) return new TypeVal(nodeString(v));
+  if (tag == 'timestamp' && k == K_STRING) return parseTimestamp(nodeString(v));
+  if (tag == 'duration' && k == K_STRING) return parseDuration(nodeString(v));
   if (k == K_STRING && (tag == 'int' || tag == 'uint' || tag == 'double')) {
     const s = nodeString(v);
     if (tag == 'double') return new DoubleVal(s == 'NaN' ? NaN : s == 'Infinity' ? Infinity : s == '-Infinity' ? -Infinity : parseFloat(s));
@@ -1028,6 +1046,8 @@ function equals(a: Val, b: Val): Val {
     case T_STRING: return boolOf((<StrVal>a).s == (<StrVal>b).s);
     case T_BYTES: return boolOf(compareBytes((<BytesVal>a).b, (<BytesVal>b).b) == 0);
     case T_TYPE: return boolOf((<TypeVal>a).name == (<TypeVal>b).name);
+    case T_TIMESTAMP: return boolOf((<TsVal>a).sec == (<TsVal>b).sec && (<TsVal>a).nanos == (<TsVal>b).nanos);
+    case T_DURATION: return boolOf((<DurVal>a).sec == (<DurVal>b).sec && (<DurVal>a).nanos == (<DurVal>b).nanos);
     case T_LIST: {
       const x = (<ListVal>a).items;
       const y = (<ListVal>b).items;
@@ -1161,6 +1181,8 @@ function binary(op: string, a: Val, b: Val): Val {
     if (b.t == T_MAP) return boolOf(mapFind(<MapVal>b, a) >= 0);
     return noOverload('@in', a, b);
   }
+  const timed = timeArith(op, a, b);
+  if (timed !== null) return timed;
   if (op == '<' || op == '<=' || op == '>' || op == '>=') {
     let c: i32;
     if (isNumber(a) && isNumber(b)) c = compareNumbers(a, b);
@@ -1228,6 +1250,7 @@ function formatDouble(d: f64): string {
 
 function toInt(v: Val): Val {
   if (v.t == T_INT) return v;
+  if (v.t == T_TIMESTAMP) return new IntVal((<TsVal>v).sec);
   if (v.t == T_UINT) return (<UintVal>v).u > <u64>i64.MAX_VALUE ? new ErrVal('range error converting uint to int') : new IntVal(<i64>(<UintVal>v).u);
   if (v.t == T_DOUBLE) {
     const d = (<DoubleVal>v).d;
@@ -1320,6 +1343,8 @@ function toStr(v: Val): Val {
   if (v.t == T_STRING) return v;
   if (v.t == T_INT || v.t == T_UINT || v.t == T_BOOL) return new StrVal(show(v));
   if (v.t == T_DOUBLE) return new StrVal(formatDouble((<DoubleVal>v).d));
+  if (v.t == T_TIMESTAMP) return new StrVal(formatTimestamp(<TsVal>v));
+  if (v.t == T_DURATION) return new StrVal(formatDuration(<DurVal>v));
   if (v.t == T_BYTES) {
     const b = (<BytesVal>v).b;
     if (!validUtf8(b)) return new ErrVal('invalid UTF-8 in bytes, cannot convert to string');
@@ -1327,6 +1352,276 @@ function toStr(v: Val): Val {
   }
   if (v.t == T_TYPE) return noOverload('string', v);
   return noOverload('string', v);
+}
+
+
+// ---------------------------------------------------------------------------------------------------------
+// Timestamps and durations (google.protobuf.Timestamp and Duration, as CEL has them).
+
+const MIN_TS: i64 = -62135596800; // 0001-01-01T00:00:00Z
+const MAX_TS: i64 = 253402300799; // 9999-12-31T23:59:59Z
+// Durations are Go's (cel-go's, which the conformance tests follow): int64 nanoseconds, about 292 years either way.
+const MAX_DUR: i64 = 9223372036;
+
+function daysFromCivil(y0: i64, m: i64, d: i64): i64 {
+  const y = m <= 2 ? y0 - 1 : y0;
+  const era = (y >= 0 ? y : y - 399) / 400;
+  const yoe = y - era * 400;
+  const doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** [year, month 1-12, day 1-31] of a day number. */
+function civilFromDays(z0: i64): i64[] {
+  const z = z0 + 719468;
+  const era = (z >= 0 ? z : z - 146096) / 146097;
+  const doe = z - era * 146097;
+  const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const mp = (5 * doy + 2) / 153;
+  const d = doy - (153 * mp + 2) / 5 + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+function floorDiv(a: i64, b: i64): i64 {
+  const q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+function makeTs(sec: i64, nanos: i64): Val {
+  const s = sec + floorDiv(nanos, 1_000_000_000);
+  const n = nanos - floorDiv(nanos, 1_000_000_000) * 1_000_000_000;
+  if (s < MIN_TS || s > MAX_TS) return new ErrVal('timestamp out of range');
+  return new TsVal(s, <i32>n);
+}
+
+function makeDur(sec: i64, nanos: i64): Val {
+  let s = sec + nanos / 1_000_000_000;
+  let n = nanos % 1_000_000_000;
+  if (s > 0 && n < 0) {
+    s -= 1;
+    n += 1_000_000_000;
+  } else if (s < 0 && n > 0) {
+    s += 1;
+    n -= 1_000_000_000;
+  }
+  if (s > MAX_DUR || s < -MAX_DUR || (s == MAX_DUR && n > 854775807) || (s == -MAX_DUR && n < -854775808)) return new ErrVal('duration out of range');
+  return new DurVal(s, <i32>n);
+}
+
+function digitsAt(s: string, at: i32, n: i32): i32 {
+  if (at + n > s.length) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(at + i);
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
+
+/** RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM). */
+function parseTimestamp(s: string): Val {
+  const bad = new ErrVal(`timestamp('${s}'): not an RFC 3339 time`);
+  const y = digitsAt(s, 0, 4);
+  if (y < 0 || s.length < 20 || s.charCodeAt(4) != 0x2d || s.charCodeAt(7) != 0x2d || (s.charCodeAt(10) != 0x54 && s.charCodeAt(10) != 0x74) || s.charCodeAt(13) != 0x3a || s.charCodeAt(16) != 0x3a) return bad;
+  const mo = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const se = digitsAt(s, 17, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return bad;
+  const dim: i32[] = [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (d > dim[mo - 1]) return bad;
+  let at = 19;
+  let nanos: i64 = 0;
+  if (at < s.length && s.charCodeAt(at) == 0x2e) {
+    at++;
+    let digits = 0;
+    while (at < s.length && s.charCodeAt(at) >= 0x30 && s.charCodeAt(at) <= 0x39) {
+      if (digits < 9) nanos = nanos * 10 + (s.charCodeAt(at) - 0x30);
+      digits++;
+      at++;
+    }
+    if (digits == 0 || digits > 9) return bad;
+    for (let k = digits; k < 9; k++) nanos *= 10;
+  }
+  let offset: i64 = 0;
+  if (at < s.length && (s.charCodeAt(at) == 0x5a || s.charCodeAt(at) == 0x7a)) at++;
+  else if (at + 6 == s.length && (s.charCodeAt(at) == 0x2b || s.charCodeAt(at) == 0x2d) && s.charCodeAt(at + 3) == 0x3a) {
+    const oh = digitsAt(s, at + 1, 2);
+    const om = digitsAt(s, at + 4, 2);
+    if (oh < 0 || om < 0 || oh > 23 || om > 59) return bad;
+    offset = (s.charCodeAt(at) == 0x2d ? -1 : 1) * (<i64>oh * 3600 + <i64>om * 60);
+    at += 6;
+  } else return bad;
+  if (at != s.length || y == 0) return y == 0 ? new ErrVal('timestamp out of range') : bad;
+  const sec = daysFromCivil(y, mo, d) * 86400 + <i64>h * 3600 + <i64>mi * 60 + <i64>se - offset;
+  return makeTs(sec, nanos);
+}
+
+/** Go's time.ParseDuration: [-+](number unit)+, units h m s ms us µs ns, fractions allowed. */
+function parseDuration(s: string): Val {
+  const bad = new ErrVal(`duration('${s}'): not a duration`);
+  let at = 0;
+  let neg = false;
+  if (at < s.length && (s.charCodeAt(at) == 0x2d || s.charCodeAt(at) == 0x2b)) neg = s.charCodeAt(at++) == 0x2d;
+  if (s.substring(at) == '0') return new DurVal(0, 0);
+  if (at >= s.length) return bad;
+  let sec: i64 = 0;
+  let nanos: i64 = 0;
+  while (at < s.length) {
+    let whole: i64 = 0;
+    let digits = 0;
+    while (at < s.length && s.charCodeAt(at) >= 0x30 && s.charCodeAt(at) <= 0x39) {
+      if (whole > 100_000_000_000_000) return new ErrVal('duration out of range');
+      whole = whole * 10 + (s.charCodeAt(at++) - 0x30);
+      digits++;
+    }
+    let frac: f64 = 0;
+    let scale: f64 = 1;
+    if (at < s.length && s.charCodeAt(at) == 0x2e) {
+      at++;
+      while (at < s.length && s.charCodeAt(at) >= 0x30 && s.charCodeAt(at) <= 0x39) {
+        scale /= 10;
+        frac += scale * <f64>(s.charCodeAt(at++) - 0x30);
+        digits++;
+      }
+    }
+    if (digits == 0) return bad;
+    const from = at;
+    while (at < s.length && (s.charCodeAt(at) < 0x30 || s.charCodeAt(at) > 0x39) && s.charCodeAt(at) != 0x2e) at++;
+    const unit = s.substring(from, at);
+    let unitNanos: i64;
+    if (unit == 'h') unitNanos = 3_600_000_000_000;
+    else if (unit == 'm') unitNanos = 60_000_000_000;
+    else if (unit == 's') unitNanos = 1_000_000_000;
+    else if (unit == 'ms') unitNanos = 1_000_000;
+    else if (unit == 'us' || unit == '\u00b5s' || unit == '\u03bcs') unitNanos = 1_000;
+    else if (unit == 'ns') unitNanos = 1;
+    else return bad;
+    // Whole units in seconds and nanoseconds (no overflow below 1e14 units), the fraction rounded to a nanosecond.
+    if (unitNanos >= 1_000_000_000) sec += whole * (unitNanos / 1_000_000_000);
+    else {
+      sec += (whole * unitNanos) / 1_000_000_000;
+      nanos += (whole * unitNanos) % 1_000_000_000;
+    }
+    const f = frac * <f64>unitNanos;
+    sec += <i64>(f / 1e9);
+    nanos += <i64>Math.round(f - <f64>(<i64>(f / 1e9)) * 1e9);
+    if (sec > MAX_DUR * 2) return new ErrVal('duration out of range');
+  }
+  return neg ? makeDur(-sec, -nanos) : makeDur(sec, nanos);
+}
+
+function formatTimestamp(t: TsVal): string {
+  const days = floorDiv(t.sec, 86400);
+  const rest = t.sec - days * 86400;
+  const c = civilFromDays(days);
+  const two = (v: i64): string => (v < 10 ? '0' : '') + v.toString();
+  let out = c[0].toString().padStart(4, '0') + '-' + two(c[1]) + '-' + two(c[2]) + 'T' + two(rest / 3600) + ':' + two((rest / 60) % 60) + ':' + two(rest % 60);
+  if (t.nanos != 0) {
+    let f = t.nanos.toString().padStart(9, '0');
+    while (f.endsWith('0')) f = f.substring(0, f.length - 1);
+    out += '.' + f;
+  }
+  return out + 'Z';
+}
+
+function formatDuration(d: DurVal): string {
+  const neg = d.sec < 0 || d.nanos < 0;
+  const sec = d.sec < 0 ? -d.sec : d.sec;
+  const nanos = d.nanos < 0 ? -d.nanos : d.nanos;
+  let out = (neg ? '-' : '') + sec.toString();
+  if (nanos != 0) {
+    let f = nanos.toString().padStart(9, '0');
+    while (f.endsWith('0')) f = f.substring(0, f.length - 1);
+    out += '.' + f;
+  }
+  return out + 's';
+}
+
+/** A time zone: UTC, or a fixed offset ±HH:MM (IANA names need a time zone database the engine does not carry). */
+function zoneOffset(z: Val): i64 {
+  if (z.t != T_STRING) return i64.MIN_VALUE;
+  const s = (<StrVal>z).s;
+  if (s == 'UTC' || s == 'Z') return 0;
+  let at = 0;
+  let sign: i64 = 1;
+  if (s.length > 0 && (s.charCodeAt(0) == 0x2b || s.charCodeAt(0) == 0x2d)) {
+    sign = s.charCodeAt(0) == 0x2d ? -1 : 1;
+    at = 1;
+  }
+  if (s.length - at != 5 || s.charCodeAt(at + 2) != 0x3a) return i64.MIN_VALUE;
+  const h = digitsAt(s, at, 2);
+  const m = digitsAt(s, at + 3, 2);
+  if (h < 0 || m < 0 || h > 23 || m > 59) return i64.MIN_VALUE;
+  return sign * (<i64>h * 3600 + <i64>m * 60);
+}
+
+function timeAccessor(name: string, t: Val, zone: Val | null): Val {
+  if (t.t == T_DURATION) {
+    const d = <DurVal>t;
+    if (zone !== null) return noOverload(name, t, zone);
+    if (name == 'getHours') return new IntVal(d.sec / 3600);
+    if (name == 'getMinutes') return new IntVal(d.sec / 60);
+    if (name == 'getSeconds') return new IntVal(d.sec);
+    if (name == 'getMilliseconds') return new IntVal(d.sec * 1000 + <i64>(d.nanos / 1_000_000));
+    return noOverload(name, t);
+  }
+  if (t.t != T_TIMESTAMP) return zone === null ? noOverload(name, t) : noOverload(name, t, zone);
+  const ts = <TsVal>t;
+  let offset: i64 = 0;
+  if (zone !== null) {
+    if (zone.t == T_ERROR) return zone;
+    offset = zoneOffset(zone);
+    if (offset == i64.MIN_VALUE) return new ErrVal(`unsupported time zone ${show(zone)} (UTC and fixed offsets like +05:30 are supported)`);
+  }
+  const local = ts.sec + offset;
+  const days = floorDiv(local, 86400);
+  const rest = local - days * 86400;
+  const c = civilFromDays(days);
+  if (name == 'getFullYear') return new IntVal(c[0]);
+  if (name == 'getMonth') return new IntVal(c[1] - 1);
+  if (name == 'getDate') return new IntVal(c[2]);
+  if (name == 'getDayOfMonth') return new IntVal(c[2] - 1);
+  if (name == 'getDayOfWeek') return new IntVal(((days % 7) + 11) % 7);
+  if (name == 'getDayOfYear') return new IntVal(days - daysFromCivil(c[0], 1, 1));
+  if (name == 'getHours') return new IntVal(rest / 3600);
+  if (name == 'getMinutes') return new IntVal((rest / 60) % 60);
+  if (name == 'getSeconds') return new IntVal(rest % 60);
+  if (name == 'getMilliseconds') return new IntVal(<i64>(ts.nanos / 1_000_000));
+  return noOverload(name, t);
+}
+
+const TIME_ACCESSORS = ['getFullYear', 'getMonth', 'getDate', 'getDayOfMonth', 'getDayOfWeek', 'getDayOfYear', 'getHours', 'getMinutes', 'getSeconds', 'getMilliseconds'];
+
+/** Arithmetic and comparison with timestamps and durations: a value, or null when neither operand is one. */
+function timeArith(op: string, a: Val, b: Val): Val | null {
+  const ta = a.t == T_TIMESTAMP || a.t == T_DURATION;
+  const tb = b.t == T_TIMESTAMP || b.t == T_DURATION;
+  if (!ta && !tb) return null;
+  if (op == '+') {
+    if (a.t == T_TIMESTAMP && b.t == T_DURATION) return makeTs((<TsVal>a).sec + (<DurVal>b).sec, <i64>(<TsVal>a).nanos + <i64>(<DurVal>b).nanos);
+    if (a.t == T_DURATION && b.t == T_TIMESTAMP) return makeTs((<TsVal>b).sec + (<DurVal>a).sec, <i64>(<TsVal>b).nanos + <i64>(<DurVal>a).nanos);
+    if (a.t == T_DURATION && b.t == T_DURATION) return makeDur((<DurVal>a).sec + (<DurVal>b).sec, <i64>(<DurVal>a).nanos + <i64>(<DurVal>b).nanos);
+  }
+  if (op == '-') {
+    if (a.t == T_TIMESTAMP && b.t == T_DURATION) return makeTs((<TsVal>a).sec - (<DurVal>b).sec, <i64>(<TsVal>a).nanos - <i64>(<DurVal>b).nanos);
+    if (a.t == T_TIMESTAMP && b.t == T_TIMESTAMP) return makeDur((<TsVal>a).sec - (<TsVal>b).sec, <i64>(<TsVal>a).nanos - <i64>(<TsVal>b).nanos);
+    if (a.t == T_DURATION && b.t == T_DURATION) return makeDur((<DurVal>a).sec - (<DurVal>b).sec, <i64>(<DurVal>a).nanos - <i64>(<DurVal>b).nanos);
+  }
+  if ((op == '<' || op == '<=' || op == '>' || op == '>=') && a.t == b.t) {
+    const as = a.t == T_TIMESTAMP ? (<TsVal>a).sec : (<DurVal>a).sec;
+    const bs = b.t == T_TIMESTAMP ? (<TsVal>b).sec : (<DurVal>b).sec;
+    const an = a.t == T_TIMESTAMP ? (<TsVal>a).nanos : (<DurVal>a).nanos;
+    const bn = b.t == T_TIMESTAMP ? (<TsVal>b).nanos : (<DurVal>b).nanos;
+    const c = as < bs ? -1 : as > bs ? 1 : an < bn ? -1 : an > bn ? 1 : 0;
+    return boolOf(op == '<' ? c < 0 : op == '<=' ? c <= 0 : op == '>' ? c > 0 : c >= 0);
+  }
+  return noOverload(`_${op}_`, a, b);
 }
 
 function call(n: Node): Val {
@@ -1358,6 +1653,17 @@ function call(n: Node): Val {
         return noOverload('bool', a);
       }
       if (name == 'type') return new TypeVal(typeName(a));
+      if (name == 'timestamp') {
+        if (a.t == T_TIMESTAMP) return a;
+        if (a.t == T_STRING) return parseTimestamp((<StrVal>a).s);
+        if (a.t == T_INT) return makeTs((<IntVal>a).i, 0);
+        return noOverload('timestamp', a);
+      }
+      if (name == 'duration') {
+        if (a.t == T_DURATION) return a;
+        if (a.t == T_STRING) return parseDuration((<StrVal>a).s);
+        return noOverload('duration', a);
+      }
       if (name == 'dyn') return a;
     }
     if (argc == 2 && (name == 'contains' || name == 'startsWith' || name == 'endsWith' || name == 'matches')) {
@@ -1368,6 +1674,7 @@ function call(n: Node): Val {
   const target = evaluate(<Node>n.target);
   if (target.t == T_ERROR) return target;
   if (argc == 0 && name == 'size') return size(target);
+  if (TIME_ACCESSORS.includes(name) && argc <= 1) return timeAccessor(name, target, argc == 1 ? evaluate(n.children[0]) : null);
   if (argc == 1 && (name == 'contains' || name == 'startsWith' || name == 'endsWith' || name == 'matches')) {
     return stringFunction(name, target, evaluate(n.children[0]));
   }
@@ -1473,6 +1780,14 @@ function comprehension(n: Node): Val {
 const MAX_EVAL_DEPTH: i32 = 250;
 let evalDepth: i32 = 0;
 
+/** The dotted name a chain of selections on an identifier spells (`a.b.c`), or ''. */
+function qualifiedName(n: Node): string {
+  if (n.kind == N_IDENT) return n.name;
+  if (n.kind != N_SELECT) return '';
+  const inner = qualifiedName(n.children[0]);
+  return inner == '' ? '' : inner + '.' + n.name;
+}
+
 function evaluate(n: Node): Val {
   if (++steps > MAX_STEPS) return limit('the evaluation took more steps than the limit');
   if (limitHit !== null) return new ErrVal(<string>limitHit);
@@ -1494,7 +1809,14 @@ function evaluateNode(n: Node): Val {
       if (TYPE_NAMES.includes(n.name)) return new TypeVal(n.name);
       return new ErrVal(`undeclared reference to '${n.name}'`);
     }
-    case N_SELECT: return select(evaluate(n.children[0]), n.name);
+    case N_SELECT: {
+      // google.protobuf.Timestamp and .Duration name types when `google` is no variable.
+      const qualified = qualifiedName(n);
+      if (qualified == 'google.protobuf.Timestamp' || qualified == 'google.protobuf.Duration') {
+        if (lookup('google') === null) return new TypeVal(qualified);
+      }
+      return select(evaluate(n.children[0]), n.name);
+    }
     case N_PRESENCE: {
       const a = evaluate(n.children[0]);
       if (a.t == T_ERROR) return a;
@@ -1555,6 +1877,7 @@ function evaluateNode(n: Node): Val {
       if (a.t == T_ERROR) return a;
       if (a.t == T_INT) return (<IntVal>a).i == i64.MIN_VALUE ? overflow('-') : new IntVal(-(<IntVal>a).i);
       if (a.t == T_DOUBLE) return new DoubleVal(-(<DoubleVal>a).d);
+      if (a.t == T_DURATION) return makeDur(-(<DurVal>a).sec, -<i64>(<DurVal>a).nanos);
       return noOverload('-_', a);
     }
     case N_BINARY: return binary(n.name, evaluate(n.children[0]), evaluate(n.children[1]));
@@ -1591,6 +1914,8 @@ function toTyped(v: Val): string {
     case T_STRING: return `{"string":${quote((<StrVal>v).s)}}`;
     case T_BYTES: return `{"bytes":"${base64Encode((<BytesVal>v).b)}"}`;
     case T_TYPE: return `{"type":${quote((<TypeVal>v).name)}}`;
+    case T_TIMESTAMP: return `{"timestamp":"${formatTimestamp(<TsVal>v)}"}`;
+    case T_DURATION: return `{"duration":"${formatDuration(<DurVal>v)}"}`;
     case T_LIST: {
       const items = (<ListVal>v).items;
       const parts = new Array<string>();

@@ -21,7 +21,11 @@ export type CelValue =
   | { readonly type: 'bytes'; readonly value: Uint8Array }
   | { readonly type: 'list'; readonly value: readonly CelValue[] }
   | { readonly type: 'map'; readonly value: readonly (readonly [CelValue, CelValue])[] }
-  | { readonly type: 'type'; readonly value: string };
+  | { readonly type: 'type'; readonly value: string }
+  /** RFC 3339, UTC (`2024-01-01T00:00:00.5Z`). */
+  | { readonly type: 'timestamp'; readonly value: string }
+  /** Seconds with a fraction (`-1.5s`), or any Go duration text as input (`1h30m`). */
+  | { readonly type: 'duration'; readonly value: string };
 
 /** A variable: a typed value, or plain JSON (objects become maps with string keys, numbers doubles). */
 export type CelVariable = CelValue | { readonly json: unknown };
@@ -40,6 +44,8 @@ function encode(v: CelVariable): unknown {
     case 'list': return { list: v.value.map(encode) };
     case 'map': return { map: v.value.map(([k, x]) => [encode(k), encode(x)]) };
     case 'type': return { type: v.value };
+    case 'timestamp': return { timestamp: v.value };
+    case 'duration': return { duration: v.value };
   }
 }
 
@@ -56,6 +62,8 @@ function decode(t: Record<string, unknown>): CelValue {
     case 'list': return { type: 'list', value: (x as Record<string, unknown>[]).map(decode) };
     case 'map': return { type: 'map', value: (x as [Record<string, unknown>, Record<string, unknown>][]).map(([k, v]) => [decode(k), decode(v)] as const) };
     case 'type': return { type: 'type', value: x as string };
+    case 'timestamp': return { type: 'timestamp', value: x as string };
+    case 'duration': return { type: 'duration', value: x as string };
   }
   throw new InTotoError('ENGINE', `the engine returned an unknown CEL value (${String(tag)})`);
 }

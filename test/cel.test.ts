@@ -70,6 +70,29 @@ describe('CEL semantics', () => {
   });
 });
 
+describe('timestamps and durations', () => {
+  it.each([
+    ["timestamp('2024-02-29T12:00:00.5+02:00') == timestamp('2024-02-29T10:00:00.5Z')", { type: 'bool', value: true }],
+    ["timestamp('2024-01-01T00:00:00Z') - timestamp('2023-12-31T23:00:00Z') == duration('1h')", { type: 'bool', value: true }],
+    ["string(timestamp('2024-01-01T00:00:00Z') + duration('1h30m0.25s'))", { type: 'string', value: '2024-01-01T01:30:00.25Z' }],
+    ["timestamp('2009-02-13T23:31:30Z').getDayOfWeek()", { type: 'int', value: 5n }],
+    ["timestamp('2009-02-13T23:31:30Z').getHours('+05:30')", { type: 'int', value: 5n }],
+    ["int(timestamp('1970-01-02T00:00:00Z'))", { type: 'int', value: 86400n }],
+    ["duration('-1.5s') < duration('0s')", { type: 'bool', value: true }],
+    ["timestamp(x.finishedOn) > timestamp('2024-01-01T00:00:00Z')", { type: 'bool', value: true }],
+  ])('%s', (expr, expected) => {
+    expect(run(expr, { x: { json: { finishedOn: '2024-06-01T12:00:00Z' } } })).toEqual(expected);
+  });
+
+  it('out of range, malformed and unsupported are CEL errors', () => {
+    expect(run("timestamp('9999-12-31T23:59:59Z') + duration('1s')")).toEqual({ error: 'timestamp out of range' });
+    expect(run("timestamp('2024-02-30T00:00:00Z')")).toEqual({ error: expect.stringContaining('not an RFC 3339 time') });
+    expect(run("duration('1d')")).toEqual({ error: expect.stringContaining('not a duration') });
+    expect(run("duration('300y')")).toEqual({ error: expect.stringContaining('not a duration') });
+    expect(run("timestamp('2024-01-01T00:00:00Z').getHours('Europe/Paris')")).toEqual({ error: expect.stringContaining('unsupported time zone') });
+  });
+});
+
 describe('matches(): RE2 syntax in linear time', () => {
   it.each([
     ["'grey'.matches('gr(a|e)y')", true],

@@ -15,8 +15,8 @@ import { field, fields, messageOf, parseTextproto, textOf, type TextMessage, typ
 /** The files run, and how many of their tests must pass at least (this engine's count when it was last measured). */
 const FLOORS: Record<string, number> = {
   basic: 43,
-  comparisons: 332,
-  conversions: 106,
+  comparisons: 334,
+  conversions: 109,
   integer_math: 64,
   fp_math: 30,
   lists: 39,
@@ -25,6 +25,7 @@ const FLOORS: Record<string, number> = {
   parse: 193,
   plumbing: 5,
   string: 51,
+  timestamps: 72,
 };
 
 let dir: string;
