@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * in-toto-attestation-verify: attestations (DSSE envelopes named `<step>.<anything>.json`) in a directory, against an
+ * attestation layout (ITE-10/11), with attestation-verifier's -l/-a flags (bindings/verify/attestation-layout.ts):
+ *
+ *   in-toto-attestation-verify -l LAYOUT -a DIR [--parameters FILE] (--layout-keys KEY... | --allow-unsigned-layout) [--json]
+ *
+ * Exits 0 when verified, 1 when not, 2 on wrong arguments.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initEngine } from '../engine.js';
+import { InTotoError } from '../errors.js';
+import { parseOrdinaryJson } from '../attestation/json.js';
+import { loadVerificationKey, type VerificationKey } from '../keys/verification-key.js';
+import { verifyAttestationLayout } from '../verify/attestation-layout.js';
+import { UsageError, type OptionSpec } from './args.js';
+import { Log, parseCommandLine, readInputFile, runTool, single } from './common.js';
+import { exitCodeOf } from './exit-code.js';
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'layout', short: 'l', kind: 'one', metavar: 'FILE', help: 'the attestation layout: signed (a Metablock or DSSE envelope of its JSON), or YAML/JSON with --allow-unsigned-layout' },
+  { name: 'attestations-directory', short: 'a', kind: 'one', metavar: 'DIR', help: 'the directory of attestations: DSSE envelopes named <step>.<anything>.json' },
+  { name: 'parameters', kind: 'one', metavar: 'FILE', help: 'values for {NAME} placeholders in the layout\'s rules: a JSON object of strings' },
+  { name: 'layout-keys', short: 'k', kind: 'many', metavar: 'FILE', help: "the layout owner's public keys (PEM, securesystemslib JSON, OpenPGP export); each must have signed" },
+  { name: 'allow-unsigned-layout', kind: 'flag', help: 'verify an unsigned layout (the verdict says so): whoever can change the layout chooses what passes' },
+  { name: 'json', kind: 'flag', help: 'the verdict as JSON on stdout' },
+];
+
+const CLI = {
+  tool: 'in-toto-attestation-verify',
+  usage: 'in-toto-attestation-verify [-h] -l FILE -a DIR [--parameters FILE] (--layout-keys FILE [FILE ...] | --allow-unsigned-layout) [--json]',
+  description:
+    "Verifies a directory of attestations against an attestation layout: for each step, Statements of the expected\n" +
+    "predicate types from enough of its functionaries, each Statement's attributes (CEL rules), and the artifact rules\n" +
+    'across steps over their materials and subjects. Exits 0 when verified, 1 when not, 2 on wrong arguments.',
+  options: OPTIONS,
+  examples: [
+    { does: 'a signed layout, its owner\'s key, the attestations in att/', command: 'in-toto-attestation-verify -l layout.json --layout-keys owner.pub -a att/' },
+    { does: "attestation-verifier's unsigned YAML layouts, with parameters", command: 'in-toto-attestation-verify -l layout-npm.yml -a test-data-npm --parameters npm-sigstore.json --allow-unsigned-layout' },
+  ],
+};
+
+/** Largest attestation file read, and most files: a directory is input, not trusted. */
+const MAX_FILE = 64 << 20;
+const MAX_FILES = 10_000;
+
+function readParameters(bytes: Uint8Array, path: string): Record<string, string> {
+  const value = parseOrdinaryJson(bytes);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InTotoError('FORMAT', `${path}: the parameters must be a JSON object of strings`, { path });
+  for (const [name, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new InTotoError('FORMAT', `${path}: the parameter "${name}" must be a string`, { path, field: name });
+  }
+  return value as Record<string, string>;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(CLI, argv);
+  if (!parsed) return 0;
+  if (parsed.rest.length > 0) throw new UsageError(`unrecognized arguments: ${parsed.rest.join(' ')}`);
+  const layoutPath = single(parsed, 'layout');
+  const dir = single(parsed, 'attestations-directory');
+  if (layoutPath === undefined || dir === undefined) throw new UsageError('the following arguments are required: -l/--layout, -a/--attestations-directory');
+  const keyPaths = parsed.values.get('layout-keys') ?? [];
+  const allowUnsigned = parsed.values.has('allow-unsigned-layout');
+  if (keyPaths.length === 0 && !allowUnsigned) throw new UsageError("give the layout owner's keys (--layout-keys), or --allow-unsigned-layout for an unsigned layout");
+  const json = parsed.values.has('json');
+  const log = new Log(CLI.tool, 'normal');
+  return exitCodeOf(log, async () => {
+    await initEngine();
+    const layoutKeys: VerificationKey[] = [];
+    for (const path of keyPaths) {
+      try {
+        layoutKeys.push(await loadVerificationKey(await readInputFile(path, 'a layout key')));
+      } catch (error) {
+        if (!(error instanceof InTotoError)) throw error;
+        throw new InTotoError(error.code, `layout key ${path}: ${error.message}`, { path }, { cause: error });
+      }
+    }
+    const parametersPath = single(parsed, 'parameters');
+    const parameters = parametersPath === undefined ? undefined : readParameters(await readInputFile(parametersPath, 'the parameters'), parametersPath);
+    let names: string[];
+    try {
+      names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => e.name).sort();
+    } catch (error) {
+      throw new InTotoError('IO', `cannot read the attestations directory ${dir}: ${(error as Error).message}`, { path: dir }, { cause: error });
+    }
+    if (names.length > MAX_FILES) throw new InTotoError('LIMIT', `${dir} holds ${names.length} .json files, more than ${MAX_FILES}`, { path: dir });
+    const attestations = new Map<string, Uint8Array>();
+    for (const name of names) {
+      const bytes = await readInputFile(join(dir, name), 'an attestation');
+      if (bytes.length > MAX_FILE) throw new InTotoError('LIMIT', `${join(dir, name)} is ${bytes.length} bytes, more than ${MAX_FILE}`, { path: join(dir, name) });
+      attestations.set(name, bytes);
+    }
+    const verdict = await verifyAttestationLayout({
+      layout: await readInputFile(layoutPath, 'the layout'),
+      layoutKeys,
+      allowUnsignedLayout: allowUnsigned,
+      attestations,
+      ...(parameters ? { parameters } : {}),
+    });
+    if (json) process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+    const safe = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    for (const warning of verdict.warnings) process.stderr.write(`warning: ${safe(warning)}\n`);
+    for (const failure of verdict.failures) process.stderr.write(`FAIL [${failure.code}] ${safe(failure.message)}\n`);
+    process.stderr.write(verdict.passed ? `PASSED: ${attestations.size} attestations verified against ${layoutPath}${verdict.unsignedLayout ? ' (an UNSIGNED layout)' : ''}\n` : `FAILED: ${verdict.failures.length} failure${verdict.failures.length === 1 ? '' : 's'}\n`);
+    return verdict.passed ? 0 : 1;
+  });
+}
+
+runTool(CLI, main);

@@ -1,0 +1,270 @@
+/**
+ * Attestation layouts (bindings/verify/attestation-layout.ts) over Statements signed here: the layout's signature,
+ * expiry, thresholds over distinct functionaries, CEL attributes (false, absent, warn, allowIfNoClaim), artifact
+ * rules across steps from predicate materials and subjects, disagreeing claims, and the parts refused rather than
+ * ignored. The upstream layouts and data are in test/interop/attestation-layouts.test.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SLSA_PROVENANCE_V1 } from '../../bindings/attestation/predicates.js';
+import { createStatement } from '../../bindings/attestation/statement.js';
+import { initEngine } from '../../bindings/engine.js';
+import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
+import { keyToDict, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
+import { readAttestationLayout, verifyAttestationLayout, type AttestationVerdict } from '../../bindings/verify/attestation-layout.js';
+import { makeTempDir } from '../helpers/reference.js';
+
+const SHA = (c: string) => ({ sha256: c.repeat(64) });
+const TEST_RESULT = 'https://in-toto.io/attestation/test-result/v0.1';
+
+let owner: PrivateKey;
+let alice: PrivateKey;
+let bob: PrivateKey;
+let mallory: PrivateKey;
+
+const functionary = (k: PublicKey) => {
+  const d = keyToDict(k);
+  return { keyType: d.keytype, scheme: d.scheme, keyVal: { public: d.keyval.public }, ...(d.keyid_hash_algorithms ? { keyIDHashAlgorithms: d.keyid_hash_algorithms } : {}) };
+};
+
+/** A two-step layout: build (SLSA v1 by alice or bob, threshold as given) makes app; test (test results by bob) tests it. */
+function layoutDoc(overrides: { threshold?: number; attributes?: unknown[]; expires?: string; extra?: Record<string, unknown> } = {}) {
+  return {
+    expires: overrides.expires ?? '2100-01-01T00:00:00Z',
+    functionaries: { [alice.keyid]: functionary(alice.publicKey), [bob.keyid]: functionary(bob.publicKey) },
+    steps: [
+      {
+        name: 'build',
+        expectedMaterials: ['ALLOW git+https://example.com/app@*', 'DISALLOW *'],
+        expectedProducts: ['CREATE app', 'DISALLOW *'],
+        expectedPredicates: [{
+          predicateType: SLSA_PROVENANCE_V1,
+          functionaries: [alice.keyid, bob.keyid],
+          threshold: overrides.threshold ?? 1,
+          expectedAttributes: overrides.attributes ?? [{ rule: "predicate.runDetails.builder.id == 'https://builder.example/{builder}'" }],
+        }],
+      },
+      {
+        name: 'test',
+        expectedMaterials: ['MATCH app WITH products FROM build', 'DISALLOW *'],
+        expectedPredicates: [{ predicateType: TEST_RESULT, functionaries: [bob.keyid], expectedAttributes: [{ rule: "predicate.result == 'PASSED'" }] }],
+      },
+    ],
+    ...overrides.extra,
+  };
+}
+
+const provenance = (app = 'a', builder = 'https://builder.example/v1') => createStatement({
+  subject: [{ name: 'app', digest: SHA(app) }],
+  predicateType: SLSA_PROVENANCE_V1,
+  predicate: {
+    buildDefinition: { buildType: 'https://example.com/build', externalParameters: {}, resolvedDependencies: [{ uri: 'git+https://example.com/app@refs/heads/main', digest: { gitCommit: 'c'.repeat(40) } }] },
+    runDetails: { builder: { id: builder } },
+  },
+});
+const testResult = (app = 'a', result = 'PASSED') => createStatement({ subject: [{ name: 'app', digest: SHA(app) }], predicateType: TEST_RESULT, predicate: { result, url: 'https://ci.example/1' } });
+
+async function envelope(statement: Record<string, unknown>, key: PrivateKey): Promise<Uint8Array> {
+  return serializeEnvelope(await signEnvelope(createDsse(statement), key));
+}
+
+async function signedLayout(doc: Record<string, unknown>, kind: 'metablock' | 'dsse' = 'metablock', key = owner): Promise<Uint8Array> {
+  return serializeEnvelope(await signEnvelope(kind === 'metablock' ? createMetablock(doc) : createDsse(doc), key));
+}
+
+async function chain(over: { build?: Uint8Array; buildByBob?: Uint8Array; test?: Uint8Array } = {}): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>([
+    [`build.${alice.keyid.slice(0, 8)}.json`, over.build ?? (await envelope(provenance(), alice))],
+    [`test.${bob.keyid.slice(0, 8)}.json`, over.test ?? (await envelope(testResult(), bob))],
+  ]);
+  if (over.buildByBob) files.set(`build.${bob.keyid.slice(0, 8)}.json`, over.buildByBob);
+  return files;
+}
+
+async function run(layout: Uint8Array, attestations: Map<string, Uint8Array>, extra: { parameters?: Record<string, string>; keys?: PublicKey[]; allowUnsignedLayout?: boolean } = {}): Promise<AttestationVerdict> {
+  return verifyAttestationLayout({ layout, layoutKeys: extra.keys ?? [owner.publicKey], attestations, parameters: extra.parameters ?? { builder: 'v1' }, ...(extra.allowUnsignedLayout ? { allowUnsignedLayout: true } : {}) });
+}
+
+const codes = (v: AttestationVerdict) => v.failures.map((f) => `${f.code}${f.step ? `:${f.step}` : ''}`);
+
+beforeAll(async () => {
+  await initEngine();
+  [owner, alice, bob, mallory] = await Promise.all([generateKeyPair('ed25519'), generateKeyPair('ed25519'), generateKeyPair('ecdsa'), generateKeyPair('ed25519')]);
+});
+
+describe('attestation layouts: signed by the owner', () => {
+  it('a signed layout (Metablock or DSSE) over a good chain passes; parameters substituted', async () => {
+    for (const kind of ['metablock', 'dsse'] as const) {
+      const v = await run(await signedLayout(layoutDoc(), kind), await chain());
+      expect(v.failures).toEqual([]);
+      expect(v.passed).toBe(true);
+      expect(v.unsignedLayout).toBe(false);
+    }
+  });
+
+  it('refuses a layout signed by another key, and an unsigned one unless allowed (then says so)', async () => {
+    const forged = await run(await signedLayout(layoutDoc(), 'metablock', mallory), await chain());
+    expect(forged.passed).toBe(false);
+    expect(codes(forged)).toEqual(['LAYOUT']);
+    expect(forged.failures[0]!.message).toContain(owner.keyid);
+    const plain = new TextEncoder().encode(JSON.stringify(layoutDoc()));
+    const refused = await run(plain, await chain());
+    expect(codes(refused)).toEqual(['LAYOUT']);
+    expect(refused.failures[0]!.message).toMatch(/not signed.*--allow-unsigned-layout/);
+    const allowed = await run(plain, await chain(), { allowUnsignedLayout: true });
+    expect(allowed.passed).toBe(true);
+    expect(allowed.unsignedLayout).toBe(true);
+    expect(allowed.warnings.join('\n')).toMatch(/not signed/);
+  });
+
+  it('a signed layout needs keys; a broken envelope is not read as YAML', async () => {
+    const signed = await signedLayout(layoutDoc());
+    expect((await run(signed, await chain(), { keys: [] })).failures[0]!.message).toMatch(/give the keys/);
+    const doc = JSON.parse(new TextDecoder().decode(signed)) as { signatures: { sig: string }[] };
+    doc.signatures[0]!.sig = 'zz';
+    const broken = await run(new TextEncoder().encode(JSON.stringify(doc)), await chain(), { allowUnsignedLayout: true });
+    expect(codes(broken)).toEqual(['LAYOUT']);
+    expect(broken.unsignedLayout).toBe(false);
+  });
+
+  it('an expired layout fails', async () => {
+    const v = await run(await signedLayout(layoutDoc({ expires: '2020-01-01T00:00:00Z' })), await chain());
+    expect(codes(v)).toEqual(['EXPIRED']);
+  });
+});
+
+describe('attestation layouts: claims, thresholds, attributes', () => {
+  it('thresholds count distinct functionaries: 2 of 2 fails with one, passes with both (and both must agree)', async () => {
+    const layout = await signedLayout(layoutDoc({ threshold: 2 }));
+    const one = await run(layout, await chain());
+    expect(codes(one)).toEqual(['THRESHOLD:build']);
+    expect(one.failures[0]!.message).toMatch(/by 1 of the 2/);
+    // The same functionary twice does not make two.
+    const twice = await run(layout, new Map([...(await chain()), ['build.again.json', await envelope(provenance(), alice)]]));
+    expect(codes(twice)).toEqual(['THRESHOLD:build']);
+    expect((await run(layout, await chain({ buildByBob: await envelope(provenance(), bob) }))).passed).toBe(true);
+    const disagree = await run(layout, await chain({ buildByBob: await envelope(provenance('b'), bob) }));
+    expect(codes(disagree)).toContain('DISAGREE:build');
+  });
+
+  it("every authorized Statement's attributes are checked, not one per key and type", async () => {
+    const files = new Map([...(await chain()), ['build.second.json', await envelope(provenance('a', 'https://evil.example/x'), alice)]]);
+    const v = await run(await signedLayout(layoutDoc()), files);
+    expect(codes(v)).toContain('ATTRIBUTE:build');
+    expect(v.failures.find((f) => f.code === 'ATTRIBUTE')!.message).toContain('"https://evil.example/x"');
+  });
+
+  it('a false attribute names the rule, the file, the signer and the value; warn: true only warns', async () => {
+    const layout = await signedLayout(layoutDoc());
+    const v = await run(layout, await chain({ build: await envelope(provenance('a', 'https://other.example/v1'), alice) }));
+    expect(codes(v)).toEqual(['ATTRIBUTE:build']);
+    const f = v.failures[0]!;
+    expect(f).toMatchObject({ step: 'build', predicateType: SLSA_PROVENANCE_V1, functionary: alice.keyid, rule: "predicate.runDetails.builder.id == 'https://builder.example/v1'" });
+    expect(f.message).toContain('(predicate.runDetails.builder.id is "https://other.example/v1")');
+    const warned = await run(await signedLayout(layoutDoc({ attributes: [{ rule: "predicate.runDetails.builder.id == 'x'", warn: true }] })), await chain());
+    expect(warned.passed).toBe(true);
+    expect(warned.warnings.join('\n')).toMatch(/is false/);
+  });
+
+  it('an absent attribute fails unless allowIfNoClaim; a rule that does not parse, or is not boolean, fails', async () => {
+    const absent = [{ rule: "predicate.runDetails.metadata.invocationId == 'x'" }];
+    const failed = await run(await signedLayout(layoutDoc({ attributes: absent })), await chain());
+    expect(codes(failed)).toEqual(['ATTRIBUTE:build']);
+    expect(failed.failures[0]!.message).toMatch(/no such key.*allowIfNoClaim would allow/);
+    const allowed = await run(await signedLayout(layoutDoc({ attributes: [{ ...absent[0], allowIfNoClaim: true }] })), await chain());
+    expect(allowed.passed).toBe(true);
+    expect(allowed.warnings.join('\n')).toMatch(/no such attribute/);
+    // allowIfNoClaim does not excuse a false rule or a type error.
+    const typeError = await run(await signedLayout(layoutDoc({ attributes: [{ rule: 'predicate.runDetails.builder.id + 1 == 2', allowIfNoClaim: true }] })), await chain());
+    expect(codes(typeError)).toEqual(['ATTRIBUTE:build']);
+    expect(codes(await run(await signedLayout(layoutDoc({ attributes: [{ rule: 'predicate.(' }] })), await chain()))).toEqual(['ATTRIBUTE:build']);
+    const notBool = await run(await signedLayout(layoutDoc({ attributes: [{ rule: 'predicate.runDetails.builder.id' }] })), await chain());
+    expect(notBool.failures[0]!.message).toMatch(/gives a string, not true or false/);
+  });
+
+  it('envelopes signed by no functionary are no claims; a step without claims fails by name', async () => {
+    const v = await run(await signedLayout(layoutDoc()), await chain({ test: await envelope(testResult(), mallory) }));
+    expect(codes(v)).toEqual(['NO_CLAIMS:test']);
+    expect(v.failures[0]!.message).toBe('no claims found for step test');
+    expect(v.warnings.join('\n')).toMatch(/test\.\w+\.json: signed by no functionary/);
+    // Bob signed a test result, but the build step wants SLSA provenance from alice or bob: another type does not count.
+    const wrongType = await run(await signedLayout(layoutDoc()), await chain({ build: await envelope(testResult(), alice) }));
+    expect(codes(wrongType)).toContain('THRESHOLD:build');
+  });
+
+  it('artifact rules across steps: a tested app that is not the built one fails MATCH; an extra product fails DISALLOW', async () => {
+    const swapped = await run(await signedLayout(layoutDoc()), await chain({ test: await envelope(testResult('b'), bob) }));
+    expect(codes(swapped)).toEqual(['RULE:test']);
+    expect(swapped.failures[0]!.message).toMatch(/DISALLOW.*"app"/);
+    const extra = createStatement({ ...(provenance() as never), subject: [{ name: 'app', digest: SHA('a') }, { name: 'backdoor', digest: SHA('d') }] } as never);
+    const v = await run(await signedLayout(layoutDoc()), await chain({ build: await envelope(extra, alice) }));
+    expect(codes(v)).toEqual(['RULE:build']);
+    expect(v.failures[0]!.message).toContain('"backdoor"');
+  });
+});
+
+describe('attestation layouts: read strictly', () => {
+  it('refuses subjects and inspections (not verified yet), unknown fields, unknown functionaries, bad thresholds', async () => {
+    const bad = (doc: unknown, pattern: RegExp) => expect(() => readAttestationLayout(doc)).toThrow(pattern);
+    bad(layoutDoc({ extra: { inspections: [{ name: 'x' }] } }), /inspections: is not verified by this version yet/);
+    bad(layoutDoc({ extra: { subjects: [{ subject: ['x'] }] } }), /subjects: is not verified/);
+    bad(layoutDoc({ extra: { stepz: [] } }), /unknown field "stepz"/);
+    bad(layoutDoc({ threshold: 3 }), /threshold: must be an integer from 1 to the number of functionaries \(2\)/);
+    const doc = layoutDoc();
+    (doc.steps[1]!.expectedPredicates[0] as { functionaries: string[] }).functionaries = [mallory.keyid];
+    bad(doc, /not among the layout's functionaries/);
+    const mislabeled = layoutDoc();
+    mislabeled.functionaries = { [mallory.keyid]: functionary(alice.publicKey) } as never;
+    bad(mislabeled, /the key's id is/);
+    bad({ ...layoutDoc(), steps: [] }, /steps: must be a non-empty list/);
+    expect(() => readAttestationLayout(layoutDoc(), { 'a b': 'x' })).toThrow(/parameter name/);
+  });
+
+  it('parameters refer to each other, not without end; unresolved ones are reported', async () => {
+    const v = await run(await signedLayout(layoutDoc()), await chain(), { parameters: { builder: '{version}', version: 'v1' } });
+    expect(v.passed).toBe(true);
+    expect(() => readAttestationLayout(layoutDoc(), { builder: '{builder}x' })).toThrow(/without end/);
+    const none = await run(await signedLayout(layoutDoc()), await chain(), { parameters: {} });
+    expect(none.passed).toBe(false);
+    expect(none.warnings.join('\n')).toMatch(/no value was given for: \{builder\}/);
+  });
+
+  it('a Statement spelling "_type" as "type" (protojson reads both) is read, and the reading is reported', async () => {
+    const statement = testResult() as Record<string, unknown>;
+    const { _type, ...rest } = statement;
+    const v = await run(await signedLayout(layoutDoc()), await chain({ test: await envelope({ type: _type, ...rest }, bob) }));
+    expect(v.passed).toBe(true);
+    expect(v.warnings.join('\n')).toMatch(/spells "_type" as "type"/);
+    const both = await run(await signedLayout(layoutDoc()), await chain({ test: await envelope({ ...statement, type: _type }, bob) }));
+    expect(codes(both)).toEqual(['NO_CLAIMS:test']);
+    expect(both.warnings.join('\n')).toMatch(/both "_type" and "type"/);
+  });
+});
+
+describe('in-toto-attestation-verify', () => {
+  const TOOL = fileURLToPath(new URL('../../dist/cli/in-toto-attestation-verify.js', import.meta.url));
+  it('verifies a directory, exits 1 with the failure on stderr, 2 on wrong arguments; --json gives the verdict', async () => {
+    const dir = makeTempDir('in-toto-att-layout-');
+    const att = join(dir, 'att');
+    mkdirSync(att);
+    for (const [name, bytes] of await chain()) writeFileSync(join(att, name), bytes);
+    writeFileSync(join(dir, 'layout.json'), await signedLayout(layoutDoc()));
+    writeFileSync(join(dir, 'owner.pub'), JSON.stringify(keyToDict(owner.publicKey)));
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ builder: 'v1' }));
+    const cli = (...args: string[]) => spawnSync(process.execPath, [TOOL, ...args], { cwd: dir, encoding: 'utf8' });
+    const ok = cli('-l', 'layout.json', '-a', 'att', '--layout-keys', 'owner.pub', '--parameters', 'params.json');
+    expect(ok.stderr).toMatch(/PASSED: 2 attestations verified/);
+    expect(ok.status).toBe(0);
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ builder: 'v2' }));
+    const bad = cli('-l', 'layout.json', '-a', 'att', '--layout-keys', 'owner.pub', '--parameters', 'params.json', '--json');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/FAIL \[ATTRIBUTE\] step build/);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ passed: false, failures: [{ code: 'ATTRIBUTE', step: 'build' }] });
+    expect(cli('-l', 'layout.json', '-a', 'att').status).toBe(2);
+    expect(cli('-a', 'att', '--allow-unsigned-layout').status).toBe(2);
+  });
+});
