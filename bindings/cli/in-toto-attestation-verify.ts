@@ -7,16 +7,22 @@
  *
  * Exits 0 when verified, 1 when not, 2 on wrong arguments.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../encoding.js';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
 import { loadVerificationKey, type VerificationKey } from '../keys/verification-key.js';
 import { verifyAttestationLayout } from '../verify/attestation-layout.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { Log, parseCommandLine, readInputFile, runTool, single } from './common.js';
+import { createVsa, signVsa } from '../attestation/vsa.js';
+import type { KeyType } from '../keys/keys.js';
+import { KEY_TYPES, loadSigningKey, Log, parseCommandLine, readInputFile, runTool, single, VERSION } from './common.js';
 import { exitCodeOf } from './exit-code.js';
+
+const DEFAULT_VERIFIER = 'https://github.com/in-toto/in-toto-wasm/in-toto-attestation-verify';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: 'FILE', help: 'the attestation layout: signed (a Metablock or DSSE envelope of its JSON), or YAML/JSON with --allow-unsigned-layout' },
@@ -25,11 +31,18 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout-keys', short: 'k', kind: 'many', metavar: 'FILE', help: "the layout owner's public keys (PEM, securesystemslib JSON, OpenPGP export); each must have signed" },
   { name: 'allow-unsigned-layout', kind: 'flag', help: 'verify an unsigned layout (the verdict says so): whoever can change the layout chooses what passes' },
   { name: 'json', kind: 'flag', help: 'the verdict as JSON on stdout' },
+  { name: 'vsa', kind: 'one', metavar: 'FILE', help: 'write a signed SLSA VSA (DSSE) of the verdict here, pass or fail (needs --vsa-key, --resource-uri)' },
+  { name: 'vsa-key', kind: 'one', metavar: 'FILE', help: 'the private key signing the VSA' },
+  { name: 'vsa-key-type', kind: 'one', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "type of the --vsa-key: 'rsa' (PEM, the default), 'ed25519' or 'ecdsa' (securesystemslib JSON)" },
+  { name: 'resource-uri', kind: 'one', metavar: 'URI', help: "the VSA's resourceUri: what was verified, as its consumers name it" },
+  { name: 'verifier-id', kind: 'one', metavar: 'URI', help: `the VSA's verifier.id (default ${DEFAULT_VERIFIER})` },
+  { name: 'verified-level', kind: 'many', metavar: 'LEVEL', help: 'a level the VSA claims when verification passed (e.g. SLSA_BUILD_LEVEL_2); may be given more than once' },
+  { name: 'now', kind: 'one', metavar: 'TIME', help: 'verify as of this RFC 3339 time (expiry, and the VSA\'s timeVerified): the same inputs give the same VSA' },
 ];
 
 const CLI = {
   tool: 'in-toto-attestation-verify',
-  usage: 'in-toto-attestation-verify [-h] -l FILE -a DIR [--parameters FILE] (--layout-keys FILE [FILE ...] | --allow-unsigned-layout) [--json]',
+  usage: 'in-toto-attestation-verify [-h] -l FILE -a DIR [--parameters FILE] (--layout-keys FILE [FILE ...] | --allow-unsigned-layout) [--json] [--vsa FILE --vsa-key FILE [--vsa-key-type TYPE] --resource-uri URI [--verifier-id URI] [--verified-level LEVEL ...]] [--now TIME]',
   description:
     "Verifies a directory of attestations against an attestation layout: for each step, Statements of the expected\n" +
     "predicate types from enough of its functionaries, each Statement's attributes (CEL rules), and the artifact rules\n" +
@@ -38,6 +51,7 @@ const CLI = {
   examples: [
     { does: 'a signed layout, its owner\'s key, the attestations in att/', command: 'in-toto-attestation-verify -l layout.json --layout-keys owner.pub -a att/' },
     { does: "attestation-verifier's unsigned YAML layouts, with parameters", command: 'in-toto-attestation-verify -l layout-npm.yml -a test-data-npm --parameters npm-sigstore.json --allow-unsigned-layout' },
+    { does: 'and a signed VSA of the verdict', command: 'in-toto-attestation-verify -l layout.json --layout-keys owner.pub -a att/ --vsa app.vsa.json --vsa-key verifier --vsa-key-type ed25519 --resource-uri pkg:npm/app@1.0.0' },
   ],
 };
 
@@ -65,6 +79,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const allowUnsigned = parsed.values.has('allow-unsigned-layout');
   if (keyPaths.length === 0 && !allowUnsigned) throw new UsageError("give the layout owner's keys (--layout-keys), or --allow-unsigned-layout for an unsigned layout");
   const json = parsed.values.has('json');
+  const vsaPath = single(parsed, 'vsa');
+  const vsaKeyPath = single(parsed, 'vsa-key');
+  const resourceUri = single(parsed, 'resource-uri');
+  if (vsaPath !== undefined && (vsaKeyPath === undefined || resourceUri === undefined)) throw new UsageError('--vsa needs --vsa-key and --resource-uri');
+  if (vsaPath === undefined && ['vsa-key', 'vsa-key-type', 'resource-uri', 'verifier-id', 'verified-level'].some((n) => parsed.values.has(n))) throw new UsageError('--vsa-key, --resource-uri, --verifier-id and --verified-level are for --vsa');
+  const nowText = single(parsed, 'now');
+  const now = nowText === undefined ? new Date() : new Date(nowText);
+  if (nowText !== undefined && (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(nowText) || Number.isNaN(now.getTime()))) throw new UsageError(`--now: '${nowText}' is not an RFC 3339 time`);
   const log = new Log(CLI.tool, 'normal');
   return exitCodeOf(log, async () => {
     await initEngine();
@@ -92,14 +114,39 @@ async function main(argv: readonly string[]): Promise<number> {
       if (bytes.length > MAX_FILE) throw new InTotoError('LIMIT', `${join(dir, name)} is ${bytes.length} bytes, more than ${MAX_FILE}`, { path: join(dir, name) });
       attestations.set(name, bytes);
     }
+    // The VSA's key is loaded before anything is verified: a wrong key file is a usage problem, not a verdict.
+    const vsaKey = vsaPath === undefined ? undefined : await loadSigningKey(vsaKeyPath!, (single(parsed, 'vsa-key-type') ?? 'rsa') as KeyType, undefined);
+    const layoutBytes = await readInputFile(layoutPath, 'the layout');
     const verdict = await verifyAttestationLayout({
-      layout: await readInputFile(layoutPath, 'the layout'),
+      layout: layoutBytes,
+      now,
       layoutKeys,
       allowUnsignedLayout: allowUnsigned,
       attestations,
       ...(parameters ? { parameters } : {}),
     });
     if (json) process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+    if (vsaPath !== undefined) {
+      // The subject: the last step's products, else its materials; the layout itself when no claim was read.
+      const last = verdict.artifacts.at(-1);
+      const chosen = last ? (Object.keys(last.products).length > 0 ? last.products : last.materials) : {};
+      const subject = Object.keys(chosen).length > 0
+        ? Object.entries(chosen).map(([name, digest]) => ({ name, digest }))
+        : [{ name: basename(layoutPath), digest: { sha256: toHex(sha256(layoutBytes)) } }];
+      const statement = createVsa({
+        verifierId: single(parsed, 'verifier-id') ?? DEFAULT_VERIFIER,
+        verifierVersion: { 'in-toto-wasm': VERSION },
+        timeVerified: now,
+        resourceUri: resourceUri!,
+        subject,
+        policy: { uri: basename(layoutPath), bytes: layoutBytes, signedBy: verdict.layoutSignedBy },
+        inputs: [...attestations].map(([name, bytes]) => ({ name, bytes })),
+        passed: verdict.passed,
+        verifiedLevels: parsed.values.get('verified-level') ?? [],
+      });
+      await writeFile(vsaPath, await signVsa(statement, vsaKey!));
+      process.stderr.write(`VSA (${verdict.passed ? 'PASSED' : 'FAILED'}) written to ${vsaPath}\n`);
+    }
     const safe = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     for (const warning of verdict.warnings) process.stderr.write(`warning: ${safe(warning)}\n`);
     for (const failure of verdict.failures) process.stderr.write(`FAIL [${failure.code}] ${safe(failure.message)}\n`);

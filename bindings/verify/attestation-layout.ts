@@ -75,6 +75,10 @@ export interface AttestationVerdict {
   readonly warnings: readonly string[];
   /** The layout was not signed, and verification went ahead because the caller allowed it. */
   readonly unsignedLayout: boolean;
+  /** The key ids whose signatures on the layout were verified (none for an unsigned layout, or one not read). */
+  readonly layoutSignedBy: readonly string[];
+  /** Each step's materials and products as its claims record them, in the layout's order (steps whose claims were read). */
+  readonly artifacts: readonly { readonly step: string; readonly materials: Artifacts; readonly products: Artifacts }[];
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -178,7 +182,7 @@ interface Claim {
   readonly signers: ReadonlySet<string>;
 }
 
-type Artifacts = Record<string, Record<string, string>>;
+export type Artifacts = Record<string, Record<string, string>>;
 
 /** A descriptor list as artifacts: `name` (else `uri`) to its digests of accepted algorithms; the rest noted. */
 function artifactsOf(list: unknown, notes: string[], where: string): Artifacts {
@@ -246,7 +250,9 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
   const failures: AttestationFailure[] = [];
   const warnings: string[] = [];
   let unsignedLayout = false;
-  const done = () => ({ passed: failures.length === 0, failures, warnings, unsignedLayout });
+  const layoutSignedBy: string[] = [];
+  const artifacts: { step: string; materials: Artifacts; products: Artifacts }[] = [];
+  const done = (): AttestationVerdict => ({ passed: failures.length === 0, failures, warnings, unsignedLayout, layoutSignedBy, artifacts });
 
   // 1. The layout, and its signature.
   let layout: AttestationLayout;
@@ -270,6 +276,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       const keys = options.layoutKeys ?? [];
       if (keys.length === 0) throw new InTotoError('SIGNATURE', 'the layout is signed: give the keys it must be signed by (--layout-keys)');
       for (const key of keys) await verifySignatureBy(envelope, key);
+      layoutSignedBy.push(...keys.map((k) => k.keyid));
       value = envelope.signed;
     } else {
       if (!options.allowUnsignedLayout) {
@@ -398,6 +405,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
         if (JSON.stringify(other.artifacts) !== first) failures.push({ code: 'DISAGREE', step: step.name, message: `step ${step.name}: ${records[0]!.claim.file} and ${other.claim.file} record different materials or products` });
       }
       const link = { _type: 'link', name: step.name, materials: records[0]!.artifacts.materials, products: records[0]!.artifacts.products };
+      artifacts.push({ step: step.name, ...records[0]!.artifacts });
       handles.set(step.name, rules.load(toUtf8(JSON.stringify(link)), 'whole'));
     }
 

@@ -5,7 +5,7 @@
  * ignored. The upstream layouts and data are in test/interop/attestation-layouts.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import { SLSA_PROVENANCE_V1 } from '../../bindings/attestation/predicates.js';
 import { createStatement } from '../../bindings/attestation/statement.js';
 import { initEngine } from '../../bindings/engine.js';
 import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
-import { keyToDict, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { keyToDict, keyToPrivateFile, keyToPublicFile, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { createVsa, signVsa, verifyVsa } from '../../bindings/attestation/vsa.js';
 import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
 import { readAttestationLayout, verifyAttestationLayout, type AttestationVerdict } from '../../bindings/verify/attestation-layout.js';
 import { makeTempDir } from '../helpers/reference.js';
@@ -266,5 +267,75 @@ describe('in-toto-attestation-verify', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ passed: false, failures: [{ code: 'ATTRIBUTE', step: 'build' }] });
     expect(cli('-l', 'layout.json', '-a', 'att').status).toBe(2);
     expect(cli('-a', 'att', '--allow-unsigned-layout').status).toBe(2);
+  });
+});
+
+describe('VSAs: in-toto-attestation-verify --vsa, in-toto-vsa verify, verifyVsa', () => {
+  const VERIFY = fileURLToPath(new URL('../../dist/cli/in-toto-attestation-verify.js', import.meta.url));
+  const VSA = fileURLToPath(new URL('../../dist/cli/in-toto-vsa.js', import.meta.url));
+  const VERIFIER = 'https://github.com/in-toto/in-toto-wasm/in-toto-attestation-verify';
+
+  it('writes a signed VSA after a pass and after a fail, the same bytes for the same inputs and --now; ours verifies it', async () => {
+    const dir = makeTempDir('in-toto-vsa-');
+    const att = join(dir, 'att');
+    mkdirSync(att);
+    for (const [name, bytes] of await chain()) writeFileSync(join(att, name), bytes);
+    writeFileSync(join(dir, 'layout.json'), await signedLayout(layoutDoc()));
+    writeFileSync(join(dir, 'owner.pub'), JSON.stringify(keyToDict(owner.publicKey)));
+    writeFileSync(join(dir, 'verifier'), keyToPrivateFile(alice));
+    writeFileSync(join(dir, 'verifier.pub'), keyToPublicFile(alice.publicKey));
+    const tool = (file: string, ...args: string[]) => spawnSync(process.execPath, [file, ...args], { cwd: dir, encoding: 'utf8' });
+    const verify = (builder: string, out: string) => {
+      writeFileSync(join(dir, 'params.json'), JSON.stringify({ builder }));
+      return tool(VERIFY, '-l', 'layout.json', '-a', 'att', '--layout-keys', 'owner.pub', '--parameters', 'params.json', '--vsa', out, '--vsa-key', 'verifier', '--vsa-key-type', 'ed25519', '--resource-uri', 'pkg:generic/app@1', '--verified-level', 'SLSA_BUILD_LEVEL_2', '--now', '2026-12-07T12:00:00Z');
+    };
+    expect(verify('v1', 'pass.json').status).toBe(0);
+    expect(verify('v1', 'pass2.json').status).toBe(0);
+    expect(readFileSync(join(dir, 'pass.json'))).toEqual(readFileSync(join(dir, 'pass2.json')));
+    const failed = verify('v2', 'fail.json');
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/VSA \(FAILED\) written to fail\.json/);
+
+    const statement = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(dir, 'pass.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { subject: unknown; predicate: Record<string, unknown> };
+    expect(statement.subject).toEqual([{ name: 'app', digest: SHA('a') }]);
+    expect(statement.predicate).toMatchObject({
+      verifier: { id: VERIFIER, version: { 'in-toto-wasm': expect.any(String) } },
+      timeVerified: '2026-12-07T12:00:00Z',
+      resourceUri: 'pkg:generic/app@1',
+      policy: { uri: 'layout.json', digest: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, annotations: { layoutSignedBy: [owner.keyid] } },
+      verificationResult: 'PASSED',
+      verifiedLevels: ['SLSA_BUILD_LEVEL_2'],
+    });
+    expect((statement.predicate.inputAttestations as { name: string }[]).map((i) => i.name)).toEqual([...(await chain()).keys()].sort());
+
+    const check = (file: string, ...over: string[]) => {
+      const args = { '--attestation-path': file, '--subject-digest': `sha256:${'a'.repeat(64)}`, '--verifier-id': VERIFIER, '--resource-uri': 'pkg:generic/app@1', '--public-key-path': 'verifier.pub' } as Record<string, string>;
+      for (let i = 0; i < over.length; i += 2) args[over[i]!] = over[i + 1]!;
+      return tool(VSA, 'verify', ...Object.entries(args).flat());
+    };
+    const ok = check('pass.json', '--verified-level', 'SLSA_BUILD_LEVEL_1');
+    expect(ok.stderr).toMatch(/PASSED/);
+    expect(ok.status).toBe(0);
+    expect(check('fail.json').stderr).toMatch(/verification result is FAILED/);
+    expect(check('pass.json', '--resource-uri', 'pkg:generic/other@1').stderr).toMatch(/the resource is pkg:generic\/app@1, not pkg:generic\/other@1/);
+    expect(check('pass.json', '--verifier-id', 'https://else').status).toBe(1);
+    expect(check('pass.json', '--subject-digest', `sha256:${'b'.repeat(64)}`).stderr).toMatch(/no subject has the digest/);
+    expect(check('pass.json', '--verified-level', 'SLSA_BUILD_LEVEL_3').stderr).toMatch(/not SLSA_BUILD_LEVEL_3/);
+    writeFileSync(join(dir, 'other.pub'), keyToPublicFile(mallory.publicKey));
+    expect(check('pass.json', '--public-key-path', 'other.pub').stderr).toMatch(/not signed by the key given/);
+    expect(check('pass.json', '--subject-digest', 'nope').status).toBe(2);
+  });
+
+  it('verifyVsa refuses a changed payload, another predicate type, and no keys', async () => {
+    const statement = createVsa({ verifierId: 'https://v.example', timeVerified: new Date('2026-01-01T00:00:00Z'), resourceUri: 'r', subject: [{ name: 'x', digest: SHA('c') }], policy: { uri: 'l', bytes: new Uint8Array([1]), signedBy: [] }, inputs: [], passed: true });
+    const expectation = { subjectDigests: [SHA('c')], verifierId: 'https://v.example', resourceUri: 'r' };
+    const bytes = await signVsa(statement, alice);
+    await expect(verifyVsa(bytes, [alice.publicKey], expectation)).resolves.toMatchObject({ vsa: { verificationResult: 'PASSED', policy: { uri: 'l' } } });
+    const doc = JSON.parse(new TextDecoder().decode(bytes)) as { payload: string };
+    const changed = JSON.stringify({ ...doc, payload: Buffer.from(Buffer.from(doc.payload, 'base64').toString().replace('"PASSED"', '"PASSED" ')).toString('base64') });
+    await expect(verifyVsa(new TextEncoder().encode(changed), [alice.publicKey], expectation)).rejects.toThrow(/not signed by the key given/);
+    await expect(verifyVsa(await envelope(testResult(), alice), [alice.publicKey], expectation)).rejects.toThrow(/not a VSA/);
+    await expect(verifyVsa(bytes, [], expectation)).rejects.toThrow(/give the key/);
+    expect(() => createVsa({ ...{ verifierId: 'not a uri', timeVerified: new Date(), resourceUri: 'r', subject: [], policy: { uri: 'l', bytes: new Uint8Array(), signedBy: [] }, inputs: [], passed: false } })).toThrow(/must be a URI/);
   });
 });
