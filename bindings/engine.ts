@@ -329,7 +329,7 @@ export class Engine {
   /**
    * Evaluates a CEL expression (docs/ABI.md, "CEL") with the variables of `activation` (a JSON object of typed
    * values); returns the engine's result JSON (a typed value, `{"error"}`, `{"parseError"}` or `{"limit"}`).
-   * `bindings/cel.ts` is the typed wrapper.
+   * `bindings/attestation/cel.ts` is the typed wrapper.
    */
   celEvaluate(expression: Uint8Array, activation: Uint8Array): string {
     const both = new Uint8Array(expression.length + activation.length);

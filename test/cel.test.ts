@@ -1,11 +1,11 @@
 /**
- * CEL in the engine (assembly/cel.ts through bindings/cel.ts): CEL's semantics where implementations differ most
+ * CEL in the engine (assembly/cel.ts through bindings/attestation/cel.ts): CEL's semantics where implementations differ most
  * (errors as values absorbed by && and ||, overflow, heterogeneous numbers, macros, missing fields), typed values in and
  * out, and bounded cost on hostile expressions (typed errors, the engine usable after). The cel-spec conformance
  * files: test/interop/cel-conformance.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCel, type CelResult } from '../bindings/cel.js';
+import { evaluateCel, type CelResult } from '../bindings/attestation/cel.js';
 import { getEngine, initEngine } from '../bindings/engine.js';
 import { InTotoError } from '../bindings/errors.js';
 

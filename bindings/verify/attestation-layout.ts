@@ -22,7 +22,7 @@
  * functionaries, VSAs.
  */
 import { parse as parseYaml } from 'yaml';
-import { evaluateCel } from '../cel.js';
+import { evaluateCel } from '../attestation/cel.js';
 import { toUtf8 } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCel, type CelValue, type CelVariable } from '../../bindings/cel.js';
+import { evaluateCel, type CelValue, type CelVariable } from '../../bindings/attestation/cel.js';
 import { initEngine } from '../../bindings/engine.js';
 import { InTotoError } from '../../bindings/errors.js';
 import { field, fields, messageOf, parseTextproto, textOf, type TextMessage, type TextValue } from '../helpers/textproto.js';

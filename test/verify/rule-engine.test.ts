@@ -330,7 +330,11 @@ describe('the ABI, called directly', () => {
   }
   const raw = createEngine();
   const call = <T>(fn: (ex: Raw) => T): T => raw.invoke((ex) => fn(ex as unknown as Raw));
-  const put = (ex: Raw, bytes: Uint8Array) => new Uint8Array(ex.memory.buffer, ex.input_ptr(bytes.length), bytes.length).set(bytes);
+  // The pointer first: input_ptr may grow memory, detaching a buffer read before it.
+  const put = (ex: Raw, bytes: Uint8Array) => {
+    const ptr = ex.input_ptr(bytes.length);
+    new Uint8Array(ex.memory.buffer, ptr, bytes.length).set(bytes);
+  };
   const apply = (program: string, flags = 0) =>
     call((ex) => {
       const bytes = utf8.encode(program);

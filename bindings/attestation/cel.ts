@@ -8,9 +8,9 @@
  * A CEL error (a type mismatch, a missing field, an overflow) is a result, `{ error }`, as CEL says it is; a syntax
  * error is `FORMAT` and an exceeded limit `LIMIT` (InTotoError).
  */
-import { getEngine, toUtf8 } from './engine.js';
-import { fromBase64, toBase64 } from './encoding.js';
-import { InTotoError } from './errors.js';
+import { getEngine, toUtf8 } from '../engine.js';
+import { fromBase64, toBase64 } from '../encoding.js';
+import { InTotoError } from '../errors.js';
 
 export type CelValue =
   | { readonly type: 'null' }
