@@ -70,7 +70,11 @@ function decode(t: Record<string, unknown>): CelValue {
 
 /** Evaluates `expression` with `variables` (see the module comment). */
 export function evaluateCel(expression: string, variables: Readonly<Record<string, CelVariable>> = {}): CelResult {
-  const activation = JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])));
+  // A JSON number beyond the double range (1e400) would be written as null: refused instead.
+  const activation = JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])), (_key, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new InTotoError('FORMAT', `CEL: a variable holds the number ${v}, outside what JSON and CEL doubles carry`, { field: 'variables' });
+    return v;
+  });
   const out = JSON.parse(getEngine().celEvaluate(toUtf8(expression), toUtf8(activation))) as Record<string, unknown>;
   if ('parseError' in out) throw new InTotoError('FORMAT', `CEL: ${String(out.parseError)}`, { field: 'expression' });
   if ('limit' in out) throw new InTotoError('LIMIT', `CEL: ${String(out.limit)}`, { field: 'expression' });

@@ -7,7 +7,7 @@
  *
  * Exits 0 when verified, 1 when not, 2 on wrong arguments.
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../encoding.js';
@@ -58,6 +58,7 @@ const CLI = {
 /** Largest attestation file read, and most files: a directory is input, not trusted. */
 const MAX_FILE = 64 << 20;
 const MAX_FILES = 10_000;
+const MAX_TOTAL = 512 << 20;
 
 function readParameters(bytes: Uint8Array, path: string): Record<string, string> {
   const value = parseOrdinaryJson(bytes);
@@ -78,6 +79,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const keyPaths = parsed.values.get('layout-keys') ?? [];
   const allowUnsigned = parsed.values.has('allow-unsigned-layout');
   if (keyPaths.length === 0 && !allowUnsigned) throw new UsageError("give the layout owner's keys (--layout-keys), or --allow-unsigned-layout for an unsigned layout");
+  if (keyPaths.length > 0 && allowUnsigned) throw new UsageError('--layout-keys and --allow-unsigned-layout are alternatives: keys given mean the layout must be signed by them');
   const json = parsed.values.has('json');
   const vsaPath = single(parsed, 'vsa');
   const vsaKeyPath = single(parsed, 'vsa-key');
@@ -101,17 +103,34 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const parametersPath = single(parsed, 'parameters');
     const parameters = parametersPath === undefined ? undefined : readParameters(await readInputFile(parametersPath, 'the parameters'), parametersPath);
-    let names: string[];
+    // Each entry's size is known before it is read (a symlink is followed); the total is bounded too.
+    let entries;
     try {
-      names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => e.name).sort();
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
       throw new InTotoError('IO', `cannot read the attestations directory ${dir}: ${(error as Error).message}`, { path: dir }, { cause: error });
     }
-    if (names.length > MAX_FILES) throw new InTotoError('LIMIT', `${dir} holds ${names.length} .json files, more than ${MAX_FILES}`, { path: dir });
+    const names = entries.map((e) => e.name).sort();
+    const skipped = names.filter((n) => !n.endsWith('.json'));
+    if (skipped.length > 0) log.say(`warning: ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} of ${dir} not named *.json, not read: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
+    const jsonNames = names.filter((n) => n.endsWith('.json'));
+    if (jsonNames.length > MAX_FILES) throw new InTotoError('LIMIT', `${dir} holds ${jsonNames.length} .json files, more than ${MAX_FILES}`, { path: dir });
     const attestations = new Map<string, Uint8Array>();
-    for (const name of names) {
-      const bytes = await readInputFile(join(dir, name), 'an attestation');
-      if (bytes.length > MAX_FILE) throw new InTotoError('LIMIT', `${join(dir, name)} is ${bytes.length} bytes, more than ${MAX_FILE}`, { path: join(dir, name) });
+    let total = 0;
+    for (const name of jsonNames) {
+      const path = join(dir, name);
+      const info = await stat(path).catch((error: Error) => {
+        throw new InTotoError('IO', `cannot read ${path}: ${error.message}`, { path }, { cause: error });
+      });
+      if (!info.isFile()) {
+        log.say(`warning: ${path} is not a file: not read`);
+        continue;
+      }
+      if (info.size > MAX_FILE) throw new InTotoError('LIMIT', `${path} is ${info.size} bytes, more than ${MAX_FILE}`, { path });
+      total += info.size;
+      if (total > MAX_TOTAL) throw new InTotoError('LIMIT', `the attestations in ${dir} are more than ${MAX_TOTAL} bytes together`, { path: dir });
+      const bytes = await readInputFile(path, 'an attestation');
+      if (bytes.length > MAX_FILE) throw new InTotoError('LIMIT', `${path} grew past ${MAX_FILE} bytes while read`, { path });
       attestations.set(name, bytes);
     }
     // The VSA's key is loaded before anything is verified: a wrong key file is a usage problem, not a verdict.

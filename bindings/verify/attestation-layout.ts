@@ -21,13 +21,14 @@
  * prototype reads them. Not yet: `subjects`, `inspections` (refused when present, not ignored), Sigstore-identity
  * functionaries, VSAs.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { evaluateCel } from '../attestation/cel.js';
+import { toHex } from '../encoding.js';
 import { toUtf8 } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
 import { LINK_V03, readPredicate, SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from '../attestation/predicates.js';
-import { ACCEPTED_ALGORITHMS, readStatement, type Statement } from '../attestation/statement.js';
+import { ACCEPTED_ALGORITHMS, isStatementPayloadType, readStatement, type Statement } from '../attestation/statement.js';
 import { publicKeyFromDict, type PublicKey } from '../keys/keys.js';
 import type { VerificationKey } from '../keys/verification-key.js';
 import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../metadata/envelope.js';
@@ -61,7 +62,7 @@ export interface AttestationLayout {
 }
 
 export interface AttestationFailure {
-  readonly code: 'LAYOUT' | 'EXPIRED' | 'NO_CLAIMS' | 'THRESHOLD' | 'ATTRIBUTE' | 'RULE' | 'DISAGREE';
+  readonly code: 'LAYOUT' | 'EXPIRED' | 'NO_CLAIMS' | 'THRESHOLD' | 'ATTRIBUTE' | 'RULE' | 'DISAGREE' | 'MISFILED';
   readonly message: string;
   readonly step?: string;
   readonly predicateType?: string;
@@ -90,28 +91,82 @@ function fields(value: unknown, at: string, known: readonly string[]): Record<st
   return value;
 }
 
-/** `{name}` replaced by the parameters, again until nothing changes (values may use other parameters). */
-function substitute(text: string, parameters: Readonly<Record<string, string>> | undefined): string {
-  if (!parameters) return text;
-  let out = text;
-  for (let round = 0; round < 16; round++) {
-    const next = out.replace(/\{([a-zA-Z0-9_-]+)\}/g, (whole, name: string) => (Object.hasOwn(parameters, name) ? parameters[name]! : whole));
-    if (next === out) return out;
-    out = next;
+/** Most signatures an attestation may carry: each is tried against the step's functionaries. */
+const MAX_SIGNATURES = 16;
+
+/** Longest a parameter's value may be once its references are resolved. */
+const MAX_PARAMETER_LENGTH = 4096;
+
+/**
+ * The parameters with their references to each other (`{name}`) resolved. A resolved value may not hold what would
+ * change the meaning of the text it lands in: quotes and backslashes (CEL string literals), whitespace (rule tokens
+ * are split at spaces), braces, control characters. Glob characters stay allowed: a parameter may be a pattern.
+ */
+function resolveParameters(parameters: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const resolving = new Set<string>();
+  const resolve = (name: string): string => {
+    if (Object.hasOwn(out, name)) return out[name]!;
+    if (resolving.has(name)) throw layoutError(`"${name}" refers to itself through other parameters`, 'parameters');
+    resolving.add(name);
+    const value = parameters[name]!.replace(/\{([a-zA-Z0-9_-]+)\}/g, (whole, ref: string) => (Object.hasOwn(parameters, ref) ? resolve(ref) : whole));
+    resolving.delete(name);
+    if (value.length > MAX_PARAMETER_LENGTH) throw layoutError(`"${name}" is longer than ${MAX_PARAMETER_LENGTH} characters once resolved`, 'parameters');
+    const bad = /['"\\{}\s\u0000-\u001f\u007f]/.exec(value);
+    if (bad) throw layoutError(`"${name}" holds ${JSON.stringify(bad[0])}, which would change the rule it is put in (${value.length > 80 ? `${value.slice(0, 80)}...` : value})`, 'parameters');
+    out[name] = value;
+    return value;
+  };
+  for (const name of Object.keys(parameters)) {
+    if (!/^[a-zA-Z0-9_-]+$/.test(name)) throw layoutError(`parameter name "${name}" must match [a-zA-Z0-9_-]+`, 'parameters');
+    if (typeof parameters[name] !== 'string') throw layoutError(`"${name}" must be a string`, 'parameters');
   }
-  throw new InTotoError('FORMAT', 'attestation layout parameters refer to each other without end', { field: 'parameters' });
+  for (const name of Object.keys(parameters)) resolve(name);
+  return out;
+}
+
+/** `{name}` replaced once by its resolved value; unknown names stay as written. */
+function substitute(text: string, resolved: Readonly<Record<string, string>> | undefined): string {
+  if (!resolved) return text;
+  return text.replace(/\{([a-zA-Z0-9_-]+)\}/g, (whole, name: string) => (Object.hasOwn(resolved, name) ? resolved[name]! : whole));
+}
+
+/** RFC 3339 with a zone, a real calendar date, as Go's time.Parse(time.RFC3339) reads it. */
+function rfc3339(text: string): number | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) return undefined;
+  const t = Date.parse(text.toUpperCase());
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** An unsigned layout's YAML (or JSON), strictly: a warning (an unknown tag, say) is an error, not a guess. */
+function readYaml(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw layoutError('is not UTF-8', 'layout');
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false, logLevel: 'silent' });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw layoutError(`is not YAML this verifier reads: ${problem.message.split('\n')[0]}`, 'layout');
+  return doc.toJS({ maxAliasCount: 100 });
 }
 
 /** Reads a layout's value (after any envelope), strictly; `parameters` substituted in rules and attribute rules. */
-export function readAttestationLayout(value: unknown, parameters?: Readonly<Record<string, string>>): AttestationLayout {
-  if (parameters) for (const name of Object.keys(parameters)) if (!/^[a-zA-Z0-9_-]+$/.test(name)) throw layoutError(`parameter name "${name}" must match [a-zA-Z0-9_-]+`, 'parameters');
+export function readAttestationLayout(value: unknown, rawParameters?: Readonly<Record<string, string>>): AttestationLayout {
+  const parameters = rawParameters ? resolveParameters(rawParameters) : undefined;
   const doc = fields(value, 'layout', ['expires', 'functionaries', 'steps', 'subjects', 'inspections']);
   for (const part of ['subjects', 'inspections'] as const) {
     if (doc[part] !== undefined && !(Array.isArray(doc[part]) && (doc[part] as unknown[]).length === 0)) {
       throw layoutError('is not verified by this version yet: refused rather than ignored', part);
     }
   }
-  if (typeof doc.expires !== 'string' || Number.isNaN(Date.parse(doc.expires))) throw layoutError('must be an RFC 3339 time', 'expires');
+  if (typeof doc.expires !== 'string' || rfc3339(doc.expires) === undefined) throw layoutError(`must be an RFC 3339 time with a zone (e.g. 2030-01-01T00:00:00Z), not ${JSON.stringify(doc.expires)}`, 'expires');
+  const sameKey = new Map<string, string>();
   const functionaries = new Map<string, PublicKey>();
   for (const [keyid, key] of Object.entries(fields(doc.functionaries, 'functionaries', Object.keys(isRecord(doc.functionaries) ? doc.functionaries : {})))) {
     const k = fields(key, `functionaries.${keyid}`, ['keyType', 'scheme', 'keyIDHashAlgorithms', 'keyVal', 'keyID']);
@@ -125,6 +180,11 @@ export function readAttestationLayout(value: unknown, parameters?: Readonly<Reco
     }
     if (k.keyID !== undefined && k.keyID !== keyid) throw layoutError(`names the key ${String(k.keyID)}, not ${keyid}`, `functionaries.${keyid}.keyID`);
     if (publicKey.keyid !== keyid) throw layoutError(`is listed as ${keyid}, but the key's id is ${publicKey.keyid}`, `functionaries.${keyid}`);
+    // One key under two ids would count twice towards a threshold.
+    const spki = toHex(publicKey.spki);
+    const twin = sameKey.get(spki);
+    if (twin !== undefined) throw layoutError(`is the same key as ${twin}: a key is one functionary`, `functionaries.${keyid}`);
+    sameKey.set(spki, keyid);
     functionaries.set(keyid, publicKey);
   }
   if (!Array.isArray(doc.steps) || doc.steps.length === 0) throw layoutError('must be a non-empty list', 'steps');
@@ -220,6 +280,34 @@ function artifactsOfStatement(s: Statement, notes: string[]): { materials: Artif
   return { materials: artifactsOf(subject, notes, 'subject'), products: {} };
 }
 
+/** Whether two artifact sets are the same: the same names, each with the same digests (in any order). */
+function sameArtifacts(a: Artifacts, b: Artifacts): boolean {
+  const names = Object.keys(a);
+  if (names.length !== Object.keys(b).length) return false;
+  return names.every((name) => {
+    const x = a[name]!;
+    const y = Object.hasOwn(b, name) ? b[name]! : undefined;
+    return y !== undefined && Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([alg, v]) => Object.hasOwn(y, alg) && y[alg] === v);
+  });
+}
+
+/**
+ * The claim's field a rule reads that is absent, if one is: `allowIfNoClaim` excuses a rule that failed because the
+ * claim lacks a field it reads (`predicate.a.b`, `subject[0].name`), not a key missing from a map the rule itself
+ * wrote, nor a missing field of a value a macro bound.
+ */
+function absentClaim(rule: string, variables: Parameters<typeof evaluateCel>[1]): string | undefined {
+  for (const m of rule.matchAll(/(?<![\w.])((?:predicate|subject)(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+)/g)) {
+    try {
+      const result = evaluateCel(m[1]!, variables);
+      if ('error' in result && result.error.startsWith('no such key')) return m[1];
+    } catch {
+      // not a path this can evaluate on its own
+    }
+  }
+  return undefined;
+}
+
 /** For a rule `<field path> <comparison> ...`, what the field held (or that it was absent), to say why it was false. */
 function operandOf(rule: string, variables: Parameters<typeof evaluateCel>[1]): string {
   const m = /^\s*((?:predicate|subject|predicateType)(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)\s*(?:==|!=|<=|>=|<|>|in\b)/.exec(rule);
@@ -274,17 +362,22 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     }
     if (envelope) {
       const keys = options.layoutKeys ?? [];
+      if (envelope.signatures.length === 0) throw new InTotoError('SIGNATURE', 'the layout is an envelope with no signature: sign it with the owner\'s key');
       if (keys.length === 0) throw new InTotoError('SIGNATURE', 'the layout is signed: give the keys it must be signed by (--layout-keys)');
       for (const key of keys) await verifySignatureBy(envelope, key);
       layoutSignedBy.push(...keys.map((k) => k.keyid));
       value = envelope.signed;
     } else {
+      if ((options.layoutKeys ?? []).length > 0) {
+        // Keys given say the layout must be signed by them: an unsigned file then fails, whatever else was allowed.
+        throw new InTotoError('SIGNATURE', 'the layout is not signed, but layout keys were given: it must be signed by them');
+      }
       if (!options.allowUnsignedLayout) {
         throw new InTotoError('SIGNATURE', 'the layout is not signed: sign it (a Metablock or DSSE envelope of its JSON), or verify it with --allow-unsigned-layout, which the verdict records');
       }
       unsignedLayout = true;
       warnings.push('the layout is not signed: anyone who can change it chooses what passes');
-      value = parseYaml(new TextDecoder('utf-8', { fatal: true }).decode(options.layout), { uniqueKeys: true, strict: true });
+      value = readYaml(options.layout);
     }
     layout = readAttestationLayout(value, options.parameters);
     const unresolved = new Set<string>();
@@ -298,17 +391,27 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     return done();
   }
   const now = options.now ?? new Date();
-  if (Date.parse(layout.expires) <= now.getTime()) failures.push({ code: 'EXPIRED', message: `the layout expired at ${layout.expires}` });
+  if (rfc3339(layout.expires)! <= now.getTime()) failures.push({ code: 'EXPIRED', message: `the layout expired at ${layout.expires}` });
 
   // 2. The attestations: each envelope's signers among the functionaries; the unsigned and unreadable noted.
   const claims: Claim[] = [];
+  const stepKeys = new Map(layout.steps.map((s) => [s.name, new Set(s.expectedPredicates.flatMap((p) => p.functionaries))]));
   for (const [file, bytes] of [...options.attestations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const base = file.endsWith('.json') ? file.slice(0, -5) : file;
     const step = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+    // The file name is not signed: it only says which step's functionaries to try (a link's signed name must agree).
+    const keysOfStep = stepKeys.get(step);
+    if (!keysOfStep) {
+      warnings.push(`${file}: names no step of the layout (the step is the file name up to its last dot): not a claim`);
+      continue;
+    }
     try {
       const envelope = readDsseEnvelope(bytes);
+      if (!isStatementPayloadType(envelope.payloadType)) throw new InTotoError('FORMAT', `its payloadType is ${JSON.stringify(envelope.payloadType)}, not an in-toto Statement's`, { field: 'payloadType' });
+      if (envelope.signatures.length > MAX_SIGNATURES) throw new InTotoError('LIMIT', `it carries ${envelope.signatures.length} signatures, more than ${MAX_SIGNATURES}`, { field: 'signatures' });
       const signers = new Set<string>();
       for (const [keyid, key] of layout.functionaries) {
+        if (!keysOfStep.has(keyid)) continue;
         try {
           await verifyDsse(envelope, [key]);
           signers.add(keyid);
@@ -337,6 +440,10 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
         if (!(error instanceof InTotoError)) throw error;
         warnings.push(`${file}: its ${statement.predicateType} predicate does not follow that type's schema (${error.message}): only the layout's rules judge it`);
       }
+      if (statement.predicateType === LINK_V03 && (statement.predicate as Record<string, unknown>).name !== step) {
+        failures.push({ code: 'MISFILED', step, message: `${file}: a link for step ${JSON.stringify((statement.predicate as Record<string, unknown>).name)}, filed as a claim of step ${step}` });
+        continue;
+      }
       claims.push({ file, step, statement, signers });
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
@@ -347,6 +454,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
   // 3. Each step: its claims, the expected predicates (thresholds, attributes), its artifacts.
   const rules = new RuleEngine();
   const handles = new Map<string, LinkHandle>();
+  const extra: { step: AttestationStep; type: string; handle: LinkHandle }[] = [];
   try {
     for (const step of layout.steps) {
       const stepClaims = claims.filter((c) => c.step === step.name);
@@ -380,10 +488,11 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
               continue;
             }
             if ('error' in result) {
-              if (result.error.startsWith('no such key') && attribute.allowIfNoClaim) {
-                warnings.push(`step ${step.name}, ${claim.file}: \`${attribute.rule}\`: the claim has no such attribute (${result.error}), allowed`);
+              const absent = result.error.startsWith('no such key') ? absentClaim(attribute.rule, variables) : undefined;
+              if (absent !== undefined && attribute.allowIfNoClaim) {
+                warnings.push(`step ${step.name}, ${claim.file}: \`${attribute.rule}\`: the claim has no ${absent} (${result.error}), allowed`);
               } else {
-                failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file} (signed by ${signer}): the rule \`${attribute.rule}\` failed: ${result.error}${result.error.startsWith('no such key') ? ' (the attribute is absent; allowIfNoClaim would allow that)' : ''}` });
+                failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file} (signed by ${signer}): the rule \`${attribute.rule}\` failed: ${result.error}${absent !== undefined ? ` (the claim has no ${absent}; allowIfNoClaim would allow that)` : ''}` });
               }
             } else if (result.value.type !== 'bool') {
               failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file}: the rule \`${attribute.rule}\` gives a ${result.value.type}, not true or false` });
@@ -395,18 +504,27 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
           }
         }
       }
-      // The step's artifacts: every counted claim must record the same (the first in file order stands for them).
+      // The step's artifacts, per predicate type (claims of one type must record the same): the step's rules are
+      // applied to each type's artifacts, as upstream applies them to each claim; the first expected type's stand
+      // for the step in other steps' MATCH rules (and in the verdict).
       const notes: string[] = [];
       const records = [...new Set(counted)].map((c) => ({ claim: c, artifacts: artifactsOfStatement(c.statement, notes) }));
       for (const note of new Set(notes)) warnings.push(`step ${step.name}: ${note}`);
-      if (records.length === 0) continue;
-      const first = JSON.stringify(records[0]!.artifacts);
-      for (const other of records.slice(1)) {
-        if (JSON.stringify(other.artifacts) !== first) failures.push({ code: 'DISAGREE', step: step.name, message: `step ${step.name}: ${records[0]!.claim.file} and ${other.claim.file} record different materials or products` });
+      const firstOfType = new Map<string, (typeof records)[number]>();
+      for (const record of records) {
+        const type = record.claim.statement.predicateType;
+        const first = firstOfType.get(type);
+        if (!first) firstOfType.set(type, record);
+        else if (!sameArtifacts(first.artifacts.materials, record.artifacts.materials) || !sameArtifacts(first.artifacts.products, record.artifacts.products)) {
+          failures.push({ code: 'DISAGREE', step: step.name, predicateType: type, message: `step ${step.name}: ${first.claim.file} and ${record.claim.file} (both ${type}) record different materials or products` });
+        }
       }
-      const link = { _type: 'link', name: step.name, materials: records[0]!.artifacts.materials, products: records[0]!.artifacts.products };
-      artifacts.push({ step: step.name, ...records[0]!.artifacts });
-      handles.set(step.name, rules.load(toUtf8(JSON.stringify(link)), 'whole'));
+      const byType = step.expectedPredicates.map((e) => firstOfType.get(e.predicateType)).filter((r) => r !== undefined);
+      if (byType.length === 0) continue;
+      const load = (a: { materials: Artifacts; products: Artifacts }) => rules.load(toUtf8(JSON.stringify({ _type: 'link', name: step.name, materials: a.materials, products: a.products })), 'whole');
+      artifacts.push({ step: step.name, ...byType[0]!.artifacts });
+      handles.set(step.name, load(byType[0]!.artifacts));
+      for (const other of byType.slice(1)) extra.push({ step, type: other.claim.statement.predicateType, handle: load(other.artifacts) });
     }
 
     // 4. Artifact rules across steps, once every step has its claims (as classic verification: a rule referring to a
@@ -415,11 +533,14 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     if (missing.length > 0) {
       warnings.push(`artifact rules not evaluated: step${missing.length === 1 ? '' : 's'} ${missing.map((s) => s.name).join(', ')} lack${missing.length === 1 ? 's' : ''} the claims the layout requires`);
     } else {
-      const items = layout.steps.map((s) => ({ name: s.name, kind: 'step' as const, materials: s.expectedMaterials, products: s.expectedProducts }));
-      const result = rules.apply(items, handles, { trace: false });
-      for (const f of result.failures) {
-        failures.push({ code: 'RULE', step: f.item, rule: ruleToString(f.rule), message: `step ${f.item}: ${f.side} rule "${f.ruleText}": ${f.message}` });
-      }
+      const itemOf = (s: AttestationStep) => ({ name: s.name, kind: 'step' as const, materials: s.expectedMaterials, products: s.expectedProducts });
+      const report = (result: ReturnType<RuleEngine['apply']>, type?: string) => {
+        for (const f of result.failures) {
+          failures.push({ code: 'RULE', step: f.item, rule: ruleToString(f.rule), ...(type ? { predicateType: type } : {}), message: `step ${f.item}${type ? ` (its ${type} claims)` : ''}: ${f.side} rule "${f.ruleText}": ${f.message}` });
+        }
+      };
+      report(rules.apply(layout.steps.map(itemOf), handles, { trace: false }));
+      for (const { step, type, handle } of extra) report(rules.apply([itemOf(step)], new Map([...handles, [step.name, handle]]), { trace: false }), type);
     }
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;

@@ -5,15 +5,16 @@
  * ignored. The upstream layouts and data are in test/interop/attestation-layouts.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SLSA_PROVENANCE_V1 } from '../../bindings/attestation/predicates.js';
+import { LINK_V03, SLSA_PROVENANCE_V1 } from '../../bindings/attestation/predicates.js';
 import { createStatement } from '../../bindings/attestation/statement.js';
 import { initEngine } from '../../bindings/engine.js';
 import { generateKeyPair } from '../../bindings/keys/crypto/index.js';
-import { keyToDict, keyToPrivateFile, keyToPublicFile, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { keyToDict, keyToPrivateFile, keyToPublicFile, publicKeyFromDict, type PrivateKey, type PublicKey } from '../../bindings/keys/keys.js';
+import { pae } from '../../bindings/encoding.js';
 import { createVsa, signVsa, verifyVsa } from '../../bindings/attestation/vsa.js';
 import { createDsse, createMetablock, serializeEnvelope, signEnvelope } from '../../bindings/metadata/envelope.js';
 import { readAttestationLayout, verifyAttestationLayout, type AttestationVerdict } from '../../bindings/verify/attestation-layout.js';
@@ -113,10 +114,10 @@ describe('attestation layouts: signed by the owner', () => {
     expect(codes(forged)).toEqual(['LAYOUT']);
     expect(forged.failures[0]!.message).toContain(owner.keyid);
     const plain = new TextEncoder().encode(JSON.stringify(layoutDoc()));
-    const refused = await run(plain, await chain());
+    const refused = await run(plain, await chain(), { keys: [] });
     expect(codes(refused)).toEqual(['LAYOUT']);
     expect(refused.failures[0]!.message).toMatch(/not signed.*--allow-unsigned-layout/);
-    const allowed = await run(plain, await chain(), { allowUnsignedLayout: true });
+    const allowed = await run(plain, await chain(), { allowUnsignedLayout: true, keys: [] });
     expect(allowed.passed).toBe(true);
     expect(allowed.unsignedLayout).toBe(true);
     expect(allowed.warnings.join('\n')).toMatch(/not signed/);
@@ -127,7 +128,7 @@ describe('attestation layouts: signed by the owner', () => {
     expect((await run(signed, await chain(), { keys: [] })).failures[0]!.message).toMatch(/give the keys/);
     const doc = JSON.parse(new TextDecoder().decode(signed)) as { signatures: { sig: string }[] };
     doc.signatures[0]!.sig = 'zz';
-    const broken = await run(new TextEncoder().encode(JSON.stringify(doc)), await chain(), { allowUnsignedLayout: true });
+    const broken = await run(new TextEncoder().encode(JSON.stringify(doc)), await chain(), { allowUnsignedLayout: true, keys: [] });
     expect(codes(broken)).toEqual(['LAYOUT']);
     expect(broken.unsignedLayout).toBe(false);
   });
@@ -178,7 +179,7 @@ describe('attestation layouts: claims, thresholds, attributes', () => {
     expect(failed.failures[0]!.message).toMatch(/no such key.*allowIfNoClaim would allow/);
     const allowed = await run(await signedLayout(layoutDoc({ attributes: [{ ...absent[0], allowIfNoClaim: true }] })), await chain());
     expect(allowed.passed).toBe(true);
-    expect(allowed.warnings.join('\n')).toMatch(/no such attribute/);
+    expect(allowed.warnings.join('\n')).toMatch(/the claim has no predicate\.runDetails\.metadata\.invocationId/);
     // allowIfNoClaim does not excuse a false rule or a type error.
     const typeError = await run(await signedLayout(layoutDoc({ attributes: [{ rule: 'predicate.runDetails.builder.id + 1 == 2', allowIfNoClaim: true }] })), await chain());
     expect(codes(typeError)).toEqual(['ATTRIBUTE:build']);
@@ -228,7 +229,7 @@ describe('attestation layouts: read strictly', () => {
   it('parameters refer to each other, not without end; unresolved ones are reported', async () => {
     const v = await run(await signedLayout(layoutDoc()), await chain(), { parameters: { builder: '{version}', version: 'v1' } });
     expect(v.passed).toBe(true);
-    expect(() => readAttestationLayout(layoutDoc(), { builder: '{builder}x' })).toThrow(/without end/);
+    expect(() => readAttestationLayout(layoutDoc(), { builder: '{builder}x' })).toThrow(/refers to itself/);
     const none = await run(await signedLayout(layoutDoc()), await chain(), { parameters: {} });
     expect(none.passed).toBe(false);
     expect(none.warnings.join('\n')).toMatch(/no value was given for: \{builder\}/);
@@ -337,5 +338,123 @@ describe('VSAs: in-toto-attestation-verify --vsa, in-toto-vsa verify, verifyVsa'
     await expect(verifyVsa(await envelope(testResult(), alice), [alice.publicKey], expectation)).rejects.toThrow(/not a VSA/);
     await expect(verifyVsa(bytes, [], expectation)).rejects.toThrow(/give the key/);
     expect(() => createVsa({ ...{ verifierId: 'not a uri', timeVerified: new Date(), resourceUri: 'r', subject: [], policy: { uri: 'l', bytes: new Uint8Array(), signedBy: [] }, inputs: [], passed: false } })).toThrow(/must be a URI/);
+  });
+});
+
+describe('attestation layouts: what an adversarial review found (each a false PASS, cost or leniency before)', () => {
+  const withBuildAttributes = (attributes: unknown[]) => signedLayout(layoutDoc({ attributes }));
+
+  it('one key under two ids is refused (it would meet a threshold of 2 alone)', async () => {
+    const d = keyToDict(alice.publicKey);
+    const upper = publicKeyFromDict({ keytype: d.keytype, scheme: d.scheme, keyval: { public: d.keyval.public.toUpperCase() }, keyid_hash_algorithms: d.keyid_hash_algorithms });
+    expect(upper.keyid).not.toBe(alice.keyid);
+    const doc = layoutDoc({ threshold: 2 });
+    doc.functionaries = { [alice.keyid]: functionary(alice.publicKey), [upper.keyid]: { ...functionary(alice.publicKey), keyVal: { public: d.keyval.public.toUpperCase() } } } as never;
+    (doc.steps[0]!.expectedPredicates[0] as { functionaries: string[] }).functionaries = [alice.keyid, upper.keyid];
+    (doc.steps[1]!.expectedPredicates[0] as { functionaries: string[] }).functionaries = [alice.keyid];
+    expect(() => readAttestationLayout(doc, { builder: 'v1' })).toThrow(/is the same key as/);
+  });
+
+  it("allowIfNoClaim excuses a field the claim lacks, not a key missing from the rule's own map", async () => {
+    const allowlist = [{ rule: "{'https://builder.example/trusted': true}[predicate.runDetails.builder.id]", allowIfNoClaim: true }];
+    const v = await run(await withBuildAttributes(allowlist), await chain({ build: await envelope(provenance('a', 'https://evil.example'), alice) }));
+    expect(codes(v)).toEqual(['ATTRIBUTE:build']);
+    expect(v.failures[0]!.message).toMatch(/no such key/);
+  });
+
+  it('layout keys given and an unsigned layout: fails even with allowUnsignedLayout; the CLI refuses both flags', async () => {
+    const plain = new TextEncoder().encode(JSON.stringify(layoutDoc()));
+    const v = await verifyAttestationLayout({ layout: plain, layoutKeys: [owner.publicKey], allowUnsignedLayout: true, attestations: await chain(), parameters: { builder: 'v1' } });
+    expect(codes(v)).toEqual(['LAYOUT']);
+    expect(v.failures[0]!.message).toMatch(/layout keys were given/);
+    const tool = fileURLToPath(new URL('../../dist/cli/in-toto-attestation-verify.js', import.meta.url));
+    const r = spawnSync(process.execPath, [tool, '-l', 'x', '-a', 'y', '--layout-keys', 'k', '--allow-unsigned-layout'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/alternatives/);
+  });
+
+  it("an envelope whose payloadType is not a Statement's is no claim", async () => {
+    const signed = await signEnvelope({ ...createDsse(testResult()), payloadType: 'application/vnd.example+json', signedBytes: pae('application/vnd.example+json', createDsse(testResult()).payload) }, bob);
+    const v = await run(await signedLayout(layoutDoc()), await chain({ test: serializeEnvelope(signed) }));
+    expect(codes(v)).toEqual(['NO_CLAIMS:test']);
+    expect(v.warnings.join('\n')).toMatch(/payloadType is "application\/vnd.example\+json"/);
+  });
+
+  it("a link filed under another step's name fails (file names are not signed; a link's name is)", async () => {
+    const link = (name: string) => createStatement({ subject: [{ name: 'app', digest: SHA('a') }], predicateType: LINK_V03, predicate: { name, command: [], materials: [], byproducts: {}, environment: {} } });
+    const doc = layoutDoc();
+    doc.steps[1]!.expectedPredicates = [{ predicateType: LINK_V03, functionaries: [bob.keyid], expectedAttributes: [] }] as never;
+    const layout = await signedLayout(doc);
+    const misfiled = await run(layout, await chain({ test: await envelope(link('clone'), bob) }));
+    expect(codes(misfiled)).toContain('MISFILED:test');
+    expect(misfiled.passed).toBe(false);
+    expect((await run(layout, await chain({ test: await envelope(link('test'), bob) }))).passed).toBe(true);
+  });
+
+  it('parameter values that would change the rule they land in are refused; references resolve; blow-ups stop', async () => {
+    for (const value of ["v1' || true || '", 'v1 WITH', 'a\\b', 'x"y', '{builder}']) {
+      const v = await run(await signedLayout(layoutDoc()), await chain(), { parameters: { builder: value } });
+      expect(codes(v), value).toEqual(['LAYOUT']);
+    }
+    expect(() => readAttestationLayout(layoutDoc(), { a: '{b}', b: '{a}' })).toThrow(/refers to itself/);
+    expect(() => readAttestationLayout(layoutDoc(), { a: '{b}'.repeat(100), b: '{c}'.repeat(100), c: 'x'.repeat(100) })).toThrow(/longer than 4096/);
+  });
+
+  it("a step expecting two predicate types passes with one honest claim of each; each type's artifacts meet the step's rules", async () => {
+    const doc = layoutDoc();
+    doc.steps[0]!.expectedMaterials = ['ALLOW git+https://example.com/app@*', 'ALLOW app', 'DISALLOW *'];
+    doc.steps[0]!.expectedPredicates.push({ predicateType: TEST_RESULT, functionaries: [bob.keyid], threshold: 1, expectedAttributes: [] } as never);
+    const files = await chain();
+    files.set('build.tested.json', await envelope(testResult(), bob));
+    const v = await run(await signedLayout(doc), files);
+    expect(v.failures).toEqual([]);
+    // The second type's artifacts meet the step's rules too: a test result about something else is disallowed.
+    files.set('build.tested.json', await envelope(createStatement({ subject: [{ name: 'other', digest: SHA('e') }], predicateType: TEST_RESULT, predicate: { result: 'PASSED' } }), bob));
+    const other = await run(await signedLayout(doc), files);
+    expect(other.failures).toMatchObject([{ code: 'RULE', step: 'build', predicateType: TEST_RESULT }]);
+    expect(other.failures[0]!.message).toMatch(/its https:\/\/in-toto.io\/attestation\/test-result\/v0.1 claims.*"other"/);
+  });
+
+  it('strict expiry, zero-signature envelopes, out-of-range numbers, unknown YAML tags, many signatures', async () => {
+    for (const expires of ['2100', 'foo 2100-01-01T00:00:00Z', '2100-02-31T00:00:00Z', '2100-01-01T00:00:00']) {
+      expect(() => readAttestationLayout(layoutDoc({ expires })), expires).toThrow(/RFC 3339/);
+    }
+    const empty = await run(serializeEnvelope(createMetablock(layoutDoc())), await chain());
+    expect(empty.failures[0]!.message).toMatch(/no signature/);
+    const huge = createStatement({ subject: [{ name: 'app', digest: SHA('a') }], predicateType: TEST_RESULT, predicate: { result: 'PASSED' } });
+    const hugeBytes = new TextEncoder().encode(JSON.stringify(huge).replace('"result":"PASSED"', '"result":"PASSED","x":1e400'));
+    const hugeEnv = await signEnvelope({ ...createDsse(testResult()), payload: hugeBytes, signedBytes: pae('application/vnd.in-toto+json', hugeBytes) }, bob);
+    const v = await run(await signedLayout(layoutDoc()), await chain({ test: serializeEnvelope(hugeEnv) }));
+    expect(codes(v)).toEqual(['ATTRIBUTE:test']);
+    expect(v.failures[0]!.message).toMatch(/outside what JSON and CEL doubles carry/);
+    const tagged = await verifyAttestationLayout({ layout: new TextEncoder().encode('expires: !!js/function "x"\n'), allowUnsignedLayout: true, attestations: new Map() });
+    expect(tagged.failures[0]!.message).toMatch(/not YAML this verifier reads/);
+    const many = JSON.parse(new TextDecoder().decode(await envelope(testResult(), bob))) as { signatures: unknown[] };
+    many.signatures = Array.from({ length: 17 }, () => many.signatures[0]);
+    const crowded = await run(await signedLayout(layoutDoc()), await chain({ test: new TextEncoder().encode(JSON.stringify(many)) }));
+    expect(crowded.warnings.join('\n')).toMatch(/17 signatures, more than 16/);
+  });
+
+  it('a file naming no step is not tried against any key; the CLI follows symlinks and names what it skips', async () => {
+    const files = await chain();
+    files.set('nostep.x.json', await envelope(testResult(), bob));
+    const v = await run(await signedLayout(layoutDoc()), files);
+    expect(v.passed).toBe(true);
+    expect(v.warnings.join('\n')).toMatch(/nostep\.x\.json: names no step/);
+    const dir = makeTempDir('in-toto-att-links-');
+    mkdirSync(join(dir, 'att'));
+    mkdirSync(join(dir, 'store'));
+    for (const [name, bytes] of await chain()) {
+      writeFileSync(join(dir, 'store', name), bytes);
+      symlinkSync(join(dir, 'store', name), join(dir, 'att', name));
+    }
+    writeFileSync(join(dir, 'att', 'README.txt'), 'notes');
+    writeFileSync(join(dir, 'layout.json'), await signedLayout(layoutDoc()));
+    writeFileSync(join(dir, 'owner.pub'), JSON.stringify(keyToDict(owner.publicKey)));
+    writeFileSync(join(dir, 'p.json'), JSON.stringify({ builder: 'v1' }));
+    const tool = fileURLToPath(new URL('../../dist/cli/in-toto-attestation-verify.js', import.meta.url));
+    const r = spawnSync(process.execPath, [tool, '-l', 'layout.json', '-a', 'att', '--layout-keys', 'owner.pub', '--parameters', 'p.json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toMatch(/not named \*\.json, not read: README\.txt/);
+    expect(r.status).toBe(0);
   });
 });
