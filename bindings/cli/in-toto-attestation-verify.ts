@@ -19,14 +19,16 @@ import { verifyAttestationLayout } from '../verify/attestation-layout.js';
 import { UsageError, type OptionSpec } from './args.js';
 import { createVsa, signVsa } from '../attestation/vsa.js';
 import type { KeyType } from '../keys/keys.js';
-import { KEY_TYPES, loadSigningKey, Log, parseCommandLine, readInputFile, runTool, single, VERSION } from './common.js';
+import { readTrustedRoot } from '../sigstore/trusted-root.js';
+import { KEY_TYPES, loadSigningKey, Log, packageDataFile, parseCommandLine, readInputFile, runTool, single, VERSION } from './common.js';
 import { exitCodeOf } from './exit-code.js';
 
 const DEFAULT_VERIFIER = 'https://github.com/in-toto/in-toto-wasm/in-toto-attestation-verify';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: 'FILE', help: 'the attestation layout: signed (a Metablock or DSSE envelope of its JSON), or YAML/JSON with --allow-unsigned-layout' },
-  { name: 'attestations-directory', short: 'a', kind: 'one', metavar: 'DIR', help: 'the directory of attestations: DSSE envelopes named <step>.<anything>.json' },
+  { name: 'attestations-directory', short: 'a', kind: 'one', metavar: 'DIR', help: 'the directory of attestations, named <step>.<anything>.json (a DSSE envelope or a Sigstore bundle) or <step>[.<anything>].intoto.jsonl (DSSE envelopes, one a line)' },
+  { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root Sigstore bundles are verified against (default: the public-good production root shipped in this package)' },
   { name: 'parameters', kind: 'one', metavar: 'FILE', help: 'values for {NAME} placeholders in the layout\'s rules: a JSON object of strings' },
   { name: 'layout-keys', short: 'k', kind: 'many', metavar: 'FILE', help: "the layout owner's public keys (PEM, securesystemslib JSON, OpenPGP export); each must have signed" },
   { name: 'allow-unsigned-layout', kind: 'flag', help: 'verify an unsigned layout (the verdict says so): whoever can change the layout chooses what passes' },
@@ -111,9 +113,10 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new InTotoError('IO', `cannot read the attestations directory ${dir}: ${(error as Error).message}`, { path: dir }, { cause: error });
     }
     const names = entries.map((e) => e.name).sort();
-    const skipped = names.filter((n) => !n.endsWith('.json'));
-    if (skipped.length > 0) log.say(`warning: ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} of ${dir} not named *.json, not read: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
-    const jsonNames = names.filter((n) => n.endsWith('.json'));
+    const isInput = (n: string) => n.endsWith('.json') || n.endsWith('.intoto.jsonl');
+    const skipped = names.filter((n) => !isInput(n));
+    if (skipped.length > 0) log.say(`warning: ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} of ${dir} not named *.json or *.intoto.jsonl, not read: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
+    const jsonNames = names.filter(isInput);
     if (jsonNames.length > MAX_FILES) throw new InTotoError('LIMIT', `${dir} holds ${jsonNames.length} .json files, more than ${MAX_FILES}`, { path: dir });
     const attestations = new Map<string, Uint8Array>();
     let total = 0;
@@ -136,8 +139,11 @@ async function main(argv: readonly string[]): Promise<number> {
     // The VSA's key is loaded before anything is verified: a wrong key file is a usage problem, not a verdict.
     const vsaKey = vsaPath === undefined ? undefined : await loadSigningKey(vsaKeyPath!, (single(parsed, 'vsa-key-type') ?? 'rsa') as KeyType, undefined);
     const layoutBytes = await readInputFile(layoutPath, 'the layout');
+    const rootPath = single(parsed, 'trusted-root');
+    const trustedRoot = readTrustedRoot(await readInputFile(rootPath ?? packageDataFile('data/sigstore/production-trusted-root.json'), 'the trusted root'));
     const verdict = await verifyAttestationLayout({
       layout: layoutBytes,
+      trustedRoot,
       now,
       layoutKeys,
       allowUnsignedLayout: allowUnsigned,

@@ -33,7 +33,15 @@ import { isValidAt, type TrustedRoot, type ValidFor } from './trusted-root.js';
  * The artifact a bundle is for: its bytes, its SHA-256, or (DSSE bundles, whose subjects may name other algorithms:
  * npm's are sha512) its digests as an in-toto DigestSet of hex values.
  */
-export type Artifact = { readonly bytes: Uint8Array } | { readonly sha256: Uint8Array } | { readonly digests: Readonly<Record<string, string>> };
+export type Artifact =
+  | { readonly bytes: Uint8Array }
+  | { readonly sha256: Uint8Array }
+  | { readonly digests: Readonly<Record<string, string>> }
+  /**
+   * No artifact: a DSSE bundle's Statement is returned for the caller to judge its subjects (an attestation layout
+   * matches them against its rules). A message-signature bundle cannot be verified this way.
+   */
+  | { readonly anySubject: true };
 
 /**
  * Who must have signed: a certificate identity (certificate bundles) or a key (public-key bundles), optionally
@@ -204,7 +212,8 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
   let digests: Record<string, string>;
   if ('bytes' in artifact) digests = { sha256: toHex(sha256(artifact.bytes)), sha512: toHex(sha512(artifact.bytes)) };
   else if ('sha256' in artifact) digests = { sha256: toHex(artifact.sha256) };
-  else digests = { ...artifact.digests };
+  else if ('digests' in artifact) digests = { ...artifact.digests };
+  else digests = {};
   const artifactDigest = digests.sha256 === undefined ? undefined : fromHex(digests.sha256);
   if (artifactDigest !== undefined && artifactDigest?.length !== 32) throw new InTotoError('FORMAT', 'the artifact digest must be a SHA-256 (32 bytes, 64 hex digits)');
 
@@ -226,7 +235,7 @@ export async function verifySigstoreBundle(bundle: SigstoreBundle, root: Trusted
     if (!(await verify(key, signedBytes, sig))) throw fail('the DSSE envelope\'s signature does not verify with the signing key', 'dsseEnvelope.signatures');
     if (!isStatementPayloadType(content.payloadType)) throw new InTotoError('FORMAT', `the DSSE payload type is ${content.payloadType}, not an in-toto Statement's`, { field: 'dsseEnvelope.payloadType' });
     statement = readStatement(parseOrdinaryJson(content.payload));
-    if (!statement.subject.some((s) => s.digest !== undefined && digestsMatch(s.digest, digests))) {
+    if (!('anySubject' in artifact) && !statement.subject.some((s) => s.digest !== undefined && digestsMatch(s.digest, digests))) {
       throw fail(`the artifact (${Object.entries(digests).map(([alg, hex]) => `${alg} ${hex}`).join(', ')}) is not a subject of the bundle's Statement`, 'dsseEnvelope.payload');
     }
     signed = { signature: sig, digest: sha256(signedBytes), dsse: { payload: content.payload, payloadType: content.payloadType } };

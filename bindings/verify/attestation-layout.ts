@@ -34,6 +34,11 @@ import type { VerificationKey } from '../keys/verification-key.js';
 import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../metadata/envelope.js';
 import { parseRule, ruleToString, type ArtifactRule } from '../metadata/rules.js';
 import { RuleEngine, type LinkHandle } from './rule-engine.js';
+import { readAttestationBundle } from '../attestation/envelope.js';
+import { readSigstoreBundle, type SigstoreBundle } from '../sigstore/bundle.js';
+import type { IdentityPolicy } from '../sigstore/identity.js';
+import type { TrustedRoot } from '../sigstore/trusted-root.js';
+import { verifySigstoreBundle } from '../sigstore/verify-bundle.js';
 
 export interface ExpectedAttribute {
   readonly rule: string;
@@ -55,9 +60,12 @@ export interface AttestationStep {
   readonly expectedPredicates: readonly ExpectedPredicate[];
 }
 
+/** A functionary: a key (its id is the key's), or a Sigstore identity (any id) whose Statements come in bundles. */
+export type Functionary = { readonly kind: 'key'; readonly key: PublicKey } | { readonly kind: 'sigstore'; readonly identity: IdentityPolicy; readonly says: string };
+
 export interface AttestationLayout {
   readonly expires: string;
-  readonly functionaries: ReadonlyMap<string, PublicKey>;
+  readonly functionaries: ReadonlyMap<string, Functionary>;
   readonly steps: readonly AttestationStep[];
 }
 
@@ -156,6 +164,28 @@ function readYaml(bytes: Uint8Array): unknown {
   return doc.toJS({ maxAliasCount: 100 });
 }
 
+/**
+ * `sigstore: { issuer, identity | identityRegexp }`: certificates issued for this OIDC issuer (exactly) and this
+ * subject (the certificate's SAN: a workflow URI, an email), exactly or as a regular expression matched whole.
+ */
+function readSigstoreFunctionary(value: unknown, at: string): Functionary {
+  const f = fields(value, at, ['issuer', 'identity', 'identityRegexp']);
+  if (typeof f.issuer !== 'string' || !/^https:\/\/[^\s]+$/.test(f.issuer)) throw layoutError('must be the OIDC issuer URL (https://...)', `${at}.issuer`);
+  if ((f.identity === undefined) === (f.identityRegexp === undefined)) throw layoutError('give identity or identityRegexp (one of them)', at);
+  if (f.identity !== undefined) {
+    if (typeof f.identity !== 'string' || f.identity === '') throw layoutError('must be the certificate subject (SAN), e.g. a workflow URI', `${at}.identity`);
+    return { kind: 'sigstore', identity: { san: f.identity, issuer: f.issuer }, says: `${f.issuer} ${f.identity}` };
+  }
+  if (typeof f.identityRegexp !== 'string' || f.identityRegexp === '') throw layoutError('must be a regular expression', `${at}.identityRegexp`);
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(f.identityRegexp, 'u');
+  } catch (error) {
+    throw layoutError(`is not a regular expression: ${(error as Error).message}`, `${at}.identityRegexp`);
+  }
+  return { kind: 'sigstore', identity: { sanPattern: pattern, issuer: f.issuer }, says: `${f.issuer} /${f.identityRegexp}/` };
+}
+
 /** Reads a layout's value (after any envelope), strictly; `parameters` substituted in rules and attribute rules. */
 export function readAttestationLayout(value: unknown, rawParameters?: Readonly<Record<string, string>>): AttestationLayout {
   const parameters = rawParameters ? resolveParameters(rawParameters) : undefined;
@@ -167,8 +197,12 @@ export function readAttestationLayout(value: unknown, rawParameters?: Readonly<R
   }
   if (typeof doc.expires !== 'string' || rfc3339(doc.expires) === undefined) throw layoutError(`must be an RFC 3339 time with a zone (e.g. 2030-01-01T00:00:00Z), not ${JSON.stringify(doc.expires)}`, 'expires');
   const sameKey = new Map<string, string>();
-  const functionaries = new Map<string, PublicKey>();
+  const functionaries = new Map<string, Functionary>();
   for (const [keyid, key] of Object.entries(fields(doc.functionaries, 'functionaries', Object.keys(isRecord(doc.functionaries) ? doc.functionaries : {})))) {
+    if (isRecord(key) && Object.hasOwn(key, 'sigstore')) {
+      functionaries.set(keyid, readSigstoreFunctionary(fields(key, `functionaries.${keyid}`, ['sigstore']).sigstore, `functionaries.${keyid}.sigstore`));
+      continue;
+    }
     const k = fields(key, `functionaries.${keyid}`, ['keyType', 'scheme', 'keyIDHashAlgorithms', 'keyVal', 'keyID']);
     const keyVal = fields(k.keyVal, `functionaries.${keyid}.keyVal`, ['public', 'certificate']);
     let publicKey: PublicKey;
@@ -185,7 +219,14 @@ export function readAttestationLayout(value: unknown, rawParameters?: Readonly<R
     const twin = sameKey.get(spki);
     if (twin !== undefined) throw layoutError(`is the same key as ${twin}: a key is one functionary`, `functionaries.${keyid}`);
     sameKey.set(spki, keyid);
-    functionaries.set(keyid, publicKey);
+    functionaries.set(keyid, { kind: 'key', key: publicKey });
+  }
+  const sameIdentity = new Map<string, string>();
+  for (const [id, f] of functionaries) {
+    if (f.kind !== 'sigstore') continue;
+    const twin = sameIdentity.get(f.says);
+    if (twin !== undefined) throw layoutError(`is the same Sigstore identity as ${twin}: an identity is one functionary`, `functionaries.${id}`);
+    sameIdentity.set(f.says, id);
   }
   if (!Array.isArray(doc.steps) || doc.steps.length === 0) throw layoutError('must be a non-empty list', 'steps');
   const names = new Set<string>();
@@ -322,6 +363,84 @@ function operandOf(rule: string, variables: Parameters<typeof evaluateCel>[1]): 
   }
 }
 
+/** The Sigstore bundle `bytes` hold, if they are one (a JSON object with a Sigstore bundle media type). */
+function asSigstoreBundle(bytes: Uint8Array): SigstoreBundle | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(doc) || typeof doc.mediaType !== 'string' || !doc.mediaType.startsWith('application/vnd.dev.sigstore.bundle')) return undefined;
+  return readSigstoreBundle(bytes);
+}
+
+/** A DSSE envelope's signers among the step's key functionaries (Sigstore identities sign bundles, not bare envelopes). */
+async function dsseSigners(payloadType: string, payload: Uint8Array, signatures: number, verifyWith: (key: PublicKey) => Promise<void>, ofStep: readonly (readonly [string, Functionary])[]) {
+  if (!isStatementPayloadType(payloadType)) throw new InTotoError('FORMAT', `its payloadType is ${JSON.stringify(payloadType)}, not an in-toto Statement's`, { field: 'payloadType' });
+  if (signatures > MAX_SIGNATURES) throw new InTotoError('LIMIT', `it carries ${signatures} signatures, more than ${MAX_SIGNATURES}`, { field: 'signatures' });
+  const signers = new Set<string>();
+  for (const [id, f] of ofStep) {
+    if (f.kind !== 'key') continue;
+    try {
+      await verifyWith(f.key);
+      signers.add(id);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+    }
+  }
+  return { statementBytes: payload, signers };
+}
+
+/**
+ * A Sigstore bundle's signer among the step's functionaries: verified whole (log entries, proofs, timestamps, the
+ * Fulcio chain at the signing time, the identity) against the trusted root, with no artifact: its Statement's
+ * subjects are judged by the layout's rules.
+ */
+async function bundleSigners(bundle: SigstoreBundle, ofStep: readonly (readonly [string, Functionary])[], root: TrustedRoot | undefined, now: Date | undefined) {
+  if (!root) throw new InTotoError('KEY', 'a Sigstore bundle, and no trusted root to verify it against (--trusted-root)');
+  const signers = new Set<string>();
+  const problems: string[] = [];
+  let statementBytes: Uint8Array | undefined;
+  for (const [id, f] of ofStep) {
+    const certificate = bundle.material.kind === 'certificate';
+    if (certificate !== (f.kind === 'sigstore')) continue;
+    try {
+      const verified = await verifySigstoreBundle(bundle, root, { anySubject: true }, f.kind === 'sigstore' ? { identity: f.identity } : { key: f.key }, now ? { now } : {});
+      if (bundle.content.kind !== 'dsse' || !verified.statement) throw new InTotoError('FORMAT', 'the bundle holds a message signature, not an in-toto Statement');
+      statementBytes = bundle.content.payload;
+      signers.add(id);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      problems.push(`${id}: ${error.message}`);
+    }
+  }
+  if (signers.size === 0 && problems.length > 0) throw new InTotoError('SIGNATURE', `the Sigstore bundle verifies for no functionary of the step (${problems.join('; ')})`);
+  return { statementBytes: statementBytes ?? new Uint8Array(), signers };
+}
+
+/** The Statement of a verified claim (protojson's "type" spelling read, a known predicate's schema checked, noted). */
+function readClaimStatement(bytes: Uint8Array, label: string, warnings: string[]): Statement {
+  let value = parseOrdinaryJson(bytes);
+  if (isRecord(value) && Object.hasOwn(value, '_type') && Object.hasOwn(value, 'type')) {
+    throw new InTotoError('FORMAT', 'the Statement has both "_type" and "type" (one field, spelled twice)', { field: 'type' });
+  }
+  if (isRecord(value) && !Object.hasOwn(value, '_type') && typeof value.type === 'string') {
+    // Go protojson also reads a Statement's proto field name, "type"; so does this verifier, and says so.
+    const { type, ...rest } = value;
+    value = { _type: type, ...rest };
+    warnings.push(`${label}: the Statement spells "_type" as "type" (its protobuf field name): read as "_type"`);
+  }
+  const statement = readStatement(value);
+  try {
+    readPredicate(statement); // a known predicate type read by its schema; a deviation is reported, not fatal
+  } catch (error) {
+    if (!(error instanceof InTotoError)) throw error;
+    warnings.push(`${label}: its ${statement.predicateType} predicate does not follow that type's schema (${error.message}): only the layout's rules judge it`);
+  }
+  return statement;
+}
+
 export interface AttestationVerifyOptions {
   /** The layout file: a signed envelope (Metablock or DSSE) of its JSON, or, with `allowUnsignedLayout`, YAML or JSON. */
   readonly layout: Uint8Array;
@@ -331,6 +450,8 @@ export interface AttestationVerifyOptions {
   readonly attestations: ReadonlyMap<string, Uint8Array>;
   readonly parameters?: Readonly<Record<string, string>>;
   readonly now?: Date;
+  /** The Sigstore trusted root Sigstore bundles are verified against (needed when the directory holds any). */
+  readonly trustedRoot?: TrustedRoot;
 }
 
 /** Verifies attestations against an attestation layout (see the module comment). Never throws for bad input. */
@@ -397,7 +518,8 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
   const claims: Claim[] = [];
   const stepKeys = new Map(layout.steps.map((s) => [s.name, new Set(s.expectedPredicates.flatMap((p) => p.functionaries))]));
   for (const [file, bytes] of [...options.attestations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const base = file.endsWith('.json') ? file.slice(0, -5) : file;
+    const jsonl = file.endsWith('.intoto.jsonl');
+    const base = jsonl ? file.slice(0, -'.intoto.jsonl'.length) : file.endsWith('.json') ? file.slice(0, -5) : file;
     const step = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
     // The file name is not signed: it only says which step's functionaries to try (a link's signed name must agree).
     const keysOfStep = stepKeys.get(step);
@@ -405,49 +527,43 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       warnings.push(`${file}: names no step of the layout (the step is the file name up to its last dot): not a claim`);
       continue;
     }
-    try {
-      const envelope = readDsseEnvelope(bytes);
-      if (!isStatementPayloadType(envelope.payloadType)) throw new InTotoError('FORMAT', `its payloadType is ${JSON.stringify(envelope.payloadType)}, not an in-toto Statement's`, { field: 'payloadType' });
-      if (envelope.signatures.length > MAX_SIGNATURES) throw new InTotoError('LIMIT', `it carries ${envelope.signatures.length} signatures, more than ${MAX_SIGNATURES}`, { field: 'signatures' });
-      const signers = new Set<string>();
-      for (const [keyid, key] of layout.functionaries) {
-        if (!keysOfStep.has(keyid)) continue;
-        try {
-          await verifyDsse(envelope, [key]);
-          signers.add(keyid);
-        } catch (error) {
-          if (!(error instanceof InTotoError)) throw error;
-        }
+    const ofStep = [...layout.functionaries].filter(([id]) => keysOfStep.has(id));
+    // The file's envelopes: one DSSE envelope or Sigstore bundle, or a line each of a JSON Lines bundle.
+    const parts: { label: string; read: () => Promise<{ statementBytes: Uint8Array; signers: Set<string> }> }[] = [];
+    if (jsonl) {
+      for (const line of readAttestationBundle(bytes)) {
+        const label = `${file} line ${line.line}`;
+        if ('error' in line) warnings.push(`${label}: ${line.error.message}: not a claim`);
+        else parts.push({ label, read: () => dsseSigners(line.attestation.envelope.payloadType, line.attestation.envelope.payload, line.attestation.envelope.signatures.length, async (key) => verifyDsse(line.attestation.envelope, [key]), ofStep) });
       }
-      if (signers.size === 0) {
-        warnings.push(`${file}: signed by no functionary of the layout: not a claim`);
-        continue;
-      }
-      let value = parseOrdinaryJson(envelope.payload);
-      if (isRecord(value) && Object.hasOwn(value, '_type') && Object.hasOwn(value, 'type')) {
-        throw new InTotoError('FORMAT', 'the Statement has both "_type" and "type" (one field, spelled twice)', { field: 'type' });
-      }
-      if (isRecord(value) && !Object.hasOwn(value, '_type') && typeof value.type === 'string') {
-        // Go protojson also reads a Statement's proto field name, "type"; so does this verifier, and says so.
-        const { type, ...rest } = value;
-        value = { _type: type, ...rest };
-        warnings.push(`${file}: the Statement spells "_type" as "type" (its protobuf field name): read as "_type"`);
-      }
-      const statement = readStatement(value);
+    } else {
+      parts.push({
+        label: file,
+        read: async () => {
+          const bundle = asSigstoreBundle(bytes);
+          if (bundle) return bundleSigners(bundle, ofStep, options.trustedRoot, options.now);
+          const envelope = readDsseEnvelope(bytes);
+          return dsseSigners(envelope.payloadType, envelope.payload, envelope.signatures.length, async (key) => verifyDsse(envelope, [key]), ofStep);
+        },
+      });
+    }
+    for (const part of parts) {
       try {
-        readPredicate(statement); // a known predicate type read by its schema; a deviation is reported, not fatal
+        const { statementBytes, signers } = await part.read();
+        if (signers.size === 0) {
+          warnings.push(`${part.label}: signed by no functionary of step ${step}: not a claim`);
+          continue;
+        }
+        const statement = readClaimStatement(statementBytes, part.label, warnings);
+        if (statement.predicateType === LINK_V03 && (statement.predicate as Record<string, unknown>).name !== step) {
+          failures.push({ code: 'MISFILED', step, message: `${part.label}: a link for step ${JSON.stringify((statement.predicate as Record<string, unknown>).name)}, filed as a claim of step ${step}` });
+          continue;
+        }
+        claims.push({ file: part.label, step, statement, signers });
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
-        warnings.push(`${file}: its ${statement.predicateType} predicate does not follow that type's schema (${error.message}): only the layout's rules judge it`);
+        warnings.push(`${part.label}: ${error.message}: not a claim`);
       }
-      if (statement.predicateType === LINK_V03 && (statement.predicate as Record<string, unknown>).name !== step) {
-        failures.push({ code: 'MISFILED', step, message: `${file}: a link for step ${JSON.stringify((statement.predicate as Record<string, unknown>).name)}, filed as a claim of step ${step}` });
-        continue;
-      }
-      claims.push({ file, step, statement, signers });
-    } catch (error) {
-      if (!(error instanceof InTotoError)) throw error;
-      warnings.push(`${file}: ${error.message}: not a claim`);
     }
   }
 

@@ -454,7 +454,29 @@ describe('attestation layouts: what an adversarial review found (each a false PA
     writeFileSync(join(dir, 'p.json'), JSON.stringify({ builder: 'v1' }));
     const tool = fileURLToPath(new URL('../../dist/cli/in-toto-attestation-verify.js', import.meta.url));
     const r = spawnSync(process.execPath, [tool, '-l', 'layout.json', '-a', 'att', '--layout-keys', 'owner.pub', '--parameters', 'p.json'], { cwd: dir, encoding: 'utf8' });
-    expect(r.stderr).toMatch(/not named \*\.json, not read: README\.txt/);
+    expect(r.stderr).toMatch(/not named \*\.json or \*\.intoto\.jsonl, not read: README\.txt/);
     expect(r.status).toBe(0);
+  });
+});
+
+describe('attestation layouts: JSON Lines bundles and Sigstore bundles as inputs', () => {
+  it('each line of <step>.intoto.jsonl is a claim of its step; a bad line is reported, not fatal', async () => {
+    const line = (bytes: Uint8Array) => new TextDecoder().decode(bytes).replace(/\n\s*/g, '');
+    const files = await chain();
+    const build = [...files].find(([n]) => n.startsWith('build.'))!;
+    files.delete(build[0]);
+    files.set('build.intoto.jsonl', new TextEncoder().encode(`${line(build[1])}\n{"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": []}\n${line(await envelope(provenance(), bob))}\n`));
+    const v = await run(await signedLayout(layoutDoc({ threshold: 2 })), files);
+    expect(v.failures).toEqual([]);
+    expect(v.warnings.join('\n')).toMatch(/build\.intoto\.jsonl line 2: .*not a claim/);
+  });
+
+  it('a Sigstore bundle without a trusted root is no claim (and says why); a message-signature bundle is refused', async () => {
+    const bundle = { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: 'k' }, tlogEntries: [] }, dsseEnvelope: { payload: Buffer.from(JSON.stringify(testResult())).toString('base64'), payloadType: 'application/vnd.in-toto+json', signatures: [{ sig: 'c2ln', keyid: '' }] } };
+    const v = await run(await signedLayout(layoutDoc()), await chain({ test: new TextEncoder().encode(JSON.stringify(bundle)) }));
+    expect(codes(v)).toEqual(['NO_CLAIMS:test']);
+    expect(v.warnings.join('\n')).toMatch(/a Sigstore bundle, and no trusted root/);
+    expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, gha: { sigstore: { issuer: 'https://token.actions.githubusercontent.com' } } } })).toThrow(/give identity or identityRegexp/);
+    expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, a: { sigstore: { issuer: 'https://i', identity: 'x' } }, b: { sigstore: { issuer: 'https://i', identity: 'x' } } } })).toThrow(/same Sigstore identity as a/);
   });
 });
