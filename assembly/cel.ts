@@ -1932,6 +1932,55 @@ function toTyped(v: Val): string {
   return `{"error":${quote((<ErrVal>v).msg)}}`;
 }
 
+/** Reads the variables: the JSON object at the start of the input region, `actLen` bytes. 0, or an engine error code. */
+function readVariables(actLen: u32): i32 {
+  varNames.length = 0;
+  varValues.length = 0;
+  if (actLen == 0) return 0;
+  setFractions(true);
+  const code = parse(actLen);
+  setFractions(false);
+  if (code != 0) return code;
+  if (kindOf(0) != K_OBJECT) return 12;
+  let c: u32 = 1;
+  for (let i: u32 = 0; i < word(0, 1); i++) {
+    varNames.push(nodeString(c));
+    varValues.push(fromTyped(c + 1));
+    c = skip(c + 1);
+  }
+  return 0;
+}
+
+/** Parses and evaluates the `len` bytes of expression at `p` over the variables read: the outcome as JSON. */
+function evaluateOne(p: usize, len: u32): string {
+  steps = 0;
+  limitHit = null;
+  parseError = null;
+  depth = 0;
+  evalDepth = 0;
+  scopeNames.length = 0;
+  scopeValues.length = 0;
+  if (len > MAX_EXPR_BYTES) return `{"limit":${quote(`the expression is longer than ${MAX_EXPR_BYTES} bytes`)}}`;
+  const okUtf8 = utf8Round(p, len);
+  src = p;
+  srcLen = len;
+  pos = 0;
+  if (!okUtf8) parseError = 'the expression is not UTF-8';
+  next();
+  const root = parseExpr();
+  if (parseError === null && tokKind != TK_EOF) syntax(`unexpected '${tokText}' after the expression`);
+  if (parseError !== null) return `{"parseError":${quote(<string>parseError)}}`;
+  const v = evaluate(root);
+  return limitHit !== null ? `{"limit":${quote(<string>limitHit)}}` : toTyped(v);
+}
+
+function writeOut(result: string, out: Region): i64 {
+  const bytes = String.UTF8.encode(result);
+  const at = out.ensure(bytes.byteLength);
+  memory.copy(at, changetype<usize>(bytes), bytes.byteLength);
+  return bytes.byteLength;
+}
+
 /**
  * Evaluates the expression in input[0, exprLen) with the variables of the JSON object in input[exprLen, exprLen +
  * actLen) (typed values). Writes the result to `out`: a typed value, `{"error": message}` (a CEL error),
@@ -1939,61 +1988,39 @@ function toTyped(v: Val): string {
  * a malformed activation.
  */
 export function celEvaluate(exprLen: u32, actLen: u32, out: Region): i64 {
-  steps = 0;
-  limitHit = null;
-  parseError = null;
-  depth = 0;
-  evalDepth = 0;
-  varNames.length = 0;
-  varValues.length = 0;
-  scopeNames.length = 0;
-  scopeValues.length = 0;
-  let result: string;
-  if (exprLen > MAX_EXPR_BYTES) result = `{"limit":${quote(`the expression is longer than ${MAX_EXPR_BYTES} bytes`)}}`;
-  else {
-    // The activation, parsed in place after the expression (ordinary JSON): the expression's bytes are copied out
-    // first, since parsing reads from the start of the input region.
-    const exprCopy = heap.alloc(max<usize>(exprLen, 1));
-    memory.copy(exprCopy, input.ptr, exprLen);
-    const okUtf8 = utf8Round(exprCopy, exprLen);
-    if (actLen > 0) {
-      memory.copy(input.ptr, input.ptr + exprLen, actLen);
-      setFractions(true);
-      const code = parse(actLen);
-      setFractions(false);
-      if (code != 0) {
-        heap.free(exprCopy);
-        return -<i64>code;
-      }
-      if (kindOf(0) != K_OBJECT) {
-        heap.free(exprCopy);
-        return -12;
-      }
-      let c: u32 = 1;
-      for (let i: u32 = 0; i < word(0, 1); i++) {
-        varNames.push(nodeString(c));
-        varValues.push(fromTyped(c + 1));
-        c = skip(c + 1);
-      }
-    }
-    src = exprCopy;
-    srcLen = exprLen;
-    pos = 0;
-    if (!okUtf8) parseError = 'the expression is not UTF-8';
-    next();
-    const root = parseExpr();
-    if (parseError === null && tokKind != TK_EOF) syntax(`unexpected '${tokText}' after the expression`);
-    if (parseError !== null) result = `{"parseError":${quote(<string>parseError)}}`;
-    else {
-      const v = evaluate(root);
-      result = limitHit !== null ? `{"limit":${quote(<string>limitHit)}}` : toTyped(v);
-    }
-    heap.free(exprCopy);
+  return celEvaluateMany(exprLen, actLen, out, false);
+}
+
+/**
+ * `celEvaluate` for several expressions over one set of variables, read once: input[0, exprsLen) holds them separated
+ * by NUL bytes (a NUL cannot occur in an expression's text). With `many`, writes a JSON array of their outcomes, in
+ * order; without, the one outcome of the whole text.
+ */
+export function celEvaluateMany(exprsLen: u32, actLen: u32, out: Region, many: bool): i64 {
+  // The expressions' bytes are copied out first: the variables are parsed in place from the start of the input.
+  const exprs = heap.alloc(max<usize>(exprsLen, 1));
+  memory.copy(exprs, input.ptr, exprsLen);
+  if (actLen > 0) memory.copy(input.ptr, input.ptr + exprsLen, actLen);
+  const code = readVariables(actLen);
+  if (code != 0) {
+    heap.free(exprs);
+    return -<i64>code;
   }
-  const bytes = String.UTF8.encode(result);
-  const at = out.ensure(bytes.byteLength);
-  memory.copy(at, changetype<usize>(bytes), bytes.byteLength);
-  return bytes.byteLength;
+  let result: string;
+  if (!many) result = evaluateOne(exprs, exprsLen);
+  else {
+    const parts = new Array<string>();
+    let start: u32 = 0;
+    for (let i: u32 = 0; i <= exprsLen; i++) {
+      if (i == exprsLen || load<u8>(exprs + i) == 0) {
+        parts.push(evaluateOne(exprs + start, i - start));
+        start = i + 1;
+      }
+    }
+    result = `[${parts.join(',')}]`;
+  }
+  heap.free(exprs);
+  return writeOut(result, out);
 }
 
 /** Whether the `len` bytes at `p` are well-formed UTF-8 (the expression's own check, before decoding). */

@@ -278,13 +278,25 @@ export function probe_count(): u32 {
 // CEL (docs/ABI.md, "CEL"): cel_eval(exprLen, actLen) evaluates the expression in input[0, exprLen) with the
 // variables of the JSON object in input[exprLen, exprLen + actLen); the result (a typed value as JSON) is the output.
 
-import { celEvaluate } from './cel';
+import { celEvaluate, celEvaluateMany } from './cel';
 
 export function cel_eval(exprLen: u32, actLen: u32): i32 {
   outputLen = 0;
   if (<u64>exprLen + <u64>actLen > <u64>maxInput) return E_TOO_LARGE;
   if (!inputHolds(<u64>exprLen + <u64>actLen)) return E_BAD_ARGUMENT;
   const n = celEvaluate(exprLen, actLen, output);
+  if (n < 0) return <i32>-n;
+  outputLen = <u32>n;
+  return OK;
+}
+
+// cel_eval_many(exprsLen, actLen): the expressions in input[0, exprsLen), separated by NUL bytes, each evaluated over
+// the variables that follow (read once); the output is a JSON array of their outcomes, in order.
+export function cel_eval_many(exprsLen: u32, actLen: u32): i32 {
+  outputLen = 0;
+  if (<u64>exprsLen + <u64>actLen > <u64>maxInput) return E_TOO_LARGE;
+  if (!inputHolds(<u64>exprsLen + <u64>actLen)) return E_BAD_ARGUMENT;
+  const n = celEvaluateMany(exprsLen, actLen, output, true);
   if (n < 0) return <i32>-n;
   outputLen = <u32>n;
   return OK;

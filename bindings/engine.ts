@@ -39,6 +39,7 @@ interface EngineExports {
   validate(len: number): number;
   validate_json(len: number): number;
   cel_eval(exprLen: number, actLen: number): number;
+  cel_eval_many(exprsLen: number, actLen: number): number;
   canonicalize(len: number, select: number): number;
   output_ptr(): number;
   output_len(): number;
@@ -331,12 +332,12 @@ export class Engine {
    * values); returns the engine's result JSON (a typed value, `{"error"}`, `{"parseError"}` or `{"limit"}`).
    * `bindings/attestation/cel.ts` is the typed wrapper.
    */
-  celEvaluate(expression: Uint8Array, activation: Uint8Array): string {
+  celEvaluate(expression: Uint8Array, activation: Uint8Array, many = false): string {
     const both = new Uint8Array(expression.length + activation.length);
     both.set(expression);
     both.set(activation, expression.length);
     return this.#withInput(both, (exports) => {
-      const code = exports.cel_eval(expression.length, activation.length);
+      const code = (many ? exports.cel_eval_many : exports.cel_eval)(expression.length, activation.length);
       this.#check(exports, code, activation);
       return new TextDecoder().decode(new Uint8Array(exports.memory.buffer, exports.output_ptr(), exports.output_len()));
     });

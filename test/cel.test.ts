@@ -5,7 +5,7 @@
  * files: test/interop/cel-conformance.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCel, type CelResult } from '../bindings/attestation/cel.js';
+import { evaluateCel, evaluateCelMany, type CelResult } from '../bindings/attestation/cel.js';
 import { getEngine, initEngine } from '../bindings/engine.js';
 import { InTotoError } from '../bindings/errors.js';
 
@@ -145,5 +145,32 @@ describe('CEL on hostile input: typed errors, bounded cost, the engine usable af
       }
     }
     expect(run('2 * 21')).toEqual({ type: 'int', value: 42n });
+  });
+});
+
+describe('evaluateCelMany: several rules over one copy of the variables', () => {
+  it('gives, rule by rule, what evaluateCel gives or throws; the variables are read once and shared', () => {
+    const variables = { predicate: { json: { a: { b: 'x' }, n: [1, 2, 3] } }, k: { type: 'int' as const, value: 5n } };
+    const rules = ["predicate.a.b == 'x'", 'predicate.missing', 'size(predicate.n) + k', '1 +', "'a' * 2", 'k > 4 && predicate.n.all(x, x > 0)', `${'('.repeat(200)}1${')'.repeat(200)}`, ''];
+    const many = evaluateCelMany(rules, variables);
+    expect(many).toHaveLength(rules.length);
+    rules.forEach((rule, i) => {
+      let single: CelResult | InTotoError;
+      try {
+        single = evaluateCel(rule, variables);
+      } catch (error) {
+        single = error as InTotoError;
+      }
+      if (single instanceof InTotoError) {
+        expect(many[i], rule).toBeInstanceOf(InTotoError);
+        expect((many[i] as InTotoError).code, rule).toBe(single.code);
+        expect((many[i] as InTotoError).message, rule).toBe(single.message);
+      } else expect(many[i], rule).toEqual(single);
+    });
+    expect(many[0]).toEqual({ value: { type: 'bool', value: true } });
+    expect(many[2]).toEqual({ value: { type: 'int', value: 8n } });
+    expect(evaluateCelMany([], variables)).toEqual([]);
+    expect(() => evaluateCelMany(['true', 'a\0b'])).toThrow(/NUL/);
+    expect(evaluateCel('1 + 1 == 2')).toEqual({ value: { type: 'bool', value: true } });
   });
 });

@@ -68,16 +68,42 @@ function decode(t: Record<string, unknown>): CelValue {
   throw new InTotoError('ENGINE', `the engine returned an unknown CEL value (${String(tag)})`);
 }
 
-/** Evaluates `expression` with `variables` (see the module comment). */
-export function evaluateCel(expression: string, variables: Readonly<Record<string, CelVariable>> = {}): CelResult {
+function activationOf(variables: Readonly<Record<string, CelVariable>>): Uint8Array {
   // A JSON number beyond the double range (1e400) would be written as null: refused instead.
-  const activation = JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])), (_key, v: unknown) => {
+  return toUtf8(JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])), (_key, v: unknown) => {
     if (typeof v === 'number' && !Number.isFinite(v)) throw new InTotoError('FORMAT', `CEL: a variable holds the number ${v}, outside what JSON and CEL doubles carry`, { field: 'variables' });
     return v;
-  });
-  const out = JSON.parse(getEngine().celEvaluate(toUtf8(expression), toUtf8(activation))) as Record<string, unknown>;
+  }));
+}
+
+/** One outcome as the engine writes it: a value, a CEL error, or (thrown) a parse error or a limit. */
+function outcome(out: Record<string, unknown>): CelResult {
   if ('parseError' in out) throw new InTotoError('FORMAT', `CEL: ${String(out.parseError)}`, { field: 'expression' });
   if ('limit' in out) throw new InTotoError('LIMIT', `CEL: ${String(out.limit)}`, { field: 'expression' });
   if ('error' in out) return { error: String(out.error) };
   return { value: decode(out) };
+}
+
+/** Evaluates `expression` with `variables` (see the module comment). */
+export function evaluateCel(expression: string, variables: Readonly<Record<string, CelVariable>> = {}): CelResult {
+  return outcome(JSON.parse(getEngine().celEvaluate(toUtf8(expression), activationOf(variables))) as Record<string, unknown>);
+}
+
+/**
+ * Evaluates each expression over the same variables, copied into the engine once (a layout's rules over one
+ * Statement): each outcome is what `evaluateCel` would return, or the error it would throw.
+ */
+export function evaluateCelMany(expressions: readonly string[], variables: Readonly<Record<string, CelVariable>> = {}): (CelResult | InTotoError)[] {
+  if (expressions.length === 0) return [];
+  if (expressions.some((e) => e.includes('\0'))) throw new InTotoError('FORMAT', 'CEL: an expression holds a NUL character', { field: 'expression' });
+  const outs = JSON.parse(getEngine().celEvaluate(toUtf8(expressions.join('\0')), activationOf(variables), true)) as Record<string, unknown>[];
+  if (outs.length !== expressions.length) throw new InTotoError('ENGINE', `the engine gave ${outs.length} CEL outcomes for ${expressions.length} expressions`);
+  return outs.map((out) => {
+    try {
+      return outcome(out);
+    } catch (error) {
+      if (error instanceof InTotoError) return error;
+      throw error;
+    }
+  });
 }

@@ -12,7 +12,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
 import type { PrivateKey, PublicKey } from '../keys/keys.js';
-import { createDsse, serializeEnvelope, signEnvelope, verifySignatureBy } from '../metadata/envelope.js';
+import { createDsse, serializeEnvelope, signEnvelope, verifyDsse } from '../metadata/envelope.js';
 import { readAttestation } from './envelope.js';
 import { readPredicate, VSA_V1, type VsaV1 } from './predicates.js';
 import { createStatement, digestsMatch, type DigestSet, type ResourceDescriptor, type Statement } from './statement.js';
@@ -42,6 +42,7 @@ export function createVsa(input: VsaInput): Record<string, unknown> {
   if (!/^[a-z][a-z0-9+.-]*:/i.test(input.verifierId)) throw new InTotoError('FORMAT', `the verifier id must be a URI, not "${input.verifierId}"`, { field: 'verifier.id' });
   if (input.resourceUri === '') throw new InTotoError('FORMAT', 'the resource URI must not be empty', { field: 'resourceUri' });
   if (Number.isNaN(input.timeVerified.getTime())) throw new InTotoError('FORMAT', 'the verification time is not a time', { field: 'timeVerified' });
+  for (const level of input.verifiedLevels ?? []) trackLevel(level, 'verifiedLevels');
   const inputs = [...input.inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return createStatement({
     subject: input.subject,
@@ -72,10 +73,16 @@ export interface VsaExpectations {
   readonly verifiedLevels?: readonly string[];
 }
 
-/** `SLSA_<TRACK>_LEVEL_<n>` (the track's levels are cumulative), else undefined. */
-function trackLevel(level: string): { track: string; n: number } | undefined {
+/** SLSA's tracks and their highest level (SLSA 1.1: build L0-L3, source L1-L4); `SLSA_` names nothing else. */
+const TRACKS: Readonly<Record<string, { min: number; max: number }>> = { BUILD: { min: 0, max: 3 }, SOURCE: { min: 1, max: 4 } };
+
+/** `SLSA_<TRACK>_LEVEL_<n>` of a known track (levels are cumulative within it); throws for other `SLSA_` names. */
+function trackLevel(level: string, field: string): { track: string; n: number } | undefined {
+  if (!level.startsWith('SLSA_')) return undefined;
   const m = /^SLSA_([A-Z]+)_LEVEL_(\d)$/.exec(level);
-  return m ? { track: m[1]!, n: Number(m[2]) } : undefined;
+  const track = m ? TRACKS[m[1]!] : undefined;
+  if (!m || !track || Number(m[2]) < track.min || Number(m[2]) > track.max) throw new InTotoError('FORMAT', `${level} is no SLSA level (SLSA_BUILD_LEVEL_0-3, SLSA_SOURCE_LEVEL_1-4; other levels must not start with SLSA_)`, { field });
+  return { track: m[1]!, n: Number(m[2]) };
 }
 
 const fail = (message: string, field?: string) => new InTotoError('SIGNATURE', `VSA: ${message}`, field ? { field } : {});
@@ -87,19 +94,19 @@ const fail = (message: string, field?: string) => new InTotoError('SIGNATURE', `
 export async function verifyVsa(bytes: Uint8Array, keys: readonly PublicKey[], expect: VsaExpectations): Promise<{ statement: Statement; vsa: VsaV1 }> {
   if (keys.length === 0) throw new InTotoError('KEY', 'VSA: give the key it must be signed by');
   const { envelope, statement } = readAttestation(bytes);
+  // DSSE's keyid is optional: any signature one of the keys verifies counts.
   const problems: string[] = [];
-  let signed = false;
   for (const key of keys) {
     try {
-      await verifySignatureBy(envelope, key);
-      signed = true;
+      await verifyDsse(envelope, [key]);
+      problems.length = 0;
       break;
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
-      problems.push(`${key.keyid}: ${error.message}`);
+      problems.push(error.message);
     }
   }
-  if (!signed) throw fail(`not signed by the key given (${problems.join('; ')})`);
+  if (problems.length > 0) throw fail(`not signed by the key given (${problems.join('; ')})`);
   if (statement.predicateType !== VSA_V1) throw fail(`the Statement is a ${statement.predicateType}, not a VSA (${VSA_V1})`, 'predicateType');
   const predicate = readPredicate(statement);
   if (predicate.kind !== 'vsa-v1') throw fail('not a VSA predicate', 'predicate');
@@ -111,10 +118,15 @@ export async function verifyVsa(bytes: Uint8Array, keys: readonly PublicKey[], e
   if (vsa.resourceUri !== expect.resourceUri) throw fail(`the resource is ${vsa.resourceUri}, not ${expect.resourceUri}`, 'predicate.resourceUri');
   if (vsa.verificationResult !== 'PASSED') throw fail(`the verification result is ${vsa.verificationResult}`, 'predicate.verificationResult');
   for (const level of expect.verifiedLevels ?? []) {
-    const want = trackLevel(level);
+    const want = trackLevel(level, 'verifiedLevels');
     const ok = vsa.verifiedLevels.some((have) => {
+      let got;
+      try {
+        got = trackLevel(have, 'predicate.verifiedLevels');
+      } catch {
+        return false; // an SLSA_ name no track has stands for nothing
+      }
       if (have === level) return true;
-      const got = trackLevel(have);
       return want !== undefined && got !== undefined && got.track === want.track && got.n >= want.n;
     });
     if (!ok) throw fail(`the levels verified are ${JSON.stringify(vsa.verifiedLevels)}, not ${level}`, 'predicate.verifiedLevels');

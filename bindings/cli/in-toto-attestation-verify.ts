@@ -62,6 +62,9 @@ const MAX_FILE = 64 << 20;
 const MAX_FILES = 10_000;
 const MAX_TOTAL = 512 << 20;
 
+/** Control characters (a file name's, a message's) shown escaped: a terminal must not take them as commands. */
+const safe = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function readParameters(bytes: Uint8Array, path: string): Record<string, string> {
   const value = parseOrdinaryJson(bytes);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InTotoError('FORMAT', `${path}: the parameters must be a JSON object of strings`, { path });
@@ -115,9 +118,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const names = entries.map((e) => e.name).sort();
     const isInput = (n: string) => n.endsWith('.json') || n.endsWith('.intoto.jsonl');
     const skipped = names.filter((n) => !isInput(n));
-    if (skipped.length > 0) log.say(`warning: ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} of ${dir} not named *.json or *.intoto.jsonl, not read: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
+    if (skipped.length > 0) log.say(`warning: ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} of ${safe(dir)} not named *.json or *.intoto.jsonl, not read: ${skipped.slice(0, 5).map(safe).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
     const jsonNames = names.filter(isInput);
-    if (jsonNames.length > MAX_FILES) throw new InTotoError('LIMIT', `${dir} holds ${jsonNames.length} .json files, more than ${MAX_FILES}`, { path: dir });
+    if (jsonNames.length > MAX_FILES) throw new InTotoError('LIMIT', `${dir} holds ${jsonNames.length} .json and .intoto.jsonl files, more than ${MAX_FILES}`, { path: dir });
     const attestations = new Map<string, Uint8Array>();
     let total = 0;
     for (const name of jsonNames) {
@@ -126,7 +129,7 @@ async function main(argv: readonly string[]): Promise<number> {
         throw new InTotoError('IO', `cannot read ${path}: ${error.message}`, { path }, { cause: error });
       });
       if (!info.isFile()) {
-        log.say(`warning: ${path} is not a file: not read`);
+        log.say(`warning: ${safe(path)} is not a file: not read`);
         continue;
       }
       if (info.size > MAX_FILE) throw new InTotoError('LIMIT', `${path} is ${info.size} bytes, more than ${MAX_FILE}`, { path });
@@ -151,31 +154,37 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(parameters ? { parameters } : {}),
     });
     if (json) process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
-    if (vsaPath !== undefined) {
-      // The subject: the last step's products, else its materials; the layout itself when no claim was read.
-      const last = verdict.artifacts.at(-1);
-      const chosen = last ? (Object.keys(last.products).length > 0 ? last.products : last.materials) : {};
-      const subject = Object.keys(chosen).length > 0
-        ? Object.entries(chosen).map(([name, digest]) => ({ name, digest }))
-        : [{ name: basename(layoutPath), digest: { sha256: toHex(sha256(layoutBytes)) } }];
-      const statement = createVsa({
-        verifierId: single(parsed, 'verifier-id') ?? DEFAULT_VERIFIER,
-        verifierVersion: { 'in-toto-wasm': VERSION },
-        timeVerified: now,
-        resourceUri: resourceUri!,
-        subject,
-        policy: { uri: basename(layoutPath), bytes: layoutBytes, signedBy: verdict.layoutSignedBy },
-        inputs: [...attestations].map(([name, bytes]) => ({ name, bytes })),
-        passed: verdict.passed,
-        verifiedLevels: parsed.values.get('verified-level') ?? [],
-      });
-      await writeFile(vsaPath, await signVsa(statement, vsaKey!));
-      process.stderr.write(`VSA (${verdict.passed ? 'PASSED' : 'FAILED'}) written to ${vsaPath}\n`);
-    }
-    const safe = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     for (const warning of verdict.warnings) process.stderr.write(`warning: ${safe(warning)}\n`);
     for (const failure of verdict.failures) process.stderr.write(`FAIL [${failure.code}] ${safe(failure.message)}\n`);
-    process.stderr.write(verdict.passed ? `PASSED: ${attestations.size} attestations verified against ${layoutPath}${verdict.unsignedLayout ? ' (an UNSIGNED layout)' : ''}\n` : `FAILED: ${verdict.failures.length} failure${verdict.failures.length === 1 ? '' : 's'}\n`);
+    process.stderr.write(verdict.passed ? `PASSED: ${attestations.size} attestations verified against ${safe(layoutPath)}${verdict.unsignedLayout ? ' (an UNSIGNED layout)' : ''}\n` : `FAILED: ${verdict.failures.length} failure${verdict.failures.length === 1 ? '' : 's'}\n`);
+    if (vsaPath !== undefined) {
+      // The subject: the products of the layout's last step (what the chain makes); the layout itself when that step
+      // has none read (a failed verification).
+      const lastStep = verdict.artifacts.at(-1);
+      const products = lastStep && lastStep.step === verdict.lastStep ? lastStep.products : {};
+      const subject = Object.keys(products).length > 0
+        ? Object.entries(products).map(([name, digest]) => ({ name, digest }))
+        : [{ name: basename(layoutPath), digest: { sha256: toHex(sha256(layoutBytes)) } }];
+      try {
+        const statement = createVsa({
+          verifierId: single(parsed, 'verifier-id') ?? DEFAULT_VERIFIER,
+          verifierVersion: { 'in-toto-wasm': VERSION },
+          timeVerified: now,
+          resourceUri: resourceUri!,
+          subject,
+          policy: { uri: basename(layoutPath), bytes: layoutBytes, signedBy: verdict.layoutSignedBy },
+          inputs: [...attestations].map(([name, bytes]) => ({ name, bytes })),
+          passed: verdict.passed,
+          verifiedLevels: parsed.values.get('verified-level') ?? [],
+        });
+        await writeFile(vsaPath, await signVsa(statement, vsaKey!));
+      } catch (error) {
+        if (!(error instanceof InTotoError)) throw error;
+        process.stderr.write(`the VSA was not written: ${safe(error.message)}\n`);
+        return 1;
+      }
+      process.stderr.write(`VSA (${verdict.passed ? 'PASSED' : 'FAILED'}) written to ${safe(vsaPath)}\n`);
+    }
     return verdict.passed ? 0 : 1;
   });
 }

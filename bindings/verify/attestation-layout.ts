@@ -22,13 +22,13 @@
  * functionaries, VSAs.
  */
 import { parseDocument } from 'yaml';
-import { evaluateCel } from '../attestation/cel.js';
+import { evaluateCel, evaluateCelMany } from '../attestation/cel.js';
 import { toHex } from '../encoding.js';
 import { toUtf8 } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
 import { LINK_V03, readPredicate, SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from '../attestation/predicates.js';
-import { ACCEPTED_ALGORITHMS, isStatementPayloadType, readStatement, type Statement } from '../attestation/statement.js';
+import { ACCEPTED_ALGORITHMS, isStatementPayloadType, readResourceDescriptor, readStatement, type Statement } from '../attestation/statement.js';
 import { publicKeyFromDict, type PublicKey } from '../keys/keys.js';
 import type { VerificationKey } from '../keys/verification-key.js';
 import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../metadata/envelope.js';
@@ -70,7 +70,7 @@ export interface AttestationLayout {
 }
 
 export interface AttestationFailure {
-  readonly code: 'LAYOUT' | 'EXPIRED' | 'NO_CLAIMS' | 'THRESHOLD' | 'ATTRIBUTE' | 'RULE' | 'DISAGREE' | 'MISFILED';
+  readonly code: 'LAYOUT' | 'EXPIRED' | 'NO_CLAIMS' | 'THRESHOLD' | 'ATTRIBUTE' | 'RULE' | 'DISAGREE' | 'MISFILED' | 'ARTIFACT' | 'LIMIT';
   readonly message: string;
   readonly step?: string;
   readonly predicateType?: string;
@@ -88,6 +88,8 @@ export interface AttestationVerdict {
   readonly layoutSignedBy: readonly string[];
   /** Each step's materials and products as its claims record them, in the layout's order (steps whose claims were read). */
   readonly artifacts: readonly { readonly step: string; readonly materials: Artifacts; readonly products: Artifacts }[];
+  /** The layout's last step (what the chain makes is its products), when the layout was read. */
+  readonly lastStep?: string;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -101,6 +103,14 @@ function fields(value: unknown, at: string, known: readonly string[]): Record<st
 
 /** Most signatures an attestation may carry: each is tried against the step's functionaries. */
 const MAX_SIGNATURES = 16;
+/** Most signature checks (signatures x keys tried) and Sigstore bundles one verification does. */
+const MAX_SIGNATURE_CHECKS = 20_000;
+/** Most lines of one JSON Lines file, and most warnings one file gives before they are counted instead. */
+const MAX_LINES = 1_000;
+const MAX_WARNINGS_PER_FILE = 10;
+
+/** Thrown when the signature-check budget is spent: verification stops with a LIMIT failure. */
+class BudgetSpent extends Error {}
 
 /** Longest a parameter's value may be once its references are resolved. */
 const MAX_PARAMETER_LENGTH = 4096;
@@ -130,6 +140,34 @@ function resolveParameters(parameters: Readonly<Record<string, string>>): Record
     if (typeof parameters[name] !== 'string') throw layoutError(`"${name}" must be a string`, 'parameters');
   }
   for (const name of Object.keys(parameters)) resolve(name);
+  return out;
+}
+
+/**
+ * The `{name}` placeholders of a CEL rule that stand outside its string literals ('...', "...", triple-quoted, raw):
+ * there a value would be code, not text.
+ */
+function placeholdersOutsideStrings(rule: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < rule.length) {
+    const c = rule[i]!;
+    if (c === "'" || c === '"') {
+      const raw = i > 0 && /[rR]/.test(rule[i - 1]!) && (i < 2 || !/[A-Za-z0-9_]/.test(rule[i - 2]!));
+      const quote = rule.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      i += quote.length;
+      while (i < rule.length && !rule.startsWith(quote, i)) i += !raw && rule[i] === '\\' ? 2 : 1;
+      i += quote.length;
+      continue;
+    }
+    const m = /^\{([a-zA-Z0-9_-]+)\}/.exec(rule.slice(i));
+    if (m) {
+      out.push(m[1]!);
+      i += m[0].length;
+      continue;
+    }
+    i++;
+  }
   return out;
 }
 
@@ -266,6 +304,10 @@ export function readAttestationLayout(value: unknown, rawParameters?: Readonly<R
           const x = fields(a, aat, ['rule', 'allowIfNoClaim', 'warn', 'debug']);
           if (typeof x.rule !== 'string' || x.rule === '') throw layoutError('must be a CEL expression', `${aat}.rule`);
           for (const flag of ['allowIfNoClaim', 'warn'] as const) if (x[flag] !== undefined && typeof x[flag] !== 'boolean') throw layoutError('must be true or false', `${aat}.${flag}`);
+          if (parameters) {
+            const outside = placeholdersOutsideStrings(x.rule).filter((n) => Object.hasOwn(parameters, n));
+            if (outside.length > 0) throw layoutError(`puts the parameter {${outside[0]}} outside a string literal, where its value would be CEL code: quote it ('{${outside[0]}}')`, `${aat}.rule`);
+          }
           return { rule: substitute(x.rule, parameters), allowIfNoClaim: x.allowIfNoClaim === true, warn: x.warn === true };
         }),
       };
@@ -281,44 +323,66 @@ interface Claim {
   readonly step: string;
   readonly statement: Statement;
   readonly signers: ReadonlySet<string>;
+  /**
+   * Who actually signed, for each functionary it counts for: a key's SPKI, or a certificate's issuer and subject.
+   * Thresholds count these, so one signature never counts twice (two identity patterns matching one certificate).
+   */
+  readonly principals: ReadonlyMap<string, string>;
 }
 
 export type Artifacts = Record<string, Record<string, string>>;
 
 /** A descriptor list as artifacts: `name` (else `uri`) to its digests of accepted algorithms; the rest noted. */
-function artifactsOf(list: unknown, notes: string[], where: string): Artifacts {
+function artifactsOf(list: unknown, notes: string[], problems: string[], where: string): Artifacts {
   const out: Artifacts = Object.create(null) as Artifacts;
-  if (!Array.isArray(list)) return out;
-  list.forEach((rd, i) => {
-    const r = isRecord(rd) ? rd : {};
-    const name = typeof r.name === 'string' && r.name !== '' ? r.name : typeof r.uri === 'string' ? r.uri : undefined;
-    const given = isRecord(r.digest) ? Object.entries(r.digest).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '') : [];
-    const strong = given.filter(([alg]) => ACCEPTED_ALGORITHMS.has(alg));
-    if (name === undefined || given.length === 0) {
-      notes.push(`${where}[${i}] is no artifact (it needs a name or uri and a digest)`);
+  if (list === undefined) return out;
+  if (!Array.isArray(list)) {
+    problems.push(`${where} is not a list of resource descriptors`);
+    return out;
+  }
+  list.forEach((raw, i) => {
+    // Every descriptor is an artifact: one the rules cannot see (no name, no digest) fails the claim, not ignored.
+    let rd;
+    try {
+      rd = readResourceDescriptor(raw, `${where}[${i}]`);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      problems.push(error.message);
       return;
     }
+    const name = rd.name !== undefined && rd.name !== '' ? rd.name : rd.uri;
+    const given = Object.entries(rd.digest ?? {}).filter(([, v]) => v !== '' && /^[0-9a-f]+$/.test(v));
+    if (name === undefined || given.length === 0 || given.length !== Object.keys(rd.digest ?? {}).length) {
+      problems.push(`${where}[${i}]${name !== undefined ? ` (${name})` : ''} has no ${name === undefined ? 'name or uri' : 'digest of lower-case hex'}: artifact rules cannot judge it`);
+      return;
+    }
+    const strong = given.filter(([alg]) => ACCEPTED_ALGORITHMS.has(alg));
     // A digest by an algorithm we do not accept (sha1 for a git commit, in npm's provenance) still names an
     // artifact for ALLOW, CREATE, DISALLOW and REQUIRE; MATCH then compares those digests, which the note says.
     if (strong.length === 0) notes.push(`${where}[${i}] (${name}) has digests only by ${given.map(([alg]) => alg).join(', ')}: a MATCH on it compares those`);
     const digest = Object.fromEntries(strong.length > 0 ? strong : given) as Record<string, string>;
-    if (Object.hasOwn(out, name)) notes.push(`${where}[${i}] repeats the artifact ${name}: the first counts`);
-    else out[name] = digest;
+    if (!Object.hasOwn(out, name)) out[name] = digest;
+    else if (!sameArtifacts({ x: out[name]! }, { x: digest })) problems.push(`${where}[${i}] repeats the artifact ${name} with another digest`);
   });
   return out;
 }
 
 /** Materials and products a Statement records, by its predicate type (as the prototype reads them). */
-function artifactsOfStatement(s: Statement, notes: string[]): { materials: Artifacts; products: Artifacts } {
-  const subject = s.subject.map((rd) => ({ ...rd }));
+function artifactsOfStatement(s: Statement, notes: string[], problems: string[]): { materials: Artifacts; products: Artifacts } {
+  const subject = (s.raw as { subject?: unknown }).subject;
   const p = s.predicate as Record<string, unknown>;
-  if (s.predicateType === LINK_V03) return { materials: artifactsOf(p.materials, notes, 'predicate.materials'), products: artifactsOf(subject, notes, 'subject') };
+  if (s.predicateType === LINK_V03) return { materials: artifactsOf(p.materials, notes, problems, 'predicate.materials'), products: artifactsOf(subject, notes, problems, 'subject') };
   if (s.predicateType === SLSA_PROVENANCE_V1) {
     const deps = isRecord(p.buildDefinition) ? p.buildDefinition.resolvedDependencies : undefined;
-    return { materials: artifactsOf(deps, notes, 'predicate.buildDefinition.resolvedDependencies'), products: artifactsOf(subject, notes, 'subject') };
+    return { materials: artifactsOf(deps, notes, problems, 'predicate.buildDefinition.resolvedDependencies'), products: artifactsOf(subject, notes, problems, 'subject') };
   }
-  if (s.predicateType === SLSA_PROVENANCE_V02) return { materials: artifactsOf(p.materials, notes, 'predicate.materials'), products: artifactsOf(subject, notes, 'subject') };
-  return { materials: artifactsOf(subject, notes, 'subject'), products: {} };
+  if (s.predicateType === SLSA_PROVENANCE_V02) return { materials: artifactsOf(p.materials, notes, problems, 'predicate.materials'), products: artifactsOf(subject, notes, problems, 'subject') };
+  return { materials: artifactsOf(subject, notes, problems, 'subject'), products: {} };
+}
+
+/** The signer behind functionary `f`'s signature on claim `c`: a key, or a certificate identity. */
+function principalOf(c: Claim, f: string): string {
+  return c.principals.get(f)!;
 }
 
 /** Whether two artifact sets are the same: the same names, each with the same digests (in any order). */
@@ -376,15 +440,17 @@ function asSigstoreBundle(bytes: Uint8Array): SigstoreBundle | undefined {
 }
 
 /** A DSSE envelope's signers among the step's key functionaries (Sigstore identities sign bundles, not bare envelopes). */
-async function dsseSigners(payloadType: string, payload: Uint8Array, signatures: number, verifyWith: (key: PublicKey) => Promise<void>, ofStep: readonly (readonly [string, Functionary])[]) {
+async function dsseSigners(payloadType: string, payload: Uint8Array, signatures: number, verifyWith: (key: PublicKey) => Promise<void>, ofStep: readonly (readonly [string, Functionary])[], budget: { left: number }) {
   if (!isStatementPayloadType(payloadType)) throw new InTotoError('FORMAT', `its payloadType is ${JSON.stringify(payloadType)}, not an in-toto Statement's`, { field: 'payloadType' });
   if (signatures > MAX_SIGNATURES) throw new InTotoError('LIMIT', `it carries ${signatures} signatures, more than ${MAX_SIGNATURES}`, { field: 'signatures' });
-  const signers = new Set<string>();
+  budget.left -= signatures * ofStep.filter(([, f]) => f.kind === 'key').length;
+  if (budget.left < 0) throw new BudgetSpent();
+  const signers = new Map<string, string>();
   for (const [id, f] of ofStep) {
     if (f.kind !== 'key') continue;
     try {
       await verifyWith(f.key);
-      signers.add(id);
+      signers.set(id, `key ${toHex(f.key.spki)}`);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
     }
@@ -399,7 +465,7 @@ async function dsseSigners(payloadType: string, payload: Uint8Array, signatures:
  */
 async function bundleSigners(bundle: SigstoreBundle, ofStep: readonly (readonly [string, Functionary])[], root: TrustedRoot | undefined, now: Date | undefined) {
   if (!root) throw new InTotoError('KEY', 'a Sigstore bundle, and no trusted root to verify it against (--trusted-root)');
-  const signers = new Set<string>();
+  const signers = new Map<string, string>();
   const problems: string[] = [];
   let statementBytes: Uint8Array | undefined;
   for (const [id, f] of ofStep) {
@@ -409,7 +475,9 @@ async function bundleSigners(bundle: SigstoreBundle, ofStep: readonly (readonly 
       const verified = await verifySigstoreBundle(bundle, root, { anySubject: true }, f.kind === 'sigstore' ? { identity: f.identity } : { key: f.key }, now ? { now } : {});
       if (bundle.content.kind !== 'dsse' || !verified.statement) throw new InTotoError('FORMAT', 'the bundle holds a message signature, not an in-toto Statement');
       statementBytes = bundle.content.payload;
-      signers.add(id);
+      // One signer, whichever functionaries it verifies for: the certificate's identity, or the key.
+      const who = verified.signer.kind === 'certificate' ? `identity ${verified.signer.identity.issuer} ${[...verified.signer.identity.uris, ...verified.signer.identity.emails].join(' ')}` : `key ${toHex(verified.signer.key.spki)}`;
+      signers.set(id, who);
     } catch (error) {
       if (!(error instanceof InTotoError)) throw error;
       problems.push(`${id}: ${error.message}`);
@@ -461,7 +529,8 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
   let unsignedLayout = false;
   const layoutSignedBy: string[] = [];
   const artifacts: { step: string; materials: Artifacts; products: Artifacts }[] = [];
-  const done = (): AttestationVerdict => ({ passed: failures.length === 0, failures, warnings, unsignedLayout, layoutSignedBy, artifacts });
+  let lastStep: string | undefined;
+  const done = (): AttestationVerdict => ({ passed: failures.length === 0, failures, warnings, unsignedLayout, layoutSignedBy, artifacts, ...(lastStep !== undefined ? { lastStep } : {}) });
 
   // 1. The layout, and its signature.
   let layout: AttestationLayout;
@@ -511,12 +580,15 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     failures.push({ code: 'LAYOUT', message: error instanceof Error ? error.message : String(error) });
     return done();
   }
+  lastStep = layout.steps.at(-1)!.name;
   const now = options.now ?? new Date();
   if (rfc3339(layout.expires)! <= now.getTime()) failures.push({ code: 'EXPIRED', message: `the layout expired at ${layout.expires}` });
 
   // 2. The attestations: each envelope's signers among the functionaries; the unsigned and unreadable noted.
   const claims: Claim[] = [];
   const stepKeys = new Map(layout.steps.map((s) => [s.name, new Set(s.expectedPredicates.flatMap((p) => p.functionaries))]));
+  const budget = { left: MAX_SIGNATURE_CHECKS };
+  let spent = false;
   for (const [file, bytes] of [...options.attestations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const jsonl = file.endsWith('.intoto.jsonl');
     const base = jsonl ? file.slice(0, -'.intoto.jsonl'.length) : file.endsWith('.json') ? file.slice(0, -5) : file;
@@ -529,29 +601,43 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     }
     const ofStep = [...layout.functionaries].filter(([id]) => keysOfStep.has(id));
     // The file's envelopes: one DSSE envelope or Sigstore bundle, or a line each of a JSON Lines bundle.
-    const parts: { label: string; read: () => Promise<{ statementBytes: Uint8Array; signers: Set<string> }> }[] = [];
+    const parts: { label: string; read: () => Promise<{ statementBytes: Uint8Array; signers: Map<string, string> }> }[] = [];
     if (jsonl) {
-      for (const line of readAttestationBundle(bytes)) {
+      const lines = readAttestationBundle(bytes);
+      if (lines.length > MAX_LINES) {
+        failures.push({ code: 'LIMIT', step, message: `${file} holds ${lines.length} envelopes, more than ${MAX_LINES}` });
+        continue;
+      }
+      for (const line of lines) {
         const label = `${file} line ${line.line}`;
-        if ('error' in line) warnings.push(`${label}: ${line.error.message}: not a claim`);
-        else parts.push({ label, read: () => dsseSigners(line.attestation.envelope.payloadType, line.attestation.envelope.payload, line.attestation.envelope.signatures.length, async (key) => verifyDsse(line.attestation.envelope, [key]), ofStep) });
+        if ('error' in line) parts.push({ label, read: () => Promise.reject(line.error) });
+        else parts.push({ label, read: () => dsseSigners(line.attestation.envelope.payloadType, line.attestation.envelope.payload, line.attestation.envelope.signatures.length, async (key) => verifyDsse(line.attestation.envelope, [key]), ofStep, budget) });
       }
     } else {
       parts.push({
         label: file,
         read: async () => {
           const bundle = asSigstoreBundle(bytes);
-          if (bundle) return bundleSigners(bundle, ofStep, options.trustedRoot, options.now);
+          if (bundle) {
+            budget.left -= ofStep.length;
+            if (budget.left < 0) throw new BudgetSpent();
+            return bundleSigners(bundle, ofStep, options.trustedRoot, options.now);
+          }
           const envelope = readDsseEnvelope(bytes);
-          return dsseSigners(envelope.payloadType, envelope.payload, envelope.signatures.length, async (key) => verifyDsse(envelope, [key]), ofStep);
+          return dsseSigners(envelope.payloadType, envelope.payload, envelope.signatures.length, async (key) => verifyDsse(envelope, [key]), ofStep, budget);
         },
       });
     }
+    let fileWarnings = 0;
+    const warn = (text: string) => {
+      if (++fileWarnings <= MAX_WARNINGS_PER_FILE) warnings.push(text);
+    };
     for (const part of parts) {
+      if (spent) break;
       try {
         const { statementBytes, signers } = await part.read();
         if (signers.size === 0) {
-          warnings.push(`${part.label}: signed by no functionary of step ${step}: not a claim`);
+          warn(`${part.label}: signed by no functionary of step ${step}: not a claim`);
           continue;
         }
         const statement = readClaimStatement(statementBytes, part.label, warnings);
@@ -559,13 +645,21 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
           failures.push({ code: 'MISFILED', step, message: `${part.label}: a link for step ${JSON.stringify((statement.predicate as Record<string, unknown>).name)}, filed as a claim of step ${step}` });
           continue;
         }
-        claims.push({ file: part.label, step, statement, signers });
+        claims.push({ file: part.label, step, statement, signers: new Set(signers.keys()), principals: signers });
       } catch (error) {
+        if (error instanceof BudgetSpent) {
+          failures.push({ code: 'LIMIT', message: `more than ${MAX_SIGNATURE_CHECKS} signature checks (signatures x keys tried, and bundles): verification stopped at ${part.label}` });
+          spent = true;
+          break;
+        }
         if (!(error instanceof InTotoError)) throw error;
-        warnings.push(`${part.label}: ${error.message}: not a claim`);
+        warn(`${part.label}: ${error.message}: not a claim`);
       }
     }
+    if (fileWarnings > MAX_WARNINGS_PER_FILE) warnings.push(`${file}: ${fileWarnings - MAX_WARNINGS_PER_FILE} more warnings like those`);
+    if (spent) break;
   }
+  if (spent) return done();
 
   // 3. Each step: its claims, the expected predicates (thresholds, attributes), its artifacts.
   const rules = new RuleEngine();
@@ -581,7 +675,8 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       const counted: Claim[] = [];
       for (const expected of step.expectedPredicates) {
         const matching = stepClaims.filter((c) => c.statement.predicateType === expected.predicateType && expected.functionaries.some((f) => c.signers.has(f)));
-        const by = new Set(matching.flatMap((c) => expected.functionaries.filter((f) => c.signers.has(f))));
+        // Distinct signers, not functionary ids: a key or a bundle's signature counts once whatever ids it matches.
+        const by = new Set(matching.flatMap((c) => [...new Set(expected.functionaries.filter((f) => c.signers.has(f)).map((f) => principalOf(c, f)))]));
         if (by.size < expected.threshold) {
           failures.push({ code: 'THRESHOLD', step: step.name, predicateType: expected.predicateType, message: `threshold not met for step ${step.name}: ${expected.predicateType} by ${by.size} of the ${expected.threshold} functionaries needed (${stepClaims.length} claim${stepClaims.length === 1 ? '' : 's'} of the step, of types ${[...new Set(stepClaims.map((c) => c.statement.predicateType))].join(', ')})` });
           continue;
@@ -594,13 +689,19 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
             subject: { json: claim.statement.raw.subject },
             predicateType: { type: 'string' as const, value: claim.statement.predicateType },
           };
-          for (const attribute of expected.expectedAttributes) {
+          // All of the claim's rules in one engine call: the Statement is copied in once.
+          let results: ReturnType<typeof evaluateCelMany>;
+          try {
+            results = evaluateCelMany(expected.expectedAttributes.map((a) => a.rule), variables);
+          } catch (error) {
+            if (!(error instanceof InTotoError)) throw error;
+            results = expected.expectedAttributes.map(() => error);
+          }
+          for (const [n, attribute] of expected.expectedAttributes.entries()) {
             const where = { step: step.name, predicateType: expected.predicateType, functionary: signer, rule: attribute.rule };
-            let result;
-            try {
-              result = evaluateCel(attribute.rule, variables);
-            } catch (error) {
-              failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file}: the rule \`${attribute.rule}\` cannot be evaluated: ${(error as Error).message}` });
+            const result = results[n]!;
+            if (result instanceof InTotoError) {
+              failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file}: the rule \`${attribute.rule}\` cannot be evaluated: ${result.message}` });
               continue;
             }
             if ('error' in result) {
@@ -624,7 +725,12 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       // applied to each type's artifacts, as upstream applies them to each claim; the first expected type's stand
       // for the step in other steps' MATCH rules (and in the verdict).
       const notes: string[] = [];
-      const records = [...new Set(counted)].map((c) => ({ claim: c, artifacts: artifactsOfStatement(c.statement, notes) }));
+      const records = [...new Set(counted)].map((c) => {
+        const problems: string[] = [];
+        const artifacts = artifactsOfStatement(c.statement, notes, problems);
+        for (const problem of problems) failures.push({ code: 'ARTIFACT', step: step.name, predicateType: c.statement.predicateType, message: `step ${step.name}, ${c.file}: ${problem}` });
+        return { claim: c, artifacts };
+      });
       for (const note of new Set(notes)) warnings.push(`step ${step.name}: ${note}`);
       const firstOfType = new Map<string, (typeof records)[number]>();
       for (const record of records) {

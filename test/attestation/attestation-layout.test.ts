@@ -5,6 +5,7 @@
  * ignored. The upstream layouts and data are in test/interop/attestation-layouts.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -298,7 +299,8 @@ describe('VSAs: in-toto-attestation-verify --vsa, in-toto-vsa verify, verifyVsa'
     expect(failed.stderr).toMatch(/VSA \(FAILED\) written to fail\.json/);
 
     const statement = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(dir, 'pass.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { subject: unknown; predicate: Record<string, unknown> };
-    expect(statement.subject).toEqual([{ name: 'app', digest: SHA('a') }]);
+    // The last step (test) makes nothing: the subject is the layout the verdict is about.
+    expect(statement.subject).toEqual([{ name: 'layout.json', digest: { sha256: createHash('sha256').update(readFileSync(join(dir, 'layout.json'))).digest('hex') } }]);
     expect(statement.predicate).toMatchObject({
       verifier: { id: VERIFIER, version: { 'in-toto-wasm': expect.any(String) } },
       timeVerified: '2026-12-07T12:00:00Z',
@@ -310,7 +312,7 @@ describe('VSAs: in-toto-attestation-verify --vsa, in-toto-vsa verify, verifyVsa'
     expect((statement.predicate.inputAttestations as { name: string }[]).map((i) => i.name)).toEqual([...(await chain()).keys()].sort());
 
     const check = (file: string, ...over: string[]) => {
-      const args = { '--attestation-path': file, '--subject-digest': `sha256:${'a'.repeat(64)}`, '--verifier-id': VERIFIER, '--resource-uri': 'pkg:generic/app@1', '--public-key-path': 'verifier.pub' } as Record<string, string>;
+      const args = { '--attestation-path': file, '--subject-digest': `sha256:${createHash('sha256').update(readFileSync(join(dir, 'layout.json'))).digest('hex')}`, '--verifier-id': VERIFIER, '--resource-uri': 'pkg:generic/app@1', '--public-key-path': 'verifier.pub' } as Record<string, string>;
       for (let i = 0; i < over.length; i += 2) args[over[i]!] = over[i + 1]!;
       return tool(VSA, 'verify', ...Object.entries(args).flat());
     };
@@ -478,5 +480,56 @@ describe('attestation layouts: JSON Lines bundles and Sigstore bundles as inputs
     expect(v.warnings.join('\n')).toMatch(/a Sigstore bundle, and no trusted root/);
     expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, gha: { sigstore: { issuer: 'https://token.actions.githubusercontent.com' } } } })).toThrow(/give identity or identityRegexp/);
     expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, a: { sigstore: { issuer: 'https://i', identity: 'x' } }, b: { sigstore: { issuer: 'https://i', identity: 'x' } } } })).toThrow(/same Sigstore identity as a/);
+  });
+});
+
+describe('attestation layouts: what a second adversarial review found', () => {
+  it('a material or subject the rules cannot see (no digest, bad hex) fails the claim instead of passing unseen', async () => {
+    const sneaky = provenance() as { predicate: { buildDefinition: { resolvedDependencies: unknown[] } } };
+    sneaky.predicate.buildDefinition.resolvedDependencies.push({ uri: 'https://evil.example/payload.sh' });
+    const v = await run(await signedLayout(layoutDoc()), await chain({ build: await envelope(sneaky as never, alice) }));
+    expect(codes(v)).toEqual(['ARTIFACT:build']);
+    expect(v.failures[0]!.message).toMatch(/resolvedDependencies\[1\] \(https:\/\/evil\.example\/payload\.sh\) has no digest/);
+    const badHex = provenance() as { predicate: { buildDefinition: { resolvedDependencies: { digest: unknown }[] } } };
+    badHex.predicate.buildDefinition.resolvedDependencies[0]!.digest = { sha256: 'ZZ' };
+    expect(codes(await run(await signedLayout(layoutDoc()), await chain({ build: await envelope(badHex as never, alice) })))).toContain('ARTIFACT:build');
+  });
+
+  it('a parameter outside a string literal of a CEL rule is refused (its value would be code)', () => {
+    const doc = layoutDoc({ attributes: [{ rule: 'size(subject) == {count}' }] });
+    expect(() => readAttestationLayout(doc, { count: '1||true' })).toThrow(/outside a string literal/);
+    expect(() => readAttestationLayout(layoutDoc({ attributes: [{ rule: "predicate.x == 'a' + {s}" }] }), { s: 'b' })).toThrow(/outside a string literal/);
+    expect(() => readAttestationLayout(layoutDoc({ attributes: [{ rule: "predicate.x == \"{s}\" && predicate.y == r'{s}' && predicate.z == '''{s}'''" }] }), { s: 'b' })).not.toThrow();
+  });
+
+  it('JSON Lines files are bounded (lines, warnings), and so are signature checks overall', async () => {
+    const bad = '{"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": []}\n';
+    const files = await chain();
+    files.set('build.many.intoto.jsonl', new TextEncoder().encode(bad.repeat(1001)));
+    expect(codes(await run(await signedLayout(layoutDoc()), files))).toContain('LIMIT:build');
+    files.set('build.many.intoto.jsonl', new TextEncoder().encode(bad.repeat(50)));
+    const folded = await run(await signedLayout(layoutDoc()), files);
+    expect(folded.warnings.filter((w) => w.includes('build.many.intoto.jsonl'))).toHaveLength(11);
+    expect(folded.warnings.join('\n')).toMatch(/40 more warnings like those/);
+    // 16 signatures x 2 keys, on 700 lines: past the budget of 20,000 checks.
+    const crowded = JSON.parse(new TextDecoder().decode(await envelope(provenance(), mallory))) as { signatures: unknown[] };
+    crowded.signatures = Array.from({ length: 16 }, () => crowded.signatures[0]);
+    files.set('build.many.intoto.jsonl', new TextEncoder().encode(`${JSON.stringify(crowded)}\n`.repeat(700)));
+    const spent = await run(await signedLayout(layoutDoc()), files);
+    expect(spent.failures).toMatchObject([{ code: 'LIMIT', message: expect.stringMatching(/more than 20000 signature checks/) }]);
+  }, 120_000);
+
+  it('VSA levels: only SLSA levels that exist; a keyid-less signature verifies', async () => {
+    const base = { verifierId: 'https://v.example', timeVerified: new Date('2026-01-01T00:00:00Z'), resourceUri: 'r', subject: [{ name: 'x', digest: SHA('c') }], policy: { uri: 'l', bytes: new Uint8Array([1]), signedBy: [] }, inputs: [], passed: true };
+    expect(() => createVsa({ ...base, verifiedLevels: ['SLSA_BUILD_LEVEL_9'] })).toThrow(/is no SLSA level/);
+    expect(() => createVsa({ ...base, verifiedLevels: ['SLSA_BUILDX_LEVEL_1'] })).toThrow(/is no SLSA level/);
+    const expectation = { subjectDigests: [SHA('c')], verifierId: 'https://v.example', resourceUri: 'r' };
+    const l3 = await signVsa(createVsa({ ...base, verifiedLevels: ['SLSA_BUILD_LEVEL_3', 'ACME_LEVEL_2'] }), alice);
+    await expect(verifyVsa(l3, [alice.publicKey], { ...expectation, verifiedLevels: ['SLSA_BUILD_LEVEL_2', 'ACME_LEVEL_2'] })).resolves.toBeDefined();
+    await expect(verifyVsa(l3, [alice.publicKey], { ...expectation, verifiedLevels: ['ACME_LEVEL_1'] })).rejects.toThrow(/not ACME_LEVEL_1/);
+    await expect(verifyVsa(l3, [alice.publicKey], { ...expectation, verifiedLevels: ['SLSA_BUILD_LEVEL_4'] })).rejects.toThrow(/is no SLSA level/);
+    const doc = JSON.parse(new TextDecoder().decode(l3)) as { signatures: { keyid: string }[] };
+    doc.signatures[0]!.keyid = '';
+    await expect(verifyVsa(new TextEncoder().encode(JSON.stringify(doc)), [alice.publicKey], expectation)).resolves.toBeDefined();
   });
 });

@@ -84,6 +84,14 @@ describe('attestation layouts over Sigstore bundles (IN_TOTO_NPM_VECTORS)', () =
     const otherRepo = verify(layout(ours, registry, 'https://github.com/acme/app'));
     expect(otherRepo.stderr).toMatch(/FAIL \[ATTRIBUTE\] step build.*workflow\.repository is "https:\/\/github\.com\/ramonpetgrave64\/gundam-visor"/);
 
+    // One certificate matching two identity functionaries is one signer: a threshold of 2 is not met.
+    const twice = layout(ours, registry) as ReturnType<typeof layout> & { functionaries: Record<string, unknown> };
+    twice.functionaries['gha-again'] = { sigstore: { issuer: 'https://token.actions.githubusercontent.com', identityRegexp: `(?:${ours})` } };
+    Object.assign(twice.steps[0]!.expectedPredicates[0]!, { functionaries: ['gha-release', 'gha-again'], threshold: 2 });
+    const one = verify(twice);
+    expect(one.status).toBe(1);
+    expect(one.stderr).toMatch(/FAIL \[THRESHOLD\] threshold not met for step build: .* by 1 of the 2/);
+
     // The registry's bundle filed as the build step's: a key bundle is not the workflow identity's claim.
     writeFileSync(join(work, 'att', 'build.gha.json'), bundleOf('npm/attestation'));
     const swapped = verify(layout(ours, registry));
