@@ -26,6 +26,20 @@ function limit(what: string): ErrVal {
   return new ErrVal(what);
 }
 
+/**
+ * Charges `units` of work to the step budget: operations whose cost grows with their operands (concatenation,
+ * comparison, equality, map lookups, contains, size) pay for it, one step a 16 elements or characters. Whether the
+ * budget is spent, after which the caller gives up.
+ */
+function charge(units: i64): bool {
+  steps += <i32>min<i64>(units >> 4, MAX_STEPS);
+  if (steps > MAX_STEPS) {
+    limit('the evaluation took more steps than the limit');
+    return true;
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Values.
 
@@ -926,14 +940,22 @@ function base64Decode(s: string): Uint8Array {
 }
 
 function base64Encode(b: Uint8Array): string {
-  let s = '';
+  // Into a byte buffer, decoded once (appending to a string was quadratic).
+  const out = new Uint8Array(((b.length + 2) / 3) * 4);
+  let o = 0;
   for (let i = 0; i < b.length; i += 3) {
     const n = (<u32>b[i] << 16) | ((i + 1 < b.length ? <u32>b[i + 1] : 0) << 8) | (i + 2 < b.length ? <u32>b[i + 2] : 0);
-    s += B64.charAt((n >> 18) & 63) + B64.charAt((n >> 12) & 63);
-    s += i + 1 < b.length ? B64.charAt((n >> 6) & 63) : '=';
-    s += i + 2 < b.length ? B64.charAt(n & 63) : '=';
+    out[o++] = <u8>B64.charCodeAt((n >> 18) & 63);
+    out[o++] = <u8>B64.charCodeAt((n >> 12) & 63);
+    out[o++] = i + 1 < b.length ? <u8>B64.charCodeAt((n >> 6) & 63) : 0x3d;
+    out[o++] = i + 2 < b.length ? <u8>B64.charCodeAt(n & 63) : 0x3d;
   }
-  return s;
+  return String.UTF8.decode(out.buffer);
+}
+
+/** A value shown in an error message: at most 64 characters of it (messages quote attacker data). */
+function clip(s: string): string {
+  return s.length <= 64 ? s : s.substring(0, 64) + `... (${s.length} characters)`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -983,6 +1005,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): i32 {
 
 function compareStrings(a: string, b: string): i32 {
   // By code point (UTF-16 order differs above the BMP): compare the UTF-8 forms.
+  charge(<i64>a.length + <i64>b.length);
   return compareBytes(Uint8Array.wrap(String.UTF8.encode(a)), Uint8Array.wrap(String.UTF8.encode(b)));
 }
 
@@ -1054,6 +1077,8 @@ function equals(a: Val, b: Val): Val {
       if (x.length != y.length) return FALSE;
       let err: Val | null = null;
       for (let i = 0; i < x.length; i++) {
+        // Each element compared is a step: lists sharing structure can be exponentially larger than their text.
+        if (++steps > MAX_STEPS) return limit('the evaluation took more steps than the limit');
         const e = equals(x[i], y[i]);
         if (e.t == T_ERROR) err = e;
         else if (!(<BoolVal>e).b) return FALSE;
@@ -1065,6 +1090,7 @@ function equals(a: Val, b: Val): Val {
       const y = <MapVal>b;
       if (x.keys.length != y.keys.length) return FALSE;
       for (let i = 0; i < x.keys.length; i++) {
+        if (++steps > MAX_STEPS) return limit('the evaluation took more steps than the limit');
         const at = mapFind(y, x.keys[i]);
         if (at < 0) return FALSE;
         const e = equals(x.vals[i], y.vals[at]);
@@ -1078,6 +1104,8 @@ function equals(a: Val, b: Val): Val {
 }
 
 function mapFind(m: MapVal, key: Val): i32 {
+  // A linear scan: its length is charged (a lookup per key of a large map would otherwise be quadratic, unbounded).
+  if (charge(m.keys.length)) return -1;
   for (let i = 0; i < m.keys.length; i++) {
     const e = equals(m.keys[i], key);
     if (e.t == T_BOOL && (<BoolVal>e).b) return i;
@@ -1139,6 +1167,7 @@ function arith(op: string, a: Val, b: Val): Val {
   }
   if (op == '+' && a.t == b.t) {
     if (a.t == T_STRING) {
+      if (charge(<i64>(<StrVal>a).s.length + <i64>(<StrVal>b).s.length)) return new ErrVal(<string>limitHit);
       const s = (<StrVal>a).s + (<StrVal>b).s;
       return s.length > MAX_SIZE ? limit('a string longer than the limit') : new StrVal(s);
     }
@@ -1146,6 +1175,7 @@ function arith(op: string, a: Val, b: Val): Val {
       const x = (<BytesVal>a).b;
       const y = (<BytesVal>b).b;
       if (x.length + y.length > MAX_SIZE) return limit('bytes longer than the limit');
+      if (charge(<i64>x.length + <i64>y.length)) return new ErrVal(<string>limitHit);
       const r = new Uint8Array(x.length + y.length);
       r.set(x);
       r.set(y, x.length);
@@ -1155,6 +1185,7 @@ function arith(op: string, a: Val, b: Val): Val {
       const x = (<ListVal>a).items;
       const y = (<ListVal>b).items;
       if (x.length + y.length > MAX_SIZE) return limit('a list longer than the limit');
+      if (charge(<i64>x.length + <i64>y.length)) return new ErrVal(<string>limitHit);
       return new ListVal(x.concat(y));
     }
   }
@@ -1216,7 +1247,7 @@ function index(a: Val, i: Val): Val {
   if (a.t == T_MAP) {
     if (!validKey(i) && i.t != T_DOUBLE) return noOverload('_[_]', a, i);
     const at = mapFind(<MapVal>a, i);
-    if (at < 0) return new ErrVal(`no such key: ${show(i)}`);
+    if (at < 0) return new ErrVal(`no such key: ${clip(show(i))}`);
     return (<MapVal>a).vals[at];
   }
   return noOverload('_[_]', a, i);
@@ -1261,11 +1292,11 @@ function toInt(v: Val): Val {
     const s = (<StrVal>v).s;
     const neg = s.startsWith('-');
     const body = neg || s.startsWith('+') ? s.substring(1) : s;
-    if (body.length == 0 || body.length > 20) return new ErrVal(`cannot convert '${s}' to int`);
+    if (body.length == 0 || body.length > 20) return new ErrVal(`cannot convert '${clip(s)}' to int`);
     let u: u64 = 0;
     for (let i = 0; i < body.length; i++) {
       const c = body.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) return new ErrVal(`cannot convert '${s}' to int`);
+      if (c < 0x30 || c > 0x39) return new ErrVal(`cannot convert '${clip(s)}' to int`);
       const d = <u64>(c - 0x30);
       if (u > (0xffffffffffffffff - d) / 10) return new ErrVal('range error converting string to int');
       u = u * 10 + d;
@@ -1290,10 +1321,10 @@ function toUint(v: Val): Val {
     // Beyond int64: parse as unsigned.
     const s = (<StrVal>v).s;
     let u: u64 = 0;
-    if (s.length == 0 || s.length > 20) return new ErrVal(`cannot convert '${s}' to uint`);
+    if (s.length == 0 || s.length > 20) return new ErrVal(`cannot convert '${clip(s)}' to uint`);
     for (let k = 0; k < s.length; k++) {
       const c = s.charCodeAt(k);
-      if (c < 0x30 || c > 0x39) return new ErrVal(`cannot convert '${s}' to uint`);
+      if (c < 0x30 || c > 0x39) return new ErrVal(`cannot convert '${clip(s)}' to uint`);
       const d = <u64>(c - 0x30);
       if (u > (0xffffffffffffffff - d) / 10) return new ErrVal('range error converting string to uint');
       u = u * 10 + d;
@@ -1313,7 +1344,7 @@ function toDouble(v: Val): Val {
     if (s == 'Infinity' || s == '+Infinity' || s == 'inf' || s == '+inf') return new DoubleVal(Infinity);
     if (s == '-Infinity' || s == '-inf') return new DoubleVal(-Infinity);
     const d = parseFloat(s);
-    if (isNaN(d) || !validFloatText(s)) return new ErrVal(`cannot convert '${s}' to double`);
+    if (isNaN(d) || !validFloatText(s)) return new ErrVal(`cannot convert '${clip(s)}' to double`);
     return new DoubleVal(d);
   }
   return noOverload('double', v);
@@ -1424,7 +1455,7 @@ function digitsAt(s: string, at: i32, n: i32): i32 {
 
 /** RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM). */
 function parseTimestamp(s: string): Val {
-  const bad = new ErrVal(`timestamp('${s}'): not an RFC 3339 time`);
+  const bad = new ErrVal(`timestamp('${clip(s)}'): not an RFC 3339 time`);
   const y = digitsAt(s, 0, 4);
   if (y < 0 || s.length < 20 || s.charCodeAt(4) != 0x2d || s.charCodeAt(7) != 0x2d || (s.charCodeAt(10) != 0x54 && s.charCodeAt(10) != 0x74) || s.charCodeAt(13) != 0x3a || s.charCodeAt(16) != 0x3a) return bad;
   const mo = digitsAt(s, 5, 2);
@@ -1464,7 +1495,7 @@ function parseTimestamp(s: string): Val {
 
 /** Go's time.ParseDuration: [-+](number unit)+, units h m s ms us µs ns, fractions allowed. */
 function parseDuration(s: string): Val {
-  const bad = new ErrVal(`duration('${s}'): not a duration`);
+  const bad = new ErrVal(`duration('${clip(s)}'): not a duration`);
   let at = 0;
   let neg = false;
   if (at < s.length && (s.charCodeAt(at) == 0x2d || s.charCodeAt(at) == 0x2b)) neg = s.charCodeAt(at++) == 0x2d;
@@ -1503,10 +1534,12 @@ function parseDuration(s: string): Val {
     else if (unit == 'ns') unitNanos = 1;
     else return bad;
     // Whole units in seconds and nanoseconds (no overflow below 1e14 units), the fraction rounded to a nanosecond.
+    // (whole * unitNanos would overflow for milliseconds: 1e15 ms is 1e21 ns.)
     if (unitNanos >= 1_000_000_000) sec += whole * (unitNanos / 1_000_000_000);
     else {
-      sec += (whole * unitNanos) / 1_000_000_000;
-      nanos += (whole * unitNanos) % 1_000_000_000;
+      const perSecond = 1_000_000_000 / unitNanos;
+      sec += whole / perSecond;
+      nanos += (whole % perSecond) * unitNanos;
     }
     const f = frac * <f64>unitNanos;
     sec += <i64>(f / 1e9);
@@ -1648,7 +1681,7 @@ function call(n: Node): Val {
           const s = (<StrVal>a).s;
           if (s == 'true' || s == 'True' || s == 'TRUE' || s == 't' || s == '1') return TRUE;
           if (s == 'false' || s == 'False' || s == 'FALSE' || s == 'f' || s == '0') return FALSE;
-          return new ErrVal(`cannot convert '${s}' to bool`);
+          return new ErrVal(`cannot convert '${clip(s)}' to bool`);
         }
         return noOverload('bool', a);
       }
@@ -1695,7 +1728,11 @@ function stringFunction(name: string, a: Val, b: Val): Val {
   if (a.t != T_STRING || b.t != T_STRING) return noOverload(name, a, b);
   const s = (<StrVal>a).s;
   const t = (<StrVal>b).s;
-  if (name == 'contains') return boolOf(s.includes(t));
+  if (name == 'contains') {
+    // A naive search: n x m in the worst case, charged so.
+    if (charge((<i64>s.length * <i64>max(t.length, 1)) >> 6)) return new ErrVal(<string>limitHit);
+    return boolOf(s.includes(t));
+  }
   if (name == 'startsWith') return boolOf(s.startsWith(t));
   if (name == 'endsWith') return boolOf(s.endsWith(t));
   const r = regexMatches(codePointsOf(t), codePointsOf(s));
@@ -1780,12 +1817,13 @@ function comprehension(n: Node): Val {
 const MAX_EVAL_DEPTH: i32 = 250;
 let evalDepth: i32 = 0;
 
-/** The dotted name a chain of selections on an identifier spells (`a.b.c`), or ''. */
+/** `google.protobuf.<name>` when `n` spells it, else '' (checked in constant time: a chain may be long). */
 function qualifiedName(n: Node): string {
-  if (n.kind == N_IDENT) return n.name;
   if (n.kind != N_SELECT) return '';
-  const inner = qualifiedName(n.children[0]);
-  return inner == '' ? '' : inner + '.' + n.name;
+  const p = n.children[0];
+  if (p.kind != N_SELECT || p.name != 'protobuf') return '';
+  const g = p.children[0];
+  return g.kind == N_IDENT && g.name == 'google' ? 'google.protobuf.' + n.name : '';
 }
 
 function evaluate(n: Node): Val {
@@ -1890,15 +1928,22 @@ function evaluateNode(n: Node): Val {
 // The result, as a typed value (JSON).
 
 function quote(s: string): string {
-  let out = '"';
+  // Runs of plain characters copied as substrings, not a character at a time (that was quadratic).
+  const parts = new Array<string>();
+  parts.push('"');
+  let start = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c == 0x22) out += '\\"';
-    else if (c == 0x5c) out += '\\\\';
-    else if (c < 0x20) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += String.fromCharCode(c);
+    if (c != 0x22 && c != 0x5c && c >= 0x20) continue;
+    if (i > start) parts.push(s.substring(start, i));
+    if (c == 0x22) parts.push('\\"');
+    else if (c == 0x5c) parts.push('\\\\');
+    else parts.push('\\u' + c.toString(16).padStart(4, '0'));
+    start = i + 1;
   }
-  return out + '"';
+  if (s.length > start) parts.push(s.substring(start));
+  parts.push('"');
+  return parts.join('');
 }
 
 function toTyped(v: Val): string {
@@ -1971,7 +2016,29 @@ function evaluateOne(p: usize, len: u32): string {
   if (parseError === null && tokKind != TK_EOF) syntax(`unexpected '${tokText}' after the expression`);
   if (parseError !== null) return `{"parseError":${quote(<string>parseError)}}`;
   const v = evaluate(root);
-  return limitHit !== null ? `{"limit":${quote(<string>limitHit)}}` : toTyped(v);
+  if (limitHit !== null) return `{"limit":${quote(<string>limitHit)}}`;
+  // A result is written whole: one that shares structure can be far larger than the memory it takes.
+  outputUnits = 0;
+  if (resultTooLarge(v)) return `{"limit":${quote(`the result is larger than ${MAX_OUTPUT_UNITS} values and characters`)}}`;
+  return toTyped(v);
+}
+
+const MAX_OUTPUT_UNITS: i64 = 1 << 24;
+let outputUnits: i64 = 0;
+
+/** Whether writing `v` would pass MAX_OUTPUT_UNITS (values, and characters of strings and bytes). */
+function resultTooLarge(v: Val): bool {
+  outputUnits += 1;
+  if (v.t == T_STRING) outputUnits += (<StrVal>v).s.length;
+  else if (v.t == T_BYTES) outputUnits += (<BytesVal>v).b.length * 2;
+  else if (v.t == T_LIST) {
+    const items = (<ListVal>v).items;
+    for (let i = 0; i < items.length && outputUnits <= MAX_OUTPUT_UNITS; i++) if (resultTooLarge(items[i])) return true;
+  } else if (v.t == T_MAP) {
+    const m = <MapVal>v;
+    for (let i = 0; i < m.keys.length && outputUnits <= MAX_OUTPUT_UNITS; i++) if (resultTooLarge(m.keys[i]) || resultTooLarge(m.vals[i])) return true;
+  }
+  return outputUnits > MAX_OUTPUT_UNITS;
 }
 
 function writeOut(result: string, out: Region): i64 {

@@ -151,6 +151,10 @@ function escapeChar(): i32 {
         }
         v = (v << 4) | h;
       }
+      if (at >= pat.length) {
+        fail('a malformed \\x{...} escape (no closing brace)');
+        return -1;
+      }
       at++;
       if (digits == 0 || v > 0x10ffff) fail('a malformed \\x{...} escape');
       return v;
@@ -169,8 +173,8 @@ function escapeChar(): i32 {
     at--;
     return -2;
   }
-  // Punctuation stands for itself; letters and digits are reserved (RE2 refuses unknown escapes).
-  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) {
+  // ASCII punctuation stands for itself; letters, digits and non-ASCII characters are refused (as RE2 does).
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c >= 0x80) {
     fail(`the escape \\${String.fromCharCode(c)} is not supported`);
     return -1;
   }
@@ -198,6 +202,10 @@ function parseClass(): void {
       if (lo == -2) {
         const cls = <i32[]>perlClass(pat[at++]);
         for (let i = 0; i < cls.length; i++) pairs.push(cls[i]);
+        if (at + 1 < pat.length && pat[at] == 0x2d && pat[at + 1] != 0x5d) {
+          fail('a range from a class (like [\\d-z]) is not a range');
+          return;
+        }
         continue;
       }
       if (lo < 0) return;
@@ -328,11 +336,14 @@ function insertAt(from: i32, count: i32): void {
     arg1[i] = arg1[i - count];
     arg2[i] = arg2[i - count];
   }
+  // A jump from before the insertion to `from` means the start of what is there: now the inserted instructions. A
+  // jump from the moved instructions to `from` means their own first instruction, which moved with them.
   for (let i = 0; i < ops.length; i++) {
     if (i >= from && i < from + count) continue;
     if (ops[i] == OP_SPLIT || ops[i] == OP_JMP) {
-      if (arg1[i] >= from) arg1[i] += count;
-      if (ops[i] == OP_SPLIT && arg2[i] >= from) arg2[i] += count;
+      const moved = i >= from + count;
+      if (moved ? arg1[i] >= from : arg1[i] > from) arg1[i] += count;
+      if (ops[i] == OP_SPLIT && (moved ? arg2[i] >= from : arg2[i] > from)) arg2[i] += count;
     }
   }
 }
@@ -393,7 +404,8 @@ function parseRepetition(): bool {
     } else break;
     if (at < pat.length && pat[at] == 0x3f) at++; // lazy: the same yes/no answer
     // RE2 refuses a repetition of a repetition (`a**`, `a+*`): group it to mean it.
-    if (at < pat.length && (pat[at] == 0x2a || pat[at] == 0x2b || pat[at] == 0x3f)) {
+    const countFollows = at + 1 < pat.length && pat[at] == 0x7b && pat[at + 1] >= 0x30 && pat[at + 1] <= 0x39;
+    if (at < pat.length && (pat[at] == 0x2a || pat[at] == 0x2b || pat[at] == 0x3f || countFollows)) {
       fail('a repetition of a repetition (bad repetition operator)');
       return false;
     }
@@ -506,8 +518,12 @@ function compile(pattern: i32[]): string | null {
       else if (f == 0x6d) multiLine = true;
       else return 'unsupported flags';
     }
+    if (p >= pat.length) return 'missing ) after the flags';
     at = p + 1;
   }
+  // Case folding here is ASCII's (plus the two characters Unicode folds into ASCII letters, in the text): a pattern
+  // with non-ASCII characters would need Unicode's folding, which RE2 applies. Refused rather than answered wrongly.
+  if (foldCase) for (let i = at; i < pat.length; i++) if (pat[i] >= 0x80) return '(?i) with non-ASCII characters in the pattern is not supported';
   parseAlternation();
   if (error === null && at < pat.length) fail(pat[at] == 0x29 ? 'an unexpected )' : 'unexpected text in the pattern');
   emit(OP_MATCH, 0, 0);
@@ -564,7 +580,15 @@ export function regexMatches(pattern: i32[], text: i32[]): i32 {
     regexError = problem;
     return -1;
   }
-  if (<i64>(text.length + 1) * <i64>ops.length > MAX_WORK) {
+  if (foldCase) {
+    // KELVIN SIGN and LATIN SMALL LETTER LONG S fold to k and s: the only non-ASCII characters whose fold orbits
+    // hold ASCII letters.
+    const folded = new Array<i32>(text.length);
+    for (let i = 0; i < text.length; i++) folded[i] = text[i] == 0x212a ? 0x6b : text[i] == 0x17f ? 0x73 : text[i];
+    text = folded;
+  }
+  // Work: each position may visit every instruction, and a class instruction scans its ranges.
+  if (<i64>(text.length + 1) * (<i64>ops.length + <i64>(ranges.length >> 1)) > MAX_WORK) {
     regexError = 'the text and pattern are too large to match within the limit';
     return -2;
   }

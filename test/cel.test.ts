@@ -174,3 +174,55 @@ describe('evaluateCelMany: several rules over one copy of the variables', () => 
     expect(evaluateCel('1 + 1 == 2')).toEqual({ value: { type: 'bool', value: true } });
   });
 });
+
+describe('what an adversarial review of CEL found (each wrong, a crash or unbounded before)', () => {
+  const value = (expr: string, variables = {}) => {
+    const r = evaluateCel(expr, variables);
+    return 'error' in r ? `error: ${r.error}` : r.value.type === 'bool' ? r.value.value : r.value;
+  };
+  const thrown = (expr: string, variables = {}) => {
+    try {
+      evaluateCel(expr, variables);
+    } catch (error) {
+      return `${(error as InTotoError).code}: ${(error as Error).message}`;
+    }
+    return 'no error';
+  };
+
+  it('regex alternation after a repetition or a group keeps every branch (a deny rule passed)', () => {
+    expect(value('"d".matches("^a*(c|d)$")')).toBe(true);
+    expect(value('"v1beta".matches("^v[0-9]+(alpha|beta)$")')).toBe(true);
+    expect(value('"ad".matches("^(a|b)(c|d)$")')).toBe(true);
+    expect(value('!"refs/heads/featuresnapshot".matches("^refs/heads/[a-z]+(dev|snapshot)$")')).toBe(false);
+    expect(value('"ae".matches("^(a|b)(c|d)$")')).toBe(false);
+  });
+
+  it('durations in milliseconds do not wrap; (?i) folds the Kelvin sign and long s, and refuses non-ASCII patterns', () => {
+    expect(value('duration("18446744073709ms") <= duration("1h")')).toBe('error: duration out of range');
+    expect(value('duration("1500ms") == duration("1.5s")')).toBe(true);
+    expect(value('"\u212A8S".matches("(?i)^k8s$")')).toBe(true);
+    expect(value('"\u017F".matches("(?i)s")')).toBe(true);
+    expect(value('"É".matches("(?i)é")')).toMatch(/not supported/);
+  });
+
+  it('malformed patterns are refused as RE2 refuses them', () => {
+    for (const p of ['(?i', '\\\\x{41', 'a{2}{3}', '[\\\\d-z]', '\\\\é']) expect(value(`"a".matches("${p}")`), p).toMatch(/^error: invalid regular expression/);
+  });
+
+  it('host integers outside 64 bits are refused, not wrapped', () => {
+    expect(thrown('x', { x: { type: 'int', value: 2n ** 63n } })).toMatch(/FORMAT: .*not a 64-bit int/);
+    expect(thrown('x', { x: { type: 'uint', value: -1n } })).toMatch(/not a 64-bit uint/);
+    expect(value('x', { x: { type: 'int', value: -(2n ** 63n) } })).toEqual({ type: 'int', value: -(2n ** 63n) });
+  });
+
+  it('cost grows with the work done: long chains, map lookups, contains, shared results, long quoted values', () => {
+    expect(thrown(`a${'.b'.repeat(20000)}`, { a: { json: {} } })).toMatch(/LIMIT: .*nests more than 250/);
+    const big = { m: { json: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i])) } };
+    expect(thrown('m.all(k, m[k] >= 0.0)', big)).toMatch(/LIMIT: .*steps/);
+    expect(value('m.all(k, m[k] >= 0.0)', { m: { json: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i])) } })).toBe(true);
+    expect(thrown('s.contains(t)', { s: { type: 'string', value: 'a'.repeat(1 << 20) }, t: { type: 'string', value: `${'a'.repeat(1 << 15)}b` } })).toMatch(/LIMIT: .*steps/);
+    expect(thrown(`[[0]]${'.map(a,[a,a])'.repeat(30)}`)).toMatch(/LIMIT: .*result is larger/);
+    expect(value('int(x) > 5', { x: { type: 'string', value: '9'.repeat(1_000_000) } })).toMatch(/^error: cannot convert '9{64}\.\.\. \(1000000 characters\)' to int$/);
+    expect(value('1 + 1 == 2')).toBe(true);
+  });
+});

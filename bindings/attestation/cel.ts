@@ -37,7 +37,12 @@ function encode(v: CelVariable): unknown {
   switch (v.type) {
     case 'null': return { null: null };
     case 'bool': return { bool: v.value };
-    case 'int': case 'uint': return { [v.type]: v.value.toString() };
+    case 'int': case 'uint': {
+      // 64 bits, signed or not: a value outside would arrive wrapped.
+      const [lo, hi] = v.type === 'int' ? [-(1n << 63n), (1n << 63n) - 1n] : [0n, (1n << 64n) - 1n];
+      if (typeof v.value !== 'bigint' || v.value < lo || v.value > hi) throw new InTotoError('FORMAT', `CEL: ${String(v.value)} is not a 64-bit ${v.type}`, { field: 'variables' });
+      return { [v.type]: v.value.toString() };
+    }
     case 'double': return { double: Number.isNaN(v.value) ? 'NaN' : v.value === Infinity ? 'Infinity' : v.value === -Infinity ? '-Infinity' : String(v.value) };
     case 'string': return { string: v.value };
     case 'bytes': return { bytes: toBase64(v.value) };
