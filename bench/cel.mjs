@@ -103,9 +103,11 @@ before timing). Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x$
 ${table}
 
 The last two rows split this package's time: a call that evaluates \`true\` (crossing into the engine, the result
-decoded) and one that also copies the Statement in (serialized to JSON, parsed by the engine); the rest is parsing
-and evaluating the rule. A parse-once API (rules compiled in the engine, the Statement copied once per claim for all
-its rules) is the way to the JavaScript library's parse-once row; it is not built yet.
+decoded) and one that also copies the Statement in (serialized to JSON, parsed and converted to CEL values by the
+engine): the copy is most of a call. \`evaluateCelMany\` (the engine's \`cel_eval_many\`) copies a Statement once for
+all its rules, which is what the attestation-layout verifier does. The rest of the gap is the engine's conversion of
+the Statement to CEL values (eager, allocating) and parsing each rule each time: a lazily converted activation and
+rules compiled once are the next steps, not built yet.
 `;
 writeFileSync(join(ROOT, 'bench', 'CEL.md'), text);
 process.stdout.write(text);
