@@ -7,7 +7,7 @@
 // string, bytes or list made; every limit is a result of its own (`limit`), never a trap.
 
 import { Region } from './buffers';
-import { regexMatches, regexError } from './regex';
+import { regexError, regexMatches, regexWork } from './regex';
 import { input, parse, setFractions, kindOf, word, skip, K_OBJECT, K_ARRAY, K_STRING, K_NUMBER, K_TRUE, K_FALSE, K_NULL } from './json';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -20,6 +20,9 @@ const MAX_SIZE: i32 = 1 << 20; // elements of a list, or code units of a string 
 
 let steps: i64 = 0;
 let limitHit: string | null = null;
+
+/** Longest regular expression `matches` takes. */
+const MAX_PATTERN = 4096;
 
 function limit(what: string): ErrVal {
   if (limitHit === null) limitHit = what;
@@ -1203,6 +1206,7 @@ function binary(op: string, a: Val, b: Val): Val {
   if (op == 'in') {
     if (b.t == T_LIST) {
       const items = (<ListVal>b).items;
+      if (charge(items.length)) return new ErrVal(<string>limitHit);
       for (let i = 0; i < items.length; i++) {
         const e = equals(a, items[i]);
         if (e.t == T_BOOL && (<BoolVal>e).b) return TRUE;
@@ -1730,12 +1734,16 @@ function stringFunction(name: string, a: Val, b: Val): Val {
   const t = (<StrVal>b).s;
   if (name == 'contains') {
     // A naive search: n x m in the worst case, charged so.
-    if (charge((<i64>s.length * <i64>max(t.length, 1)) >> 6)) return new ErrVal(<string>limitHit);
+    if (charge(<i64>s.length * <i64>max(t.length, 1))) return new ErrVal(<string>limitHit);
     return boolOf(s.includes(t));
   }
   if (name == 'startsWith') return boolOf(s.startsWith(t));
   if (name == 'endsWith') return boolOf(s.endsWith(t));
-  const r = regexMatches(codePointsOf(t), codePointsOf(s));
+  // The pattern's length is bounded (its compilation is not linear in it).
+  if (t.length > MAX_PATTERN) return new ErrVal(`invalid regular expression: longer than ${MAX_PATTERN} characters`);
+  // Its work bound (text x program) is charged, and must fit what is left of the step budget.
+  const r = regexMatches(codePointsOf(t), codePointsOf(s), (MAX_STEPS - steps) << 4);
+  if (r != -1 && charge(regexWork)) return new ErrVal(<string>limitHit);
   if (r == -1) return new ErrVal(`invalid regular expression: ${regexError}`);
   if (r == -2) return limit(regexError);
   return boolOf(r == 1);

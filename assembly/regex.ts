@@ -226,6 +226,10 @@ function parseClass(): void {
         return;
       }
     }
+    if (foldCase && hi >= 0x80) {
+      fail('(?i) with non-ASCII characters in the pattern is not supported');
+      return;
+    }
     pairs.push(lo);
     pairs.push(hi);
   }
@@ -320,6 +324,10 @@ function parseAtom(): bool {
     }
     if (cp < 0) return false;
   }
+  if (foldCase && cp >= 0x80) {
+    fail('(?i) with non-ASCII characters in the pattern is not supported');
+    return false;
+  }
   emit(OP_CHAR, newClass([cp, cp], false), 0);
   return true;
 }
@@ -382,7 +390,8 @@ function parseRepetition(): bool {
       let p = at + 1;
       let n = 0;
       let digits = 0;
-      while (p < pat.length && pat[p] >= 0x30 && pat[p] <= 0x39) (n = n * 10 + pat[p++] - 0x30, digits++);
+      // Counts stop growing past 1001 (refused below): a long count must not wrap.
+      while (p < pat.length && pat[p] >= 0x30 && pat[p] <= 0x39) (n = min(n * 10 + pat[p++] - 0x30, 1001), digits++);
       if (digits == 0 || p >= pat.length) break;
       let m = n;
       if (pat[p] == 0x2c) {
@@ -390,7 +399,7 @@ function parseRepetition(): bool {
         m = -1;
         let d2 = 0;
         let v = 0;
-        while (p < pat.length && pat[p] >= 0x30 && pat[p] <= 0x39) (v = v * 10 + pat[p++] - 0x30, d2++);
+        while (p < pat.length && pat[p] >= 0x30 && pat[p] <= 0x39) (v = min(v * 10 + pat[p++] - 0x30, 1001), d2++);
         if (d2 > 0) m = v;
       }
       if (p >= pat.length || pat[p] != 0x7d) break;
@@ -574,7 +583,8 @@ function addThread(list: Array<i32>, pc0: i32, text: i32[], pos: i32): bool {
 
 /** Whether `pattern` matches somewhere in `text` (code points): 1, 0, or -1 with the message in `regexError`. */
 export let regexError: string = '';
-export function regexMatches(pattern: i32[], text: i32[]): i32 {
+export let regexWork: i64 = 0;
+export function regexMatches(pattern: i32[], text: i32[], budget: i64 = MAX_WORK): i32 {
   const problem = compile(pattern);
   if (problem !== null) {
     regexError = problem;
@@ -588,7 +598,8 @@ export function regexMatches(pattern: i32[], text: i32[]): i32 {
     text = folded;
   }
   // Work: each position may visit every instruction, and a class instruction scans its ranges.
-  if (<i64>(text.length + 1) * (<i64>ops.length + <i64>(ranges.length >> 1)) > MAX_WORK) {
+  regexWork = <i64>(text.length + 1) * (<i64>ops.length + <i64>(ranges.length >> 1));
+  if (regexWork > MAX_WORK || regexWork > budget) {
     regexError = 'the text and pattern are too large to match within the limit';
     return -2;
   }

@@ -226,3 +226,31 @@ describe('what an adversarial review of CEL found (each wrong, a crash or unboun
     expect(value('1 + 1 == 2')).toBe(true);
   });
 });
+
+describe('what a second adversarial review of CEL found', () => {
+  const value = (expr: string, variables = {}) => {
+    try {
+      const r = evaluateCel(expr, variables);
+      return 'error' in r ? `error: ${r.error}` : r.value.type === 'bool' ? r.value.value : r.value;
+    } catch (error) {
+      return `${(error as InTotoError).code}: ${(error as Error).message}`;
+    }
+  };
+
+  it('`in` over a list and matches() pay for their work; long patterns are refused', () => {
+    const names = Array.from({ length: 20_000 }, (_, i) => `n${i}`);
+    expect(value('subject.all(s, !(s in allowed))', { subject: { json: names }, allowed: { json: names.map((n) => `${n}x`) } })).toMatch(/^LIMIT: .*steps/);
+    expect(value('subject.all(s, !s.matches("[a-z0-9]{1,64}\\\\.exe"))', { subject: { json: Array.from({ length: 20 }, () => 'a'.repeat(100_000)) } })).toMatch(/^LIMIT: .*steps/);
+    expect(value(`"x".matches("${'(a)|'.repeat(2000)}b")`)).toMatch(/longer than 4096/);
+    expect(value('"b" in ["a", "b"]')).toBe(true);
+  });
+
+  it('repetition counts do not wrap; (?i) refuses non-ASCII written as escapes', () => {
+    expect(value('"a".matches("^a{4294967297}$")')).toMatch(/^error: invalid regular expression: a repetition count above 1000/);
+    expect(value('"aaa".matches("^a{4294967295,}$")')).toMatch(/above 1000/);
+    expect(value('"a".matches("^a{2147483648,1}$")')).toMatch(/above 1000/);
+    expect(value('"\u017F".matches("(?i)\\\\x{17f}")')).toMatch(/not supported/);
+    expect(value('"É".matches("(?i)[\\\\x{e0}-\\\\x{ff}]")')).toMatch(/not supported/);
+    expect(value('"a".matches("(?i)[^\\\\W]")')).toBe(true);
+  });
+});
