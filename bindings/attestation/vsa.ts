@@ -28,8 +28,8 @@ export interface VsaInput {
   readonly subject: readonly ResourceDescriptor[];
   /** The policy (layout) file: its name or URI and its bytes (digested here), and the keys that signed it. */
   readonly policy: { readonly uri: string; readonly bytes: Uint8Array; readonly signedBy: readonly string[] };
-  /** Every input read: file name and bytes (digested here). */
-  readonly inputs: readonly { readonly name: string; readonly bytes: Uint8Array }[];
+  /** Every input read: file name and bytes (digested here), or its digests when the bytes are gone. */
+  readonly inputs: readonly ({ readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly digest: DigestSet })[];
   readonly passed: boolean;
   /** Levels claimed when passed (e.g. `SLSA_BUILD_LEVEL_2`); a failed verification claims none. */
   readonly verifiedLevels?: readonly string[];
@@ -52,7 +52,7 @@ export function createVsa(input: VsaInput): Record<string, unknown> {
       timeVerified: input.timeVerified.toISOString().replace('.000Z', 'Z'),
       resourceUri: input.resourceUri,
       policy: { uri: input.policy.uri, digest: digestOf(input.policy.bytes), annotations: { layoutSignedBy: [...input.policy.signedBy].sort() } },
-      inputAttestations: inputs.map((i) => ({ name: i.name, digest: digestOf(i.bytes) })),
+      inputAttestations: inputs.map((i) => ({ name: i.name, digest: 'bytes' in i ? digestOf(i.bytes) : { ...i.digest } })),
       verificationResult: input.passed ? 'PASSED' : 'FAILED',
       verifiedLevels: input.passed ? [...(input.verifiedLevels ?? [])] : [],
     },
@@ -107,6 +107,14 @@ export async function verifyVsa(bytes: Uint8Array, keys: readonly PublicKey[], e
     }
   }
   if (problems.length > 0) throw fail(`not signed by the key given (${problems.join('; ')})`);
+  return { statement, vsa: checkVsa(statement, expect) };
+}
+
+/**
+ * Checks a VSA Statement whose signature is already verified (e.g. the Statement of a Sigstore bundle verified for
+ * its signer) against the expectations, as `verifyVsa` does after the signature; returns its predicate or throws.
+ */
+export function checkVsa(statement: Statement, expect: VsaExpectations): VsaV1 {
   if (statement.predicateType !== VSA_V1) throw fail(`the Statement is a ${statement.predicateType}, not a VSA (${VSA_V1})`, 'predicateType');
   const predicate = readPredicate(statement);
   if (predicate.kind !== 'vsa-v1') throw fail('not a VSA predicate', 'predicate');
@@ -131,5 +139,5 @@ export async function verifyVsa(bytes: Uint8Array, keys: readonly PublicKey[], e
     });
     if (!ok) throw fail(`the levels verified are ${JSON.stringify(vsa.verifiedLevels)}, not ${level}`, 'predicate.verifiedLevels');
   }
-  return { statement, vsa };
+  return vsa;
 }

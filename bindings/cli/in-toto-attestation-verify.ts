@@ -7,23 +7,19 @@
  *
  * Exits 0 when verified, 1 when not, 2 on wrong arguments.
  */
-import { readdir, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from '../encoding.js';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
 import { loadVerificationKey, type VerificationKey } from '../keys/verification-key.js';
 import { verifyAttestationLayout } from '../verify/attestation-layout.js';
 import { UsageError, type OptionSpec } from './args.js';
-import { createVsa, signVsa } from '../attestation/vsa.js';
-import type { KeyType } from '../keys/keys.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
-import { KEY_TYPES, loadSigningKey, Log, packageDataFile, parseCommandLine, readInputFile, runTool, single, VERSION } from './common.js';
+import { Log, packageDataFile, parseCommandLine, readInputFile, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
-
-const DEFAULT_VERIFIER = 'https://github.com/in-toto/in-toto-wasm/in-toto-attestation-verify';
+import { readNow, readVsaRequest, VSA_OPTIONS } from './vsa-output.js';
+import { loadVsaKey, writeVsa } from './vsa-write.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: 'FILE', help: 'the attestation layout: signed (a Metablock or DSSE envelope of its JSON), or YAML/JSON with --allow-unsigned-layout' },
@@ -33,13 +29,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout-keys', short: 'k', kind: 'many', metavar: 'FILE', help: "the layout owner's public keys (PEM, securesystemslib JSON, OpenPGP export); each must have signed" },
   { name: 'allow-unsigned-layout', kind: 'flag', help: 'verify an unsigned layout (the verdict says so): whoever can change the layout chooses what passes' },
   { name: 'json', kind: 'flag', help: 'the verdict as JSON on stdout' },
-  { name: 'vsa', kind: 'one', metavar: 'FILE', help: 'write a signed SLSA VSA (DSSE) of the verdict here, pass or fail (needs --vsa-key, --resource-uri)' },
-  { name: 'vsa-key', kind: 'one', metavar: 'FILE', help: 'the private key signing the VSA' },
-  { name: 'vsa-key-type', kind: 'one', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "type of the --vsa-key: 'rsa' (PEM, the default), 'ed25519' or 'ecdsa' (securesystemslib JSON)" },
-  { name: 'resource-uri', kind: 'one', metavar: 'URI', help: "the VSA's resourceUri: what was verified, as its consumers name it" },
-  { name: 'verifier-id', kind: 'one', metavar: 'URI', help: `the VSA's verifier.id (default ${DEFAULT_VERIFIER})` },
-  { name: 'verified-level', kind: 'many', metavar: 'LEVEL', help: 'a level the VSA claims when verification passed (e.g. SLSA_BUILD_LEVEL_2); may be given more than once' },
-  { name: 'now', kind: 'one', metavar: 'TIME', help: 'verify as of this RFC 3339 time (expiry, and the VSA\'s timeVerified): the same inputs give the same VSA' },
+  ...VSA_OPTIONS,
 ];
 
 const CLI = {
@@ -86,14 +76,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (keyPaths.length === 0 && !allowUnsigned) throw new UsageError("give the layout owner's keys (--layout-keys), or --allow-unsigned-layout for an unsigned layout");
   if (keyPaths.length > 0 && allowUnsigned) throw new UsageError('--layout-keys and --allow-unsigned-layout are alternatives: keys given mean the layout must be signed by them');
   const json = parsed.values.has('json');
-  const vsaPath = single(parsed, 'vsa');
-  const vsaKeyPath = single(parsed, 'vsa-key');
-  const resourceUri = single(parsed, 'resource-uri');
-  if (vsaPath !== undefined && (vsaKeyPath === undefined || resourceUri === undefined)) throw new UsageError('--vsa needs --vsa-key and --resource-uri');
-  if (vsaPath === undefined && ['vsa-key', 'vsa-key-type', 'resource-uri', 'verifier-id', 'verified-level'].some((n) => parsed.values.has(n))) throw new UsageError('--vsa-key, --resource-uri, --verifier-id and --verified-level are for --vsa');
-  const nowText = single(parsed, 'now');
-  const now = nowText === undefined ? new Date() : new Date(nowText);
-  if (nowText !== undefined && (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(nowText) || Number.isNaN(now.getTime()))) throw new UsageError(`--now: '${nowText}' is not an RFC 3339 time`);
+  const vsaRequest = readVsaRequest(parsed, CLI.tool);
+  const now = readNow(parsed) ?? new Date();
   const log = new Log(CLI.tool, 'normal');
   return exitCodeOf(log, async () => {
     await initEngine();
@@ -140,7 +124,7 @@ async function main(argv: readonly string[]): Promise<number> {
       attestations.set(name, bytes);
     }
     // The VSA's key is loaded before anything is verified: a wrong key file is a usage problem, not a verdict.
-    const vsaKey = vsaPath === undefined ? undefined : await loadSigningKey(vsaKeyPath!, (single(parsed, 'vsa-key-type') ?? 'rsa') as KeyType, undefined);
+    const vsaKey = vsaRequest && (await loadVsaKey(vsaRequest));
     const layoutBytes = await readInputFile(layoutPath, 'the layout');
     const rootPath = single(parsed, 'trusted-root');
     const trustedRoot = readTrustedRoot(await readInputFile(rootPath ?? packageDataFile('data/sigstore/production-trusted-root.json'), 'the trusted root'));
@@ -157,33 +141,26 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const warning of verdict.warnings) process.stderr.write(`warning: ${safe(warning)}\n`);
     for (const failure of verdict.failures) process.stderr.write(`FAIL [${failure.code}] ${safe(failure.message)}\n`);
     process.stderr.write(verdict.passed ? `PASSED: ${attestations.size} attestations verified against ${safe(layoutPath)}${verdict.unsignedLayout ? ' (an UNSIGNED layout)' : ''}\n` : `FAILED: ${verdict.failures.length} failure${verdict.failures.length === 1 ? '' : 's'}\n`);
-    if (vsaPath !== undefined) {
-      // The subject: the products of the layout's last step (what the chain makes); the layout itself when that step
-      // has none read (a failed verification).
+    if (vsaRequest) {
+      // The subject: the products of the layout's last step (what the chain makes).
       const lastStep = verdict.artifacts.at(-1);
       const products = lastStep && lastStep.step === verdict.lastStep ? lastStep.products : {};
-      const subject = Object.keys(products).length > 0
-        ? Object.entries(products).map(([name, digest]) => ({ name, digest }))
-        : [{ name: basename(layoutPath), digest: { sha256: toHex(sha256(layoutBytes)) } }];
       try {
-        const statement = createVsa({
-          verifierId: single(parsed, 'verifier-id') ?? DEFAULT_VERIFIER,
-          verifierVersion: { 'in-toto-wasm': VERSION },
-          timeVerified: now,
-          resourceUri: resourceUri!,
-          subject,
-          policy: { uri: basename(layoutPath), bytes: layoutBytes, signedBy: verdict.layoutSignedBy },
-          inputs: [...attestations].map(([name, bytes]) => ({ name, bytes })),
+        await writeVsa(vsaRequest, vsaKey!, {
           passed: verdict.passed,
-          verifiedLevels: parsed.values.get('verified-level') ?? [],
+          timeVerified: now,
+          products: Object.entries(products).map(([name, digest]) => ({ name, digest })),
+          layoutPath,
+          layoutBytes,
+          layoutSignedBy: verdict.layoutSignedBy,
+          inputs: [...attestations].map(([name, bytes]) => ({ name, bytes })),
         });
-        await writeFile(vsaPath, await signVsa(statement, vsaKey!));
       } catch (error) {
         if (!(error instanceof InTotoError)) throw error;
         process.stderr.write(`the VSA was not written: ${safe(error.message)}\n`);
         return 1;
       }
-      process.stderr.write(`VSA (${verdict.passed ? 'PASSED' : 'FAILED'}) written to ${safe(vsaPath)}\n`);
+      process.stderr.write(`VSA (${verdict.passed ? 'PASSED' : 'FAILED'}) written to ${safe(vsaRequest.path)}\n`);
     }
     return verdict.passed ? 0 : 1;
   });

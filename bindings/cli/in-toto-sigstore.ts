@@ -21,18 +21,11 @@ import { verifySigstoreBundle, type Artifact, type SignerPolicy } from '../sigst
 import { UsageError, type OptionSpec } from './args.js';
 import { Log, packageDataFile, parseCommandLine, readInputFile, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
+import { IDENTITY_OPTIONS, readIdentityPolicy } from './identity-args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'bundle', kind: 'one', metavar: 'FILE', help: 'the Sigstore bundle (.sigstore.json)' },
-  { name: 'certificate-identity', kind: 'one', metavar: 'ID', help: "the signer the certificate must name (its SAN: a URI such as a workflow's, or an email)" },
-  { name: 'certificate-oidc-issuer', kind: 'one', metavar: 'URL', help: 'the OIDC issuer the certificate must name (e.g. https://token.actions.githubusercontent.com)' },
-  { name: 'certificate-identity-regexp', kind: 'one', metavar: 'REGEXP', help: 'the signer, as a regular expression the whole SAN must match (instead of --certificate-identity)' },
-  { name: 'certificate-oidc-issuer-regexp', kind: 'one', metavar: 'REGEXP', help: 'the OIDC issuer, as a regular expression matched whole (instead of --certificate-oidc-issuer)' },
-  { name: 'certificate-github-workflow-repository', kind: 'one', metavar: 'OWNER/REPO', help: 'the GitHub repository the certificate must name (its workflow repository extension)' },
-  { name: 'certificate-github-workflow-ref', kind: 'one', metavar: 'REF', help: 'the git ref it must name (e.g. refs/heads/main)' },
-  { name: 'certificate-github-workflow-sha', kind: 'one', metavar: 'SHA', help: 'the commit it must name' },
-  { name: 'certificate-github-workflow-trigger', kind: 'one', metavar: 'EVENT', help: 'the event that triggered the workflow (e.g. push)' },
-  { name: 'certificate-github-workflow-name', kind: 'one', metavar: 'NAME', help: 'the workflow name it must name' },
+  ...IDENTITY_OPTIONS,
   { name: 'key', kind: 'one', metavar: 'FILE', help: 'verify a bundle signed with a key (PEM) instead of a certificate identity' },
   { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root (default: the public-good production root shipped in this package)' },
   { name: 'staging', kind: 'flag', help: "Sigstore's staging instance (not shipped: pass its trusted root with --trusted-root)" },
@@ -72,29 +65,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (parsed.rest.length !== 1) throw new UsageError(parsed.rest.length === 0 ? 'the following arguments are required: FILE_OR_DIGEST' : `unrecognized arguments: ${parsed.rest.slice(1).join(' ')}`);
   const bundlePath = single(parsed, 'bundle');
   if (bundlePath === undefined) throw new UsageError('the following arguments are required: --bundle');
-  const identity = single(parsed, 'certificate-identity');
-  const identityRegexp = single(parsed, 'certificate-identity-regexp');
-  const issuer = single(parsed, 'certificate-oidc-issuer');
-  const issuerRegexp = single(parsed, 'certificate-oidc-issuer-regexp');
   const keyPath = single(parsed, 'key');
-  const named = (a: string | undefined, b: string | undefined) => (a !== undefined ? 1 : 0) + (b !== undefined ? 1 : 0);
-  if (named(identity, identityRegexp) > 1 || named(issuer, issuerRegexp) > 1) throw new UsageError('give an identity and an issuer each once: exactly, or by --...-regexp');
-  if (keyPath !== undefined && named(identity, identityRegexp) + named(issuer, issuerRegexp) > 0) throw new UsageError('--key and a certificate identity are alternatives: give one');
-  if (keyPath === undefined && (named(identity, identityRegexp) === 0 || named(issuer, issuerRegexp) === 0)) throw new UsageError('give --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp), or --key');
-  const pattern = (text: string | undefined, flag: string) => {
-    if (text === undefined) return undefined;
-    try {
-      return new RegExp(text, 'u');
-    } catch (error) {
-      throw new UsageError(`${flag}: not a regular expression: ${(error as Error).message}`);
-    }
-  };
-  const extensions = Object.fromEntries(
-    ([['githubWorkflowRepository', 'repository'], ['githubWorkflowRef', 'ref'], ['githubWorkflowSha', 'sha'], ['githubWorkflowTrigger', 'trigger'], ['githubWorkflowName', 'name']] as const)
-      .map(([ext, flag]) => [ext, single(parsed, `certificate-github-workflow-${flag}`)])
-      .filter(([, v]) => v !== undefined),
-  );
-  if (keyPath !== undefined && Object.keys(extensions).length > 0) throw new UsageError('the --certificate-github-workflow-* checks are for certificate bundles, not --key');
+  const identity = readIdentityPolicy(parsed, 'key', true);
   const target = parsed.rest[0]!;
   const log = new Log(CLI.tool, 'normal');
   return exitCodeOf(log, async () => {
@@ -108,15 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // The protocol: a digest when it looks like one and names no file.
     const digest = /^sha256:([0-9a-f]{64})$/.exec(target);
     const artifact: Artifact = digest && !(await exists(target)) ? { sha256: fromHex(digest[1]!)! } : { bytes: await readInputFile(target, 'the artifact') };
-    const policy: SignerPolicy = keyPath !== undefined
-      ? { key: loadPublicKey(new TextDecoder().decode(await readInputFile(keyPath, 'the key'))) }
-      : {
-          identity: {
-            ...(identity !== undefined ? { san: identity } : { sanPattern: pattern(identityRegexp, '--certificate-identity-regexp')! }),
-            ...(issuer !== undefined ? { issuer } : { issuerPattern: pattern(issuerRegexp, '--certificate-oidc-issuer-regexp')! }),
-            ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
-          },
-        };
+    const policy: SignerPolicy = identity ? { identity } : { key: loadPublicKey(new TextDecoder().decode(await readInputFile(keyPath!, 'the key'))) };
     const verified = await verifySigstoreBundle(bundle, root, artifact, policy);
     const who = verified.signer.kind === 'key' ? `key ${verified.signer.key.keyid}` : `${[...verified.signer.identity.uris, ...verified.signer.identity.emails].join(', ')} (${verified.signer.identity.issuer})`;
     process.stdout.write(`verified: signed by ${who} at ${verified.times.map((t) => `${new Date(t.time).toISOString()} (${t.source})`).join(', ') || 'an unstated time'}\n`);

@@ -10,12 +10,14 @@ import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { verdictToSvg } from '../layout/graph.js';
 import { readEnvelope, type Envelope, type VerificationKey } from '../metadata/envelope.js';
-import type { KeyType } from '../keys/keys.js';
+import type { KeyType, PrivateKey } from '../keys/keys.js';
+import type { ResourceDescriptor } from '../attestation/statement.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
 import { verify, type Verdict } from '../verify/verify.js';
 import { runTool } from './run-tool.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
+import { readNow, readVsaRequest, VSA_OPTIONS, type VsaRequest } from './vsa-output.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
@@ -32,6 +34,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'graph', kind: 'one', metavar: '<path>', help: 'write an SVG picture of the supply chain, failed steps and rules marked' },
   { name: 'verbose', short: 'v', kind: 'flag', help: 'show more output' },
   { name: 'quiet', short: 'q', kind: 'flag', help: 'suppress all output' },
+  ...VSA_OPTIONS,
 ];
 
 const USAGE = 'in-toto-verify <named arguments> [options]';
@@ -52,6 +55,7 @@ const CLI: CommandLine = {
     { does: 'verify the final product against root.layout, signed by the owner, with the links in the current directory', command: 'in-toto-verify --layout root.layout --layout-keys owner.pub --key-types ed25519' },
     { does: 'the same with links elsewhere, the verdict as JSON, and a picture of what failed', command: 'in-toto-verify -l root.layout -k owner.pub -t ed25519 --link-dir links --json --graph chain.svg' },
     { does: 'a layout signed by a key in the gpg keyring; no inspection from a sublayout may run', command: 'in-toto-verify -l root.layout -g 8465A1E2E0FB2B40ADB2478E18FB3F537E0C8A17 --owner-inspections-only' },
+    { does: 'and a signed SLSA VSA of the verdict, pass or fail (in-toto-vsa verify checks it)', command: 'in-toto-verify -l root.layout -k owner.pub -t ed25519 --vsa app.vsa.json --vsa-key verifier --vsa-key-type ed25519 --resource-uri pkg:npm/app@1.0.0' },
   ],
 };
 
@@ -84,7 +88,7 @@ export function explain(verdict: Verdict, verbose: boolean): string {
  * The command line as the reference's argparse reads it (see args.ts), then the checks the reference makes
  * after argparse: at least one key, and no positional arguments. `undefined`: `-h` or `--version` answered.
  */
-function readArguments(argv: readonly string[]): { parsed: Parsed; parameters: Record<string, string> } | undefined {
+function readArguments(argv: readonly string[]): { parsed: Parsed; parameters: Record<string, string>; vsa: VsaRequest | undefined; now: Date | undefined } | undefined {
   const invocation = readCommandLine(CLI, argv);
   if (invocation.kind !== 'run') {
     process.stdout.write(invocation.text);
@@ -95,7 +99,7 @@ function readArguments(argv: readonly string[]): { parsed: Parsed; parameters: R
   if (!parsed.values.has('layout-keys') && !parsed.values.has('gpg')) {
     throw new UsageError("wrong arguments: specify at least one of '--layout-keys path [path ...]' or '--gpg id [id ...]'");
   }
-  return { parsed, parameters: readParameters(parsed.values.get('parameters') ?? []) };
+  return { parsed, parameters: readParameters(parsed.values.get('parameters') ?? []), vsa: readVsaRequest(parsed, CLI.tool), now: readNow(parsed) };
 }
 
 /**
@@ -141,10 +145,27 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`usage: ${USAGE}\nin-toto-verify: error: ${error.message}\n`);
     return 2;
   }
-  const { parsed: { values }, parameters } = args;
+  const { parsed: { values }, parameters, vsa, now } = args;
   const quiet = values.has('quiet');
   const say = (text: string) => {
     if (!quiet) process.stderr.write(text);
+  };
+  const layoutPath = values.get('layout')![0]!;
+  let layoutBytes: Uint8Array | undefined;
+  let vsaKey: PrivateKey | undefined;
+  /** Writes the VSA, when asked for and its key is loaded; false when it could not be written (said why). */
+  const emitVsa = async (passed: boolean, products: readonly ResourceDescriptor[], inputs: readonly { name: string; digest: { sha256: string } }[], signedBy: readonly string[]) => {
+    if (!vsa || !vsaKey || !layoutBytes) return true;
+    try {
+      const { writeVsa } = await import('./vsa-write.js');
+      await writeVsa(vsa, vsaKey, { passed, timeVerified: now ?? new Date(), products, layoutPath, layoutBytes, layoutSignedBy: signedBy, inputs });
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      say(`in-toto-verify: the VSA was not written: [${error.code}] ${error.message}\n`);
+      return false;
+    }
+    say(`in-toto-verify: VSA (${passed ? 'PASSED' : 'FAILED'}) written to ${vsa.path}\n`);
+    return true;
   };
   try {
     const keyPaths = values.get('layout-keys') ?? [];
@@ -154,6 +175,7 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new InTotoError('KEY', `the number of --key-types (${keyTypes.length}) must match the number of --layout-keys (${keyPaths.length})`);
     }
     await initEngine();
+    vsaKey = vsa && (await (await import('./vsa-write.js')).loadVsaKey(vsa));
     const layoutKeys: VerificationKey[] = await Promise.all(
       keyPaths.map(async (path, i) => {
         try {
@@ -170,8 +192,6 @@ async function main(argv: readonly string[]): Promise<number> {
       const { gpgExportKeys } = await import('../keys/openpgp/gpg-node.js');
       layoutKeys.push(...(await gpgExportKeys(values.get('gpg')!, values.get('gpg-home')?.[0])));
     }
-    const layoutPath = values.get('layout')![0]!;
-    let layoutBytes: Uint8Array;
     try {
       layoutBytes = await readFile(layoutPath);
     } catch (error) {
@@ -196,7 +216,9 @@ async function main(argv: readonly string[]): Promise<number> {
       sublayoutInspections: values.has('owner-inspections-only') ? 'refuse' : 'run',
       // The trace and the summary are printed only with --json or -v: on large chains they cost time.
       trace: values.has('json') || values.has('verbose'),
-      summary: values.has('json'),
+      summary: values.has('json') || vsa !== undefined,
+      inputs: vsa !== undefined,
+      ...(now ? { now } : {}),
       ...(values.has('parameters') ? { parameters } : {}),
     });
     const graphPath = values.get('graph')?.[0];
@@ -207,6 +229,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (values.has('json')) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
     if (!verdict.passed || verdict.warnings.length > 0 || values.has('verbose')) say(explain(withKeyFiles(verdict, layoutKeys, keyPaths), values.has('verbose')));
+    // The subject: the chain's final products (the summary link's); the layout when verification failed. The
+    // layout's signers: every key given, which all had to sign for the verification to pass.
+    const products = verdict.passed && verdict.summary ? Object.entries(verdict.summary.products).map(([name, digest]) => ({ name, digest: { ...digest } })) : [];
+    if (!(await emitVsa(verdict.passed, products, verdict.inputs ?? [], verdict.passed ? layoutKeys.map((k) => k.keyid) : []))) return 1;
     return verdict.passed ? 0 : 1;
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
@@ -214,6 +240,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ passed: false, failures: [{ code: error.code, message: error.message, layout: [] }], warnings: [], trace: [] }, null, 2) + '\n');
     }
     say(`in-toto-verify: verification FAILED\n  [${error.code}] ${error.message}\n`);
+    // A layout that could not be verified at all (unreadable, malformed) still gets its FAILED summary.
+    await emitVsa(false, [], [], []);
     return 1;
   }
 }

@@ -136,6 +136,11 @@ export interface VerifyOptions {
   trace?: boolean;
   /** Return the summary link with its artifacts when verification passes (default true; likewise). */
   summary?: boolean;
+  /**
+   * Return the SHA-256 of every link file read, by its path in the link source (default false): what a
+   * verification summary (VSA) lists as its inputs.
+   */
+  inputs?: boolean;
 }
 
 export type WarningCode = 'COMMAND_MISMATCH' | 'INSPECTIONS_SKIPPED' | 'INSPECTIONS_NOT_RUN' | 'LINK_IGNORED';
@@ -185,6 +190,8 @@ export interface Verdict {
   readonly trace: readonly (RuleTraceEntry & { readonly layout: readonly string[] })[];
   /** The summary link of the verified chain (first step's materials, last step's products), when it passed (and was asked for). */
   readonly summary?: LinkJSON;
+  /** Every link file read, in the order read, with its SHA-256 (when asked for: `inputs`). */
+  readonly inputs?: readonly { readonly name: string; readonly digest: { readonly sha256: string } }[];
 }
 
 /** A link that counted for a step: its model, and its artifact tables in the rule engine. */
@@ -297,7 +304,7 @@ function numbering(): (value: unknown) => number {
  * A finder that stops verification (`LIMIT`) once it has been asked for more than `maxFiles` files, or once the
  * distinct files it read hold more than `maxBytes` bytes.
  */
-function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number): LinkFinder {
+function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number, onRead?: (path: string, data: Uint8Array) => Promise<void>): LinkFinder {
   let files = 0;
   let bytes = 0;
   return async (path) => {
@@ -314,6 +321,7 @@ function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number): LinkF
         if (bytes > maxBytes) {
           throw new StopVerification({ code: 'LIMIT', message: `verification stopped: the link files read hold more than ${maxBytes} bytes (maxTotalLinkBytes), the last ${path}`, layout: [], file: path });
         }
+        await onRead?.(path, data);
         return data;
       },
     };
@@ -347,6 +355,8 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     maxLinkFiles: options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
   };
   let summary: LinkJSON | undefined;
+  const inputs: { name: string; digest: { sha256: string } }[] = [];
+  const recordInput = options.inputs ? async (name: string, data: Uint8Array) => void inputs.push({ name, digest: { sha256: await contentDigest(data) } }) : undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
     if (typeof options.links === 'object' && 'directory' in options.links && typeof options.links.directory === 'string') await checkLinkDirectory(options.links.directory);
@@ -354,6 +364,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
       toFinder(options.links, { maxBytes: options.maxLinkBytes ?? getEngine().limits.maxInputBytes }),
       options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
       options.maxTotalLinkBytes ?? DEFAULT_MAX_TOTAL_LINK_BYTES,
+      recordInput,
     );
     const dirOf = directoryIdentity(options.links);
     const source = { finder, lister: toLister(options.links), where: describeSource(options.links), dir: await dirOf('.'), dirOf };
@@ -375,6 +386,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     warnings: out.warnings,
     trace: out.trace,
     ...(passed && summary ? { summary } : {}),
+    ...(options.inputs ? { inputs } : {}),
   };
 }
 
