@@ -29,6 +29,7 @@ import {
 import { LINT_CODES, lintLayout, type LintCode, type LintFinding } from '../layout/lint.js';
 import { layoutToJSON, listUnknownFields, parseLayout, type Layout } from '../metadata/models.js';
 import type { Verdict } from '../verify/verify.js';
+import type { AttestationVerdict } from '../verify/attestation-layout.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 import { withKeyTypeHint } from './hints.js';
 import { runTool } from './run-tool.js';
@@ -117,7 +118,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description:
       'Checks a layout (or a description) for what verifies but is probably not meant: unclosed product rules,\n' +
       'MATCH rules that cannot match, unreachable rules, thresholds, unused keys, expiry. Each finding has a code,\n' +
-      'explains the risk and the fix. Exits 1 when a finding reaches --fail-on (default: warning).',
+      'explains the risk and the fix. An attestation layout (ITE-10/11, in-toto-attestation-verify) is checked for what\n' +
+      'its verifier refuses, predicates without functionaries, unreachable thresholds, unknown predicate types, and CEL\n' +
+      "rules that do not parse or select fields the predicate type lacks. Exits 1 when a finding reaches --fail-on\n" +
+      '(default: warning).',
     options: [
       { name: 'json', kind: 'flag', help: 'print the findings as JSON on stdout' },
       { name: 'ignore', kind: 'many', metavar: '<code>', help: 'codes not to report' },
@@ -130,6 +134,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     examples: [
       { does: 'check a description before making the layout; fail only on errors', command: 'in-toto-layout lint chain.yml --fail-on error' },
       { does: 'every code, its severity and meaning', command: 'in-toto-layout lint --codes' },
+      { does: 'an attestation layout (YAML, JSON, or signed)', command: 'in-toto-layout lint layout.yml' },
     ],
     run: lint,
   },
@@ -138,7 +143,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description:
       'Draws the supply chain as SVG: steps and inspections as boxes, artifact flow (MATCH rules) as arrows,\n' +
       'functionaries and thresholds. With --verdict (what in-toto-verify --json prints), failed steps and rules\n' +
-      'are marked. Writes to stdout unless -o is given.',
+      'are marked. An attestation layout is drawn with its expected predicates and CEL rules (its verdict: what\n' +
+      'in-toto-attestation-verify --json prints). Writes to stdout unless -o is given.',
     options: [
       { name: 'output', short: 'o', kind: 'one', metavar: '<path>', help: 'the SVG file to write (default: stdout)' },
       { name: 'verdict', kind: 'one', metavar: '<path>', help: 'a verdict as JSON (in-toto-verify --json) to paint onto the graph' },
@@ -414,8 +420,15 @@ async function lint(args: Parsed): Promise<number> {
   const soonText = args.values.get('soon')?.[0];
   const soon = soonText === undefined ? undefined : Number(soonText);
   if (soon !== undefined && (!Number.isSafeInteger(soon) || soon < 0)) throw new UsageError(`argument --soon: expected a number of days, got '${soonText}'`);
-  const { layout } = await readLayoutOrDescription(path!, now);
-  const findings = lintLayout(layout, { ...(now ? { now } : {}), ...(soon !== undefined ? { expiresSoonDays: soon } : {}), ignore });
+  const lintOptions = { ...(now ? { now } : {}), ...(soon !== undefined ? { expiresSoonDays: soon } : {}), ignore };
+  const attestationLayout = await readAttestationLayoutDocument(path!);
+  let findings: LintFinding[];
+  if (attestationLayout !== undefined) {
+    const { lintAttestationLayout } = await import('../layout/attestation-lint.js');
+    findings = lintAttestationLayout(attestationLayout, lintOptions);
+  } else {
+    findings = lintLayout((await readLayoutOrDescription(path!, now)).layout, lintOptions);
+  }
   if (args.values.has('json')) process.stdout.write(JSON.stringify(findings, null, 2) + '\n');
   else if (!args.values.has('quiet')) {
     printFindings(findings, true);
@@ -429,6 +442,8 @@ async function lint(args: Parsed): Promise<number> {
 
 async function graph(args: Parsed): Promise<number> {
   const [path] = positional(args, 1, 1, 'LAYOUT');
+  const attestationLayout = await readAttestationLayoutDocument(path!);
+  if (attestationLayout !== undefined) return attestationGraph(args, attestationLayout);
   const { layout, keyNames } = await readLayoutOrDescription(path!);
   const names = new Map(keyNames);
   for (const pair of args.values.get('key-name') ?? []) {
@@ -455,6 +470,59 @@ async function graph(args: Parsed): Promise<number> {
   }
   const title = args.values.get('title')?.[0];
   const svg = renderChainSvg(layout, { keyNames: names, ...(verdict ? { verdict } : {}), ...(title !== undefined ? { title } : {}) });
+  const out = args.values.get('output')?.[0];
+  if (out === undefined || out === '-') process.stdout.write(svg);
+  else {
+    await writeBytes(out, svg);
+    say(`wrote ${out}`);
+  }
+  return 0;
+}
+
+/**
+ * An attestation layout's document (ITE-10/11: top-level `functionaries`, steps with `expectedPredicates`), signed
+ * (the envelope's `signed`) or not; `undefined` for anything else (a classic layout, a description).
+ */
+async function readAttestationLayoutDocument(path: string): Promise<unknown> {
+  const bytes = await readBytes(path);
+  const doc = await readDocument(path, bytes);
+  const isAttestationLayout = (value: unknown) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    const v = value as Record<string, unknown>;
+    if (v._type === 'layout') return false;
+    return (Array.isArray(v.steps) && v.steps.some((s) => typeof s === 'object' && s !== null && 'expectedPredicates' in s)) || ('functionaries' in v && !('keys' in v));
+  };
+  if (typeof doc === 'object' && doc !== null && ('signed' in doc || 'payload' in doc)) {
+    const envelope = readEnvelope(bytes);
+    return isAttestationLayout(envelope.signed) ? envelope.signed : undefined;
+  }
+  return isAttestationLayout(doc) ? doc : undefined;
+}
+
+/** `graph` of an attestation layout: read as the verifier reads it, painted with an attestation verdict (`--json`). */
+async function attestationGraph(args: Parsed, doc: unknown): Promise<number> {
+  const [{ readAttestationLayout }, { attestationChainGraph }] = await Promise.all([import('../verify/attestation-layout.js'), import('../layout/attestation-graph.js')]);
+  const layout = readAttestationLayout(doc);
+  const names = new Map<string, string>();
+  for (const pair of args.values.get('key-name') ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`argument --key-name: expected ID=NAME, got '${pair}'`);
+    const prefix = pair.slice(0, eq).toLowerCase();
+    const matches = [...layout.functionaries.keys()].filter((id) => id.toLowerCase().startsWith(prefix));
+    if (matches.length !== 1) throw new UsageError(`argument --key-name: '${prefix}' names ${matches.length === 0 ? 'no functionary' : 'several functionaries'} of the layout`);
+    names.set(matches[0]!, pair.slice(eq + 1));
+  }
+  let verdict: AttestationVerdict | undefined;
+  const verdictPath = args.values.get('verdict')?.[0];
+  if (verdictPath !== undefined) {
+    const value = parseJson(await readBytes(verdictPath)) as AttestationVerdict;
+    if (typeof value !== 'object' || value === null || typeof value.passed !== 'boolean' || !Array.isArray(value.failures) || value.failures.some((f) => typeof f?.message !== 'string')) {
+      throw new InTotoError('FORMAT', `${verdictPath} is not an attestation verdict (what in-toto-attestation-verify --json prints)`, { path: verdictPath });
+    }
+    verdict = value;
+  }
+  const title = args.values.get('title')?.[0];
+  const svg = renderChainSvg(attestationChainGraph(layout, { ...(verdict ? { verdict } : {}), names }), title !== undefined ? { title } : {});
   const out = args.values.get('output')?.[0];
   if (out === undefined || out === '-') process.stdout.write(svg);
   else {

@@ -40,6 +40,8 @@ export interface GraphNode {
   readonly threshold?: number;
   /** `expected_command` of a step, `run` of an inspection. */
   readonly command: readonly string[];
+  /** Lines shown under the functionaries (an attestation layout's expected predicates). */
+  readonly notes?: readonly string[];
   readonly rules: readonly GraphRule[];
   readonly status: NodeStatus;
   /** Failures of the item that are not about one rule (missing links, thresholds, signatures, ...). */
@@ -337,6 +339,7 @@ function layoutBox(node: GraphNode): Box {
     lines.push({ text: 'inspection, run by the verifier', style: 'text', cls: 'who' });
   }
   if (node.command.length > 0) lines.push({ text: clip(`$ ${node.command.join(' ')}`, maxChars('mono')), style: 'mono', cls: 'command' });
+  for (const note of node.notes ?? []) for (const l of wrap(note, maxChars('small'), 3)) lines.push({ text: l, style: 'small', cls: 'expects' });
   for (const side of ['materials', 'products'] as const) {
     const rules = node.rules.filter((r) => r.side === side);
     if (rules.length === 0) continue;

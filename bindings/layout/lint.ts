@@ -32,7 +32,13 @@ export type LintCode =
   | 'KEY_UNUSED'
   | 'KEY_INVALID'
   | 'LAYOUT_EXPIRED'
-  | 'LAYOUT_EXPIRES_SOON';
+  | 'LAYOUT_EXPIRES_SOON'
+  // Attestation layouts (attestation-lint.ts)
+  | 'ATTESTATION_LAYOUT_INVALID'
+  | 'PREDICATE_NO_FUNCTIONARIES'
+  | 'PREDICATE_TYPE_UNKNOWN'
+  | 'CEL_SYNTAX'
+  | 'CEL_UNKNOWN_FIELD';
 
 /** What each code means, for documentation and `in-toto-layout lint --codes`. */
 export const LINT_CODES: Readonly<Record<LintCode, { readonly severity: LintSeverity; readonly summary: string }>> = {
@@ -49,6 +55,11 @@ export const LINT_CODES: Readonly<Record<LintCode, { readonly severity: LintSeve
   KEY_INVALID: { severity: 'error', summary: "a key in the layout's keys cannot be read, or is listed under another key's id" },
   LAYOUT_EXPIRED: { severity: 'error', summary: 'the layout has expired' },
   LAYOUT_EXPIRES_SOON: { severity: 'warning', summary: 'the layout expires within the warning period (30 days by default)' },
+  ATTESTATION_LAYOUT_INVALID: { severity: 'error', summary: 'in-toto-attestation-verify refuses the attestation layout (the reason is given)' },
+  PREDICATE_NO_FUNCTIONARIES: { severity: 'error', summary: "an attestation layout's expected predicate names no functionaries, so nothing can meet it" },
+  PREDICATE_TYPE_UNKNOWN: { severity: 'warning', summary: 'an expected predicate type this package knows no producer of (a misspelt type matches no attestation)' },
+  CEL_SYNTAX: { severity: 'error', summary: 'a CEL rule (expectedAttributes) does not parse' },
+  CEL_UNKNOWN_FIELD: { severity: 'warning', summary: "a CEL rule selects a predicate field the predicate type's schema does not have" },
 };
 
 export interface LintFinding {

@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../bindings/engine.js';
+import { parse } from 'yaml';
+import { lintAttestationLayout } from '../../bindings/layout/attestation-lint.js';
 import { verifyAttestationLayout, type AttestationFailure, type AttestationVerdict } from '../../bindings/verify/attestation-layout.js';
 
 interface LayoutCase {
@@ -87,5 +89,12 @@ describe('attestation-verifier layouts (IN_TOTO_ATTESTATION_VECTORS)', () => {
     expect(text).toMatch(/clone\.fe1c6281\.json: the Statement spells "_type" as "type"/);
     expect(text).toMatch(/build\.fe1c6281\.json: its https:\/\/slsa\.dev\/provenance\/v1 predicate does not follow.*externalParameters/);
     expect(text).toMatch(/test\.fe1c6281\.json: .*sha256 has 6 hex digits/);
+  });
+
+  it('in-toto-layout lint finds nothing in either upstream layout (bindings/layout/attestation-lint.ts)', () => {
+    for (const c of cases.filter((x) => x.expected.result === 'pass')) {
+      const doc = parse(readFileSync(join(dir, c.layout), 'utf8'));
+      expect(lintAttestationLayout(doc, { now: new Date('2026-06-01T00:00:00Z'), ...(c.parameters ? { parameters: c.parameters.values } : {}) }), c.id).toEqual([]);
+    }
   });
 });

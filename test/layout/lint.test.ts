@@ -259,9 +259,10 @@ print(json.dumps([sorted(verify_create_rule("*", m, m, p)), sorted(verify_delete
   it('every code has a failing and a passing example above, and can be ignored', () => {
     const bad = chain((b) => b.updateStep('build', (s) => s.setProducts(['CREATE app.bin'])).addKey(carol.publicKey));
     expect(codes(lintLayout(bad, { now: NOW, ignore: ['KEY_UNUSED'] }))).toEqual(['PRODUCTS_NOT_CLOSED']);
+    // The attestation-layout codes: test/layout/attestation-lint.test.ts.
     expect(Object.keys(LINT_CODES).sort()).toEqual([
-      'KEY_INVALID', 'KEY_UNUSED', 'LAYOUT_EXPIRED', 'LAYOUT_EXPIRES_SOON', 'MATCH_FROM_INSPECTION', 'MATCH_UNKNOWN_STEP',
-      'PATTERN_NEVER_MATCHES', 'PRODUCTS_NOT_CLOSED', 'PRODUCT_UNCHECKED', 'PUBKEY_NOT_IN_KEYS', 'RULE_INEFFECTIVE', 'RULE_UNREACHABLE', 'THRESHOLD_UNREACHABLE',
+      'ATTESTATION_LAYOUT_INVALID', 'CEL_SYNTAX', 'CEL_UNKNOWN_FIELD', 'KEY_INVALID', 'KEY_UNUSED', 'LAYOUT_EXPIRED', 'LAYOUT_EXPIRES_SOON', 'MATCH_FROM_INSPECTION', 'MATCH_UNKNOWN_STEP',
+      'PATTERN_NEVER_MATCHES', 'PREDICATE_NO_FUNCTIONARIES', 'PREDICATE_TYPE_UNKNOWN', 'PRODUCTS_NOT_CLOSED', 'PRODUCT_UNCHECKED', 'PUBKEY_NOT_IN_KEYS', 'RULE_INEFFECTIVE', 'RULE_UNREACHABLE', 'THRESHOLD_UNREACHABLE',
     ]);
   });
 
