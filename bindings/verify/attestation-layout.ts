@@ -18,8 +18,7 @@
  * step is considered (thresholds count distinct functionaries; every such Statement's attributes are checked, and
  * their artifacts must agree); a missing field is skipped only with `allowIfNoClaim` (there is no blanket skip).
  * Attestations are DSSE envelopes named `<step>.<anything>.json` (the step is the name up to its last dot), as the
- * prototype reads them. Not yet: `subjects`, `inspections` (refused when present, not ignored), Sigstore-identity
- * functionaries, VSAs.
+ * prototype reads them. Not yet: `subjects`, `inspections` (refused when present, not ignored).
  */
 import { parseDocument } from 'yaml';
 import { evaluateCel, evaluateCelMany } from '../attestation/cel.js';
@@ -36,7 +35,7 @@ import { parseRule, ruleToString, type ArtifactRule } from '../metadata/rules.js
 import { RuleEngine, type LinkHandle } from './rule-engine.js';
 import { readAttestationBundle } from '../attestation/envelope.js';
 import { readSigstoreBundle, type SigstoreBundle } from '../sigstore/bundle.js';
-import type { IdentityPolicy } from '../sigstore/identity.js';
+import { FULCIO_OIDS, type IdentityPolicy } from '../sigstore/identity.js';
 import type { TrustedRoot } from '../sigstore/trusted-root.js';
 import { verifySigstoreBundle } from '../sigstore/verify-bundle.js';
 
@@ -203,16 +202,30 @@ function readYaml(bytes: Uint8Array): unknown {
 }
 
 /**
- * `sigstore: { issuer, identity | identityRegexp }`: certificates issued for this OIDC issuer (exactly) and this
- * subject (the certificate's SAN: a workflow URI, an email), exactly or as a regular expression matched whole.
+ * `sigstore: { issuer, identity | identityRegexp, extensions? }`: certificates issued for this OIDC issuer (exactly)
+ * and this subject (the certificate's SAN: a workflow URI, an email), exactly or as a regular expression matched whole,
+ * and carrying each Fulcio extension given with exactly its value (e.g. `sourceRepositoryURI`, `sourceRepositoryRef`,
+ * `buildSignerURI`, `runnerEnvironment`: the names of `FULCIO_OIDS`).
  */
 function readSigstoreFunctionary(value: unknown, at: string): Functionary {
-  const f = fields(value, at, ['issuer', 'identity', 'identityRegexp']);
+  const f = fields(value, at, ['issuer', 'identity', 'identityRegexp', 'extensions']);
   if (typeof f.issuer !== 'string' || !/^https:\/\/[^\s]+$/.test(f.issuer)) throw layoutError('must be the OIDC issuer URL (https://...)', `${at}.issuer`);
   if ((f.identity === undefined) === (f.identityRegexp === undefined)) throw layoutError('give identity or identityRegexp (one of them)', at);
+  const names = Object.keys(FULCIO_OIDS).filter((n) => n !== 'issuer' && n !== 'issuerV1');
+  const extensions: Record<string, string> = {};
+  if (f.extensions !== undefined) {
+    const given = fields(f.extensions, `${at}.extensions`, names);
+    if (Object.keys(given).length === 0) throw layoutError('must name at least one extension (or be left out)', `${at}.extensions`);
+    for (const [name, v] of Object.entries(given)) {
+      if (typeof v !== 'string' || v === '') throw layoutError('must be the value the certificate must carry (a non-empty string)', `${at}.extensions.${name}`);
+      extensions[name] = v;
+    }
+  }
+  const constraints = Object.keys(extensions).sort().map((n) => ` ${n}=${extensions[n]}`).join('');
+  const withExtensions = Object.keys(extensions).length > 0 ? { extensions: extensions as IdentityPolicy['extensions'] } : {};
   if (f.identity !== undefined) {
     if (typeof f.identity !== 'string' || f.identity === '') throw layoutError('must be the certificate subject (SAN), e.g. a workflow URI', `${at}.identity`);
-    return { kind: 'sigstore', identity: { san: f.identity, issuer: f.issuer }, says: `${f.issuer} ${f.identity}` };
+    return { kind: 'sigstore', identity: { san: f.identity, issuer: f.issuer, ...withExtensions }, says: `${f.issuer} ${f.identity}${constraints}` };
   }
   if (typeof f.identityRegexp !== 'string' || f.identityRegexp === '') throw layoutError('must be a regular expression', `${at}.identityRegexp`);
   let pattern: RegExp;
@@ -221,7 +234,7 @@ function readSigstoreFunctionary(value: unknown, at: string): Functionary {
   } catch (error) {
     throw layoutError(`is not a regular expression: ${(error as Error).message}`, `${at}.identityRegexp`);
   }
-  return { kind: 'sigstore', identity: { sanPattern: pattern, issuer: f.issuer }, says: `${f.issuer} /${f.identityRegexp}/` };
+  return { kind: 'sigstore', identity: { sanPattern: pattern, issuer: f.issuer, ...withExtensions }, says: `${f.issuer} /${f.identityRegexp}/${constraints}` };
 }
 
 /** Reads a layout's value (after any envelope), strictly; `parameters` substituted in rules and attribute rules. */

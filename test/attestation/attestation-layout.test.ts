@@ -480,6 +480,14 @@ describe('attestation layouts: JSON Lines bundles and Sigstore bundles as inputs
     expect(v.warnings.join('\n')).toMatch(/a Sigstore bundle, and no trusted root/);
     expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, gha: { sigstore: { issuer: 'https://token.actions.githubusercontent.com' } } } })).toThrow(/give identity or identityRegexp/);
     expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, a: { sigstore: { issuer: 'https://i', identity: 'x' } }, b: { sigstore: { issuer: 'https://i', identity: 'x' } } } })).toThrow(/same Sigstore identity as a/);
+    // Certificate extensions: known names only, non-empty string values; they make the identity a different functionary.
+    const withExtensions = (extensions: unknown) => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, a: { sigstore: { issuer: 'https://i', identity: 'x', extensions } } } });
+    expect(() => withExtensions({ sourceRepo: 'x' })).toThrow(/extensions: unknown field "sourceRepo"/);
+    expect(() => withExtensions({ sourceRepositoryURI: 1 })).toThrow(/extensions\.sourceRepositoryURI: must be the value/);
+    expect(() => withExtensions({})).toThrow(/must name at least one extension/);
+    expect(() => withExtensions({ issuer: 'https://i' })).toThrow(/unknown field "issuer"/);
+    expect(withExtensions({ sourceRepositoryRef: 'refs/heads/main' }).functionaries.get('a')).toMatchObject({ kind: 'sigstore', identity: { san: 'x', issuer: 'https://i', extensions: { sourceRepositoryRef: 'refs/heads/main' } } });
+    expect(() => readAttestationLayout({ ...layoutDoc(), functionaries: { ...layoutDoc().functionaries, a: { sigstore: { issuer: 'https://i', identity: 'x' } }, b: { sigstore: { issuer: 'https://i', identity: 'x', extensions: { sourceRepositoryRef: 'refs/heads/main' } } } } })).not.toThrow();
   });
 });
 

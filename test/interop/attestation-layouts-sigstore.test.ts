@@ -92,6 +92,22 @@ describe('attestation layouts over Sigstore bundles (IN_TOTO_NPM_VECTORS)', () =
     expect(one.status).toBe(1);
     expect(one.stderr).toMatch(/FAIL \[THRESHOLD\] threshold not met for step build: .* by 1 of the 2/);
 
+    // Certificate extensions pin the identity further: the workflow's repository must be the one named, exactly.
+    const pinned = (repositoryUri: string) => {
+      const d = layout(ours, registry) as ReturnType<typeof layout> & { functionaries: Record<string, any> };
+      d.functionaries['gha-release'].sigstore.extensions = { sourceRepositoryURI: repositoryUri, runnerEnvironment: 'github-hosted' };
+      return d;
+    };
+    const pinnedOk = verify(pinned(REPO));
+    expect(pinnedOk.stderr).toMatch(/PASSED: 2 attestations verified/);
+    expect(pinnedOk.status).toBe(0);
+    const pinnedOther = verify(pinned('https://github.com/acme/gundam-visor'));
+    expect(pinnedOther.status).toBe(1);
+    expect(pinnedOther.stderr).toMatch(/the certificate's sourceRepositoryURI is https:\/\/github\.com\/ramonpetgrave64\/gundam-visor, not https:\/\/github\.com\/acme\/gundam-visor/);
+    const unknownExtension = pinned(REPO);
+    unknownExtension.functionaries['gha-release'].sigstore.extensions = { sourceRepo: REPO };
+    expect(verify(unknownExtension).stderr).toMatch(/FAIL \[LAYOUT\] .*extensions: unknown field "sourceRepo"/);
+
     // The registry's bundle filed as the build step's: a key bundle is not the workflow identity's claim.
     writeFileSync(join(work, 'att', 'build.gha.json'), bundleOf('npm/attestation'));
     const swapped = verify(layout(ours, registry));
