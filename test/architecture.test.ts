@@ -1,8 +1,11 @@
 /**
  * The shape of `bindings/` (issue 15): no import circle, and imports flowing one way between the wings
- * (root < keys < metadata < verify < record, layout < cli, index < entry; see test/helpers/import-graph.ts).
+ * (root < keys < metadata < verify < record, layout < cli, index < entry; see test/helpers/import-graph.ts), and the
+ * package's own export paths (./link, ./sigstore, ./attestations) each a module of bindings/ that the root does not reach.
  * The checker is also fed small graphs that break each rule, so that it is known to fail when it should.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BINDINGS, findCycles, findOrderViolations, importSpecifiers, readImportGraph, wingOf, type ImportGraph,
@@ -27,6 +30,38 @@ describe('bindings/ import graph', () => {
 
   it('imports only from its own wing or a lower one', () => {
     expect(findOrderViolations(graph)).toEqual([]);
+  });
+
+  it('every export path of package.json is a module of bindings/, in a wing that may import all it re-exports', () => {
+    const exports = (JSON.parse(readFileSync(join(BINDINGS, '../package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports;
+    const modules = Object.entries(exports).filter(([path]) => !['.', './engine.wasm', './package.json'].includes(path));
+    for (const [path, target] of modules) {
+      const file = (target as { default: string }).default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts');
+      expect(graph.has(file), `${path} -> ${file}`).toBe(true);
+    }
+    expect(modules.map(([path]) => path).sort()).toEqual(['./attestations', './link', './sigstore']);
+  });
+
+  it('the root does not carry what has a path of its own: Sigstore (./sigstore), attestation layouts, YAML, CEL and VSAs (./attestations)', () => {
+    const reached = (from: string[]) => {
+      const seen = new Set<string>();
+      const queue = [...from];
+      while (queue.length > 0) {
+        const file = queue.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        queue.push(...(graph.get(file) ?? []));
+      }
+      return seen;
+    };
+    const root = reached(['index.ts', ...[...graph.keys()].filter((f) => wingOf(f) === 'entry')]);
+    const own = [...graph.keys()].filter((f) => wingOf(f) === 'sigstore' || ['verify/attestation-layout.ts', 'verify/attestations.ts', 'attestation/cel.ts', 'attestation/vsa.ts'].includes(f));
+    expect(own.filter((f) => root.has(f))).toEqual([]);
+    // The YAML reader is a dependency only the attestation-layout verifier (and the CLI) imports.
+    const yaml = [...graph.keys()].filter((f) => importSpecifiers(readFileSync(join(BINDINGS, f), 'utf8')).includes('yaml'));
+    expect(yaml.filter((f) => root.has(f))).toEqual([]);
+    const attestations = reached(['verify/attestations.ts']);
+    for (const file of ['verify/attestation-layout.ts', 'attestation/cel.ts', 'attestation/vsa.ts', 'sigstore/verify-bundle.ts']) expect(attestations.has(file), file).toBe(true);
   });
 
   it('verify reaches record only through the InspectionRunner it defines (the Node runner lives in record/)', () => {

@@ -3,9 +3,10 @@
  * (offline) into two small consumer projects, each type-checked with this repository's `tsc` and
  * `skipLibCheck: false`, so every shipped .d.ts the project reaches is checked too.
  * - a Node project: `module: nodenext`, `lib: ["es2022"]`, `types: ["node"]` (no DOM: no `WebAssembly`, no
- *   `BufferSource`), importing `in-toto-wasm` and `in-toto-wasm/link`;
+ *   `BufferSource`), importing `in-toto-wasm`, `in-toto-wasm/link` and `in-toto-wasm/attestations`;
  * - a browser project: `moduleResolution: bundler`, `lib: ["es2022", "dom"]` (no esnext: no
- *   `Symbol.dispose`), the `browser` condition, and no @types/node at all.
+ *   `Symbol.dispose`), the `browser` condition, and no @types/node at all; `in-toto-wasm` and
+ *   `in-toto-wasm/attestations` (which reaches the `in-toto-wasm/sigstore` types too).
  * The package's dependencies are this checkout's copies (`file:` links), @types/node is this checkout's.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -73,6 +74,7 @@ describe('the published types compile in a user\'s project (skipLibCheck: false)
         'main.ts': `import { readFileSync } from 'node:fs';
 import { canonicalize, createEngine, InTotoError, initEngine, loadPublicKey, nodeInspectionRunner, verify, type EngineSource, type Failure, type Verdict } from 'in-toto-wasm';
 import { recordStep, runStep, type StepOptions } from 'in-toto-wasm/link';
+import { createVsa, evaluateCel, verifyAttestationLayout, verifyVsa, type AttestationVerdict, type CelResult } from 'in-toto-wasm/attestations';
 
 const source: EngineSource = new URL('file:///srv/engine.wasm');
 const engine = await initEngine(readFileSync('engine.wasm').buffer as ArrayBuffer);
@@ -88,6 +90,10 @@ const codes: string[] = verdict.failures.map((failure: Failure) => failure.code)
 const step: StepOptions = { name: 'build', command: ['make'] };
 const link = await recordStep(step);
 console.log(bytes, codes, link.name, canonicalize('{}').length, createEngine().limits.maxDepth, runStep, new InTotoError('IO', 'x').code);
+const attested: AttestationVerdict = await verifyAttestationLayout({ layout: readFileSync('layout.yml'), allowUnsignedLayout: true, attestations: new Map([['build.1a2b3c4d.json', readFileSync('build.json')]]) });
+const cel: CelResult = evaluateCel('x > 1', { x: { type: 'int', value: 2n } });
+const vsa = createVsa({ verifierId: 'https://example.com/v', timeVerified: new Date(), resourceUri: 'pkg:npm/app@1.0.0', subject: [{ name: 'app', digest: { sha256: 'a'.repeat(64) } }], policy: { uri: 'layout.yml', bytes: new Uint8Array(), signedBy: [] }, inputs: [], passed: attested.passed });
+console.log('value' in cel, vsa, verifyVsa);
 `,
       },
     );
@@ -99,6 +105,7 @@ console.log(bytes, codes, link.name, canonicalize('{}').length, createEngine().l
     // It checked the package's Node entry and the link module, not some other entry.
     expect(output).toContain(`node_modules/${manifest.name}/dist/entry/node.d.ts`);
     expect(output).toContain(`node_modules/${manifest.name}/dist/record/link.d.ts`);
+    expect(output).toContain(`node_modules/${manifest.name}/dist/verify/attestations.d.ts`);
     expect(output).toContain(`node_modules/${manifest.name}/dist/engine.d.ts`);
   });
 
@@ -111,6 +118,7 @@ console.log(bytes, codes, link.name, canonicalize('{}').length, createEngine().l
       },
       {
         'main.ts': `import { canonicalize, chainGraph, initEngine, LayoutBuilder, loadPublicKey, parseLayout, verify, type EngineSource, type Verdict } from 'in-toto-wasm';
+import { evaluateCelMany, signVsa, verifyAttestationLayout, type AttestationFailure } from 'in-toto-wasm/attestations';
 
 const sources: EngineSource[] = [fetch('/engine.wasm'), await WebAssembly.compileStreaming(fetch('/engine.wasm')), new Uint8Array(8), '/engine.wasm'];
 const engine = await initEngine(sources[0]);
@@ -124,6 +132,9 @@ const verdict: Verdict = await verify({
 });
 const layout = parseLayout(new LayoutBuilder().expires('2030-01-01T00:00:00Z').build());
 console.log(pages, verdict.passed, chainGraph(layout).nodes.length, canonicalize('{}').length);
+const attested = await verifyAttestationLayout({ layout: files.get('layout.json')!, layoutKeys: [loadPublicKey('-----BEGIN PUBLIC KEY-----')], attestations: files });
+const failures: readonly AttestationFailure[] = attested.failures;
+console.log(failures.length, evaluateCelMany(['1 + 1', 'x'], { x: { json: { a: [1, 'b'] } } }).length, signVsa);
 `,
       },
     );
@@ -132,6 +143,8 @@ console.log(pages, verdict.passed, chainGraph(layout).nodes.length, canonicalize
     expect(status).toBe(0);
     expect(output).toContain(`node_modules/${manifest.name}/dist/entry/browser.d.ts`);
     expect(output).toContain(`node_modules/${manifest.name}/dist/verify/rule-engine.d.ts`);
+    expect(output).toContain(`node_modules/${manifest.name}/dist/verify/attestations.d.ts`);
+    expect(output).toContain(`node_modules/${manifest.name}/dist/sigstore/trusted-root.d.ts`);
     // Nothing of Node's came in through the package.
     expect(output).not.toMatch(/@types\/node/);
   });

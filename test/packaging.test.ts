@@ -33,6 +33,17 @@ describe('the packed package', () => {
     expect(readFileSync(`${root}/LICENSE`, 'utf8')).toContain('Apache License');
   });
 
+  it('ships every target of the exports map (each path\'s module and its types: ./sigstore, ./attestations, ...)', () => {
+    const targets: string[] = [];
+    const walk = (value: unknown): void => {
+      if (typeof value === 'string') targets.push(value.replace(/^\.\//, ''));
+      else if (value !== null && typeof value === 'object') Object.values(value).forEach(walk);
+    };
+    walk(JSON.parse(readFileSync(`${root}/package.json`, 'utf8')).exports);
+    for (const file of ['dist/sigstore/index.js', 'dist/sigstore/index.d.ts', 'dist/verify/attestations.js', 'dist/verify/attestations.d.ts']) expect(targets).toContain(file);
+    expect(targets.filter((t) => !files.has(t))).toEqual([]);
+  });
+
   it('every relative link in the README and the shipped docs leads to a shipped file', () => {
     const pages = ['README.md', ...[...files].filter((f) => f.endsWith('.md') && f !== 'README.md')];
     const dead: string[] = [];

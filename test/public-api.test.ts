@@ -1,7 +1,7 @@
 /**
  * The package's public surface, as a consumer sees it: every export path in package.json's `exports` (each of
- * `.`'s conditions, and `./link`) resolved the way Node resolves it and imported from `dist/`. Every name the
- * README documents must be there, and the full list of runtime names per path is pinned, so that moving files
+ * `.`'s conditions, `./link`, `./sigstore` and `./attestations`) resolved the way Node resolves it and imported from
+ * `dist/`. Every name the README documents must be there, and the full list of runtime names per path is pinned, so that moving files
  * inside `bindings/` provably changes nothing a user can import. Type-only exports leave no runtime name; the
  * declaration file of each path must exist.
  */
@@ -74,6 +74,9 @@ const SIGSTORE_NAMES = [
   'verifySigstoreBundle', 'verifyTimestamp',
 ].sort();
 const DOCUMENTED_SIGSTORE = ['verifySigstoreBundle', 'readSigstoreBundle', 'readTrustedRoot'];
+/** issue 19: attestation layouts, CEL and VSAs, as one path in every runtime (what the path's header promises). */
+const ATTESTATIONS_NAMES = ['checkVsa', 'createVsa', 'evaluateCel', 'evaluateCelMany', 'readAttestationLayout', 'signVsa', 'verifyAttestationLayout', 'verifyVsa'].sort();
+const DOCUMENTED_ATTESTATIONS = ['verifyAttestationLayout', 'readAttestationLayout', 'evaluateCel', 'evaluateCelMany', 'createVsa', 'signVsa', 'verifyVsa', 'checkVsa'];
 const LINK_NAMES = [
   'gpgExportKey', 'gpgExportKeys', 'gpgSigner', 'matchProducts', 'mockStep', 'recordStart', 'recordStep', 'recordStop',
   'resignMetadata', 'runStep', 'signMetadata', 'unfinishedLinkFileName', 'writeFileAtomic', 'writeMetadataFile',
@@ -87,11 +90,12 @@ const PATHS: { label: string; path: string; condition?: string; documented: stri
   { label: 'in-toto-wasm (workerd)', path: '.', condition: 'workerd', documented: DOCUMENTED_ROOT, names: ROOT_NAMES },
   { label: 'in-toto-wasm/link', path: './link', documented: DOCUMENTED_LINK, names: LINK_NAMES },
   { label: 'in-toto-wasm/sigstore', path: './sigstore', documented: DOCUMENTED_SIGSTORE, names: SIGSTORE_NAMES },
+  { label: 'in-toto-wasm/attestations', path: './attestations', documented: DOCUMENTED_ATTESTATIONS, names: ATTESTATIONS_NAMES },
 ];
 
 describe('public API', () => {
   it('the export paths keep their names', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './engine.wasm', './link', './package.json', './sigstore']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './attestations', './engine.wasm', './link', './package.json', './sigstore']);
     expect(Object.keys(pkg.exports['.'] as object)).toEqual(['workerd', 'deno', 'browser', 'node', 'types', 'default']);
     expect(existsSync(join(root, (pkg.exports['./engine.wasm'] as string)))).toBe(true);
   });

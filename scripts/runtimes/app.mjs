@@ -6,13 +6,20 @@
 // suite, its vectors, the runtime harnesses and the examples, byte for byte and at the same paths as here
 // (test/conformance, test/runtimes, examples). Each runtime then imports 'in-toto-wasm' and gets the entry
 // its own condition selects.
+//
+// Vectors that are not ours to commit are read in place and copied into the app's test/conformance/vectors/ when
+// their variable names the folder: IN_TOTO_SIGSTORE_VECTORS (sigstore/), IN_TOTO_CEL_VECTORS (cel-spec/: cel-spec's
+// tests converted to JSON, those that pass in Node) and IN_TOTO_ATTESTATION_VECTORS (attestation-verifier/). Each
+// harness then requires that every one of those cases ran and passed (requiredRuns()), and that the suite's own
+// cases of each group ran.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, posix, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { convertCelSpec } from './cel-spec.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const PACKAGE = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name;
@@ -39,7 +46,7 @@ export function tempDir(prefix) {
  * Packs the package and lays out an app around it in a new temporary directory; returns its path. It is
  * removed by finish() (kept with IN_TOTO_KEEP_APP=1, to look at).
  */
-export function prepareApp() {
+export async function prepareApp() {
   const app = tempDir('in-toto-runtime-');
   const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', app], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
   const tarball = join(app, packed[0].filename);
@@ -57,8 +64,77 @@ export function prepareApp() {
   for (const path of ['test/conformance/suite.js', 'test/conformance/vectors', 'test/runtimes', 'examples']) {
     cpSync(join(root, path), join(app, path), { recursive: true });
   }
-  if (process.env.IN_TOTO_SIGSTORE_VECTORS) copySigstoreVectors(resolve(process.env.IN_TOTO_SIGSTORE_VECTORS), join(app, 'test/conformance/vectors/sigstore'));
+  const vectors = join(app, 'test/conformance/vectors');
+  if (process.env.IN_TOTO_SIGSTORE_VECTORS) {
+    copySigstoreVectors(resolve(process.env.IN_TOTO_SIGSTORE_VECTORS), join(vectors, 'sigstore'));
+    required.push({ group: 'sigstore', count: SIGSTORE_RUNS, what: 'the sigstore-conformance cases (by file and by digest)' });
+  }
+  if (process.env.IN_TOTO_CEL_VECTORS) {
+    const { converted, passing, unsupported } = await writeCelSpecVectors(app, resolve(process.env.IN_TOTO_CEL_VECTORS), join(vectors, 'cel-spec'));
+    console.log(`cel-spec: ${converted} tests converted (${unsupported} unsupported left out), ${passing} pass in Node: those run here`);
+    required.push({ group: 'cel-spec', count: passing, what: 'the cel-spec cases that pass in Node' });
+  }
+  if (process.env.IN_TOTO_ATTESTATION_VECTORS) {
+    const count = copyAttestationVectors(resolve(process.env.IN_TOTO_ATTESTATION_VECTORS), vectors);
+    if (count !== ATTESTATION_VERIFIER_RUNS) throw new Error(`IN_TOTO_ATTESTATION_VECTORS: expected.json has ${count} attestation-verifier layout cases, not ${ATTESTATION_VERIFIER_RUNS}`);
+    required.push({ group: 'attestation-verifier', count, what: 'the attestation-verifier layout cases (2 pass, 5 fail for their reasons)' });
+  }
   return app;
+}
+
+/** The sigstore-conformance runs: 70 cases, each by file and by digest. */
+const SIGSTORE_RUNS = 140;
+/** attestation-verifier's layout cases: its two upstream runs (pass) and five failing ones. */
+const ATTESTATION_VERIFIER_RUNS = 7;
+/** How many cases of its own the suite has in each group that needs no vectors (test/conformance/suite.js). */
+const BUILT_IN_RUNS = { CEL: 4, 'attestation layouts': 2, VSA: 2 };
+/** The vector groups prepareApp() copied in, each with the number of cases that must run and pass. */
+const required = [];
+
+/** Each group that must have run, with how many of its cases must have passed: the suite's own and the vectors'. */
+export function requiredRuns() {
+  return [...Object.entries(BUILT_IN_RUNS).map(([group, count]) => ({ group, count, what: `the suite's ${group} cases` })), ...required];
+}
+
+/**
+ * cel-spec's tests (scripts/runtimes/cel-spec.mjs) that pass in Node, through the packed package's node entry and its
+ * `/attestations` path, judged as every runtime judges them (suite.js's celSpecProblem): written to `to`/index.json.
+ */
+async function writeCelSpecVectors(app, from, to) {
+  if (!existsSync(join(from, 'tests/simple/testdata'))) throw new Error(`IN_TOTO_CEL_VECTORS=${from} does not hold cel-spec's simple conformance tests`);
+  const { cases, unsupported } = convertCelSpec(from);
+  const conditions = ['node', 'import', 'default'];
+  const { initEngine } = await import(pathToFileURL(resolvePackage(app, PACKAGE, conditions)).href);
+  const attestations = await import(pathToFileURL(resolvePackage(app, `${PACKAGE}/attestations`, conditions)).href);
+  const { celSpecProblem } = await import(pathToFileURL(join(app, 'test/conformance/suite.js')).href);
+  await initEngine();
+  const passing = cases.filter((c) => celSpecProblem(attestations, c) === undefined);
+  mkdirSync(to, { recursive: true });
+  writeFileSync(join(to, 'index.json'), `${JSON.stringify({ source: 'cel-spec tests/simple/testdata, the tests that pass in Node', cases: passing })}\n`);
+  return { converted: cases.length, passing: passing.length, unsupported };
+}
+
+/**
+ * in-toto/attestation-verifier's layout cases of the attestation vectors' expected.json (kind "layout"), their files
+ * copied into the app's `vectors` at the same relative paths (attestation-verifier/...), with an index the suite reads
+ * (attestation-verifier/index.json): per case, its layout, attestations, parameter values and expected result.
+ * Returns how many cases.
+ */
+function copyAttestationVectors(from, vectors) {
+  const expected = join(from, 'expected.json');
+  if (!existsSync(expected)) throw new Error(`IN_TOTO_ATTESTATION_VECTORS=${from} does not hold the attestation vectors (no expected.json)`);
+  const cases = JSON.parse(readFileSync(expected, 'utf8')).cases.filter((c) => c.kind === 'layout' && c.id.startsWith('attestation-verifier/'));
+  const out = [];
+  for (const c of cases) {
+    for (const file of [c.layout, ...c.attestations]) {
+      if (!file.startsWith('attestation-verifier/')) throw new Error(`${c.id}: ${file} is not under attestation-verifier/`);
+      mkdirSync(dirname(join(vectors, file)), { recursive: true });
+      cpSync(join(from, file), join(vectors, file));
+    }
+    out.push({ id: c.id, layout: c.layout, attestations: c.attestations, ...(c.parameters ? { parameters: c.parameters.values } : {}), expected: c.expected });
+  }
+  writeFileSync(join(vectors, 'attestation-verifier/index.json'), `${JSON.stringify({ cases: out }, null, 2)}\n`);
+  return out.length;
 }
 
 /**
@@ -242,10 +318,10 @@ export function tally() {
       if (r.outcome === 'skipped') counts.skipped++;
       else check(`${prefix}${r.group}: ${r.name}`, r.outcome === 'passed', r.error);
     }
-    // Given the Sigstore vectors, their cases must have run (140: 70 cases, by file and by digest).
-    if (process.env.IN_TOTO_SIGSTORE_VECTORS) {
-      const ran = results.filter((r) => r.group === 'sigstore' && r.outcome === 'passed').length;
-      check(`${prefix}sigstore: the sigstore-conformance cases ran`, ran === 140, `${ran} of 140 passed`);
+    // Every group that must have run did, all its cases passing: the suite's own and the vectors copied in.
+    for (const { group, count, what } of requiredRuns()) {
+      const ran = results.filter((r) => r.group === group && r.outcome === 'passed').length;
+      check(`${prefix}${group}: ${what} ran`, ran === count && count > 0, `${ran} of ${count} passed`);
     }
   };
   const examples = async (checks, prefix, context) => {

@@ -18,16 +18,18 @@ if (!existsSync(CHROMIUM)) {
 }
 const { chromium } = await import('playwright-core');
 
-const app = prepareApp();
+const app = await prepareApp();
 
 // The import map a bundler-less page needs: the package's browser entry and every bare specifier under it.
 const entry = resolvePackage(app, PACKAGE, CONDITIONS);
 const sigstoreEntry = resolvePackage(app, `${PACKAGE}/sigstore`, CONDITIONS);
-const graph = moduleGraph(app, [entry, sigstoreEntry], CONDITIONS);
+const attestationsEntry = resolvePackage(app, `${PACKAGE}/attestations`, CONDITIONS);
+const graph = moduleGraph(app, [entry, sigstoreEntry, attestationsEntry], CONDITIONS);
 const importMap = {
   imports: {
     [PACKAGE]: `/${appPath(app, entry)}`,
     [`${PACKAGE}/sigstore`]: `/${appPath(app, sigstoreEntry)}`,
+    [`${PACKAGE}/attestations`]: `/${appPath(app, attestationsEntry)}`,
     ...Object.fromEntries([...graph.bare].map(([spec, file]) => [spec, `/${appPath(app, file)}`])),
   },
 };

@@ -13,7 +13,7 @@ import { finish, medians, prepareApp, tally, PACKAGE } from './app.mjs';
 const WASM_GZIP_BUDGET = 100 * 1024;
 const COLD_RUNS = 5;
 
-const app = prepareApp();
+const app = await prepareApp();
 const pkg = join(app, 'node_modules', PACKAGE);
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
 

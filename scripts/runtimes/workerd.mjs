@@ -16,7 +16,7 @@ const WORKERD = findBinary(['@cloudflare/workerd-linux-64/bin/workerd', '@cloudf
 const CONDITIONS = ['workerd', 'worker', 'browser', 'import', 'default'];
 const COMPATIBILITY_DATE = '2025-09-01';
 
-const app = prepareApp();
+const app = await prepareApp();
 const { checkVerdict } = await import(join(root, 'test/conformance/suite.js'));
 
 /**

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateCel, type CelValue, type CelVariable } from '../../bindings/attestation/cel.js';
 import { initEngine } from '../../bindings/engine.js';
 import { InTotoError } from '../../bindings/errors.js';
-import { field, fields, messageOf, parseTextproto, textOf, type TextMessage, type TextValue } from '../helpers/textproto.js';
+import { field, fields, messageOf, parseTextproto, textOf, type TextMessage, type TextValue } from '../helpers/textproto.mjs';
 
 /** The files run, and how many of their tests must pass at least (this engine's count when it was last measured). */
 const FLOORS: Record<string, number> = {

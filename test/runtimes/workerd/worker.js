@@ -12,6 +12,7 @@
 //   POST /conformance   { files: { <path under vectors/>: base64 } } -> the suite's results
 import * as lib from 'in-toto-wasm';
 import * as sigstore from 'in-toto-wasm/sigstore';
+import * as attestations from 'in-toto-wasm/attestations';
 import { conformanceCases, runCases } from '../../conformance/suite.js';
 
 const bytesOf = async (file) => new Uint8Array(await file.arrayBuffer());
@@ -58,7 +59,7 @@ async function conformance(request) {
     if (!(path in files)) throw new Error(`no vector file ${path}`);
     return fromBase64(files[path]);
   };
-  return Response.json(await runCases(await conformanceCases({ ...lib, sigstore }, read)));
+  return Response.json(await runCases(await conformanceCases({ ...lib, sigstore, attestations }, read)));
 }
 
 /** POST /sigstore { bundle, root, artifact (base64), san, issuer } -> { verified, signer?, error? }: one Sigstore bundle. */
