@@ -5,7 +5,7 @@
  * files: test/interop/cel-conformance.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCel, evaluateCelMany, type CelResult } from '../bindings/attestation/cel.js';
+import { evaluateCel, evaluateCelMany, type CelResult, type CelValue } from '../bindings/attestation/cel.js';
 import { getEngine, initEngine } from '../bindings/engine.js';
 import { InTotoError } from '../bindings/errors.js';
 
@@ -252,5 +252,15 @@ describe('what a second adversarial review of CEL found', () => {
     expect(value('"\u017F".matches("(?i)\\\\x{17f}")')).toMatch(/not supported/);
     expect(value('"É".matches("(?i)[\\\\x{e0}-\\\\x{ff}]")')).toMatch(/not supported/);
     expect(value('"a".matches("(?i)[^\\\\W]")')).toBe(true);
+  });
+
+  it('a variable nested past the host stack is a LIMIT error, not a crash; the engine answers after', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(value('size(x) == 1', { x: { json: deep } })).toMatch(/^LIMIT: CEL: a variable is nested too deeply/);
+    let typed: CelValue = { type: 'null' };
+    for (let i = 0; i < 200_000; i++) typed = { type: 'list', value: [typed] };
+    expect(value('size(x) == 1', { x: typed })).toMatch(/^LIMIT: /);
+    expect(value('1 + 1 == 2')).toBe(true);
   });
 });

@@ -74,11 +74,17 @@ function decode(t: Record<string, unknown>): CelValue {
 }
 
 function activationOf(variables: Readonly<Record<string, CelVariable>>): Uint8Array {
-  // A JSON number beyond the double range (1e400) would be written as null: refused instead.
-  return toUtf8(JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])), (_key, v: unknown) => {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new InTotoError('FORMAT', `CEL: a variable holds the number ${v}, outside what JSON and CEL doubles carry`, { field: 'variables' });
-    return v;
-  }));
+  try {
+    // A JSON number beyond the double range (1e400) would be written as null: refused instead.
+    return toUtf8(JSON.stringify(Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, encode(v)])), (_key, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new InTotoError('FORMAT', `CEL: a variable holds the number ${v}, outside what JSON and CEL doubles carry`, { field: 'variables' });
+      return v;
+    }));
+  } catch (error) {
+    // A value nested past the host's stack (thousands of levels) is refused as the engine refuses deep nesting.
+    if (error instanceof RangeError) throw new InTotoError('LIMIT', 'CEL: a variable is nested too deeply to be passed to the engine', { field: 'variables' }, { cause: error });
+    throw error;
+  }
 }
 
 /** One outcome as the engine writes it: a value, a CEL error, or (thrown) a parse error or a limit. */

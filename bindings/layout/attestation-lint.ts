@@ -149,59 +149,7 @@ export function lintAttestationLayout(doc: unknown, options: LintOptions & { par
   checkExpiry(layout.expires, options, add);
   for (const [s, step] of steps.entries()) {
     const name = typeof step.name === 'string' ? step.name : `#${s + 1}`;
-    const predicates = Array.isArray(step.expectedPredicates) ? step.expectedPredicates.filter(isRecord) : [];
-    for (const [p, expected] of predicates.entries()) {
-      const field = `steps[${s}].expectedPredicates[${p}]`;
-      const type = typeof expected.predicateType === 'string' ? expected.predicateType : '';
-      const ids = Array.isArray(expected.functionaries) ? expected.functionaries.filter((f): f is string => typeof f === 'string') : [];
-      ids.forEach((id) => used.add(id));
-      if (ids.length === 0) {
-        add('PREDICATE_NO_FUNCTIONARIES', {
-          message: `step '${name}' expects ${type || 'a predicate'} from no functionary`,
-          risk: 'no attestation can meet it: the layout fails every verification (the verifier refuses it outright)',
-          fix: 'list the key ids or Sigstore identities (from functionaries) allowed to make it',
-          field: `${field}.functionaries`,
-          step: name,
-        });
-      }
-      for (const id of ids.filter((f) => !Object.hasOwn(functionaries, f))) {
-        add('PUBKEY_NOT_IN_KEYS', {
-          message: `step '${name}' expects ${type} from ${id}, which is not among the layout's functionaries`,
-          risk: 'the verifier refuses the layout: it cannot check a signature by a functionary it has no key or identity for',
-          fix: `add ${id} to functionaries, or remove it from the step`,
-          field: `${field}.functionaries`,
-          step: name,
-          keyid: id,
-        });
-      }
-      const distinct = new Set(ids).size;
-      const threshold = expected.threshold ?? 1;
-      if (typeof threshold === 'number' && distinct > 0 && threshold > distinct) {
-        add('THRESHOLD_UNREACHABLE', {
-          message: `step '${name}' needs ${threshold} functionaries for ${type}, and lists ${distinct}`,
-          risk: 'no set of attestations can meet the threshold: every verification fails',
-          fix: `lower the threshold to at most ${distinct}, or list more functionaries`,
-          field: `${field}.threshold`,
-          step: name,
-        });
-      }
-      const schema = SCHEMAS[type];
-      if (type !== '' && !schema && !KNOWN_UNCHECKED.some((re) => re.test(type))) {
-        add('PREDICATE_TYPE_UNKNOWN', {
-          message: `step '${name}' expects the predicate type ${type}, which no producer this package knows writes`,
-          risk: 'a misspelt type (a missing version, http for https) matches no attestation: the step then fails every verification, or a later fix changes what passes',
-          fix: `check the type against what the producer writes (e.g. ${SLSA_PROVENANCE_V1}); ignore this code for a type of your own`,
-          field: `${field}.predicateType`,
-          step: name,
-        });
-      }
-      const attributes = Array.isArray(expected.expectedAttributes) ? expected.expectedAttributes : [];
-      for (const [a, attribute] of attributes.entries()) {
-        const rule = isRecord(attribute) && typeof attribute.rule === 'string' ? attribute.rule : undefined;
-        if (rule === undefined) continue;
-        checkCel(rule, schema, { name, type, field: `${field}.expectedAttributes[${a}].rule`, allowIfNoClaim: isRecord(attribute) && attribute.allowIfNoClaim === true }, add);
-      }
-    }
+    lintPredicates(step.expectedPredicates, `steps[${s}]`, `step '${name}'`, name, functionaries, used, add);
     for (const side of ['Materials', 'Products'] as const) {
       const list = Array.isArray(step[`expected${side}`]) ? (step[`expected${side}`] as unknown[]) : [];
       const rules: (ArtifactRule | undefined)[] = list.map((text) => {
@@ -236,6 +184,11 @@ export function lintAttestationLayout(doc: unknown, options: LintOptions & { par
       }
     }
   }
+  const subjects = Array.isArray(layout.subjects) ? layout.subjects.filter(isRecord) : [];
+  for (const [i, entry] of subjects.entries()) {
+    const names = Array.isArray(entry.subject) ? entry.subject.filter((n): n is string => typeof n === 'string') : [];
+    lintPredicates(entry.expectedPredicates, `subjects[${i}]`, `subjects[${i}] (${names.join(', ')})`, undefined, functionaries, used, add);
+  }
   for (const id of Object.keys(functionaries).filter((f) => !used.has(f))) {
     add('KEY_UNUSED', {
       message: `the functionary ${id} is not expected to make any predicate`,
@@ -262,6 +215,63 @@ export function lintAttestationLayout(doc: unknown, options: LintOptions & { par
   return findings;
 }
 
+/** The expected predicates of a step or a subject entry (`at`: its field, `label`: how messages name it). */
+function lintPredicates(list: unknown, at: string, label: string, name: string | undefined, functionaries: Record<string, unknown>, used: Set<string>, add: Add): void {
+  const predicates = Array.isArray(list) ? list.filter(isRecord) : [];
+  for (const [p, expected] of predicates.entries()) {
+    const field = `${at}.expectedPredicates[${p}]`;
+    const type = typeof expected.predicateType === 'string' ? expected.predicateType : '';
+    const ids = Array.isArray(expected.functionaries) ? expected.functionaries.filter((f): f is string => typeof f === 'string') : [];
+    ids.forEach((id) => used.add(id));
+    if (ids.length === 0) {
+      add('PREDICATE_NO_FUNCTIONARIES', {
+        message: `${label} expects ${type || 'a predicate'} from no functionary`,
+        risk: 'no attestation can meet it: the layout fails every verification (the verifier refuses it outright)',
+        fix: 'list the key ids or Sigstore identities (from functionaries) allowed to make it',
+        field: `${field}.functionaries`,
+        step: name,
+      });
+    }
+    for (const id of ids.filter((f) => !Object.hasOwn(functionaries, f))) {
+      add('PUBKEY_NOT_IN_KEYS', {
+        message: `${label} expects ${type} from ${id}, which is not among the layout's functionaries`,
+        risk: 'the verifier refuses the layout: it cannot check a signature by a functionary it has no key or identity for',
+        fix: `add ${id} to functionaries, or remove it from the step`,
+        field: `${field}.functionaries`,
+        step: name,
+        keyid: id,
+      });
+    }
+    const distinct = new Set(ids).size;
+    const threshold = expected.threshold ?? 1;
+    if (typeof threshold === 'number' && distinct > 0 && threshold > distinct) {
+      add('THRESHOLD_UNREACHABLE', {
+        message: `${label} needs ${threshold} functionaries for ${type}, and lists ${distinct}`,
+        risk: 'no set of attestations can meet the threshold: every verification fails',
+        fix: `lower the threshold to at most ${distinct}, or list more functionaries`,
+        field: `${field}.threshold`,
+        step: name,
+      });
+    }
+    const schema = SCHEMAS[type];
+    if (type !== '' && !schema && !KNOWN_UNCHECKED.some((re) => re.test(type))) {
+      add('PREDICATE_TYPE_UNKNOWN', {
+        message: `${label} expects the predicate type ${type}, which no producer this package knows writes`,
+        risk: 'a misspelt type (a missing version, http for https) matches no attestation: the step then fails every verification, or a later fix changes what passes',
+        fix: `check the type against what the producer writes (e.g. ${SLSA_PROVENANCE_V1}); ignore this code for a type of your own`,
+        field: `${field}.predicateType`,
+        step: name,
+      });
+    }
+    const attributes = Array.isArray(expected.expectedAttributes) ? expected.expectedAttributes : [];
+    for (const [a, attribute] of attributes.entries()) {
+      const rule = isRecord(attribute) && typeof attribute.rule === 'string' ? attribute.rule : undefined;
+      if (rule === undefined) continue;
+      checkCel(rule, schema, { label, name, type, field: `${field}.expectedAttributes[${a}].rule`, allowIfNoClaim: isRecord(attribute) && attribute.allowIfNoClaim === true }, add);
+    }
+  }
+}
+
 function checkExpiry(expires: unknown, options: LintOptions, add: Add): void {
   if (typeof expires !== 'string' || Number.isNaN(Date.parse(expires))) return; // the verifier's refusal says why
   const now = (options.now ?? new Date()).getTime();
@@ -274,14 +284,14 @@ function checkExpiry(expires: unknown, options: LintOptions, add: Add): void {
   }
 }
 
-function checkCel(rule: string, schema: Schema | undefined, at: { name: string; type: string; field: string; allowIfNoClaim: boolean }, add: Add): void {
+function checkCel(rule: string, schema: Schema | undefined, at: { label: string; name: string | undefined; type: string; field: string; allowIfNoClaim: boolean }, add: Add): void {
   // Parsed by the engine: a rule that does not parse is refused before any variable is looked at.
   try {
     evaluateCel(rule, {});
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
     add('CEL_SYNTAX', {
-      message: `step '${at.name}', ${at.type}: the rule \`${rule}\` does not parse: ${error.message}`,
+      message: `${at.label}, ${at.type}: the rule \`${rule}\` does not parse: ${error.message}`,
       risk: 'the rule fails for every attestation: the step can never pass',
       fix: 'correct the expression (docs/cel.md lists what the engine evaluates)',
       field: at.field,
@@ -295,7 +305,7 @@ function checkCel(rule: string, schema: Schema | undefined, at: { name: string; 
     const unknown = unknownField(schema, chain);
     if (!unknown) continue;
     add('CEL_UNKNOWN_FIELD', {
-      message: `step '${at.name}', ${at.type}: the rule \`${rule}\` selects ${unknown.path}.${unknown.field}, which ${at.type} does not have (${unknown.path} has ${unknown.known.join(', ')})`,
+      message: `${at.label}, ${at.type}: the rule \`${rule}\` selects ${unknown.path}.${unknown.field}, which ${at.type} does not have (${unknown.path} has ${unknown.known.join(', ')})`,
       risk: at.allowIfNoClaim
         ? 'with allowIfNoClaim the rule is skipped for every attestation: it checks nothing'
         : 'the field is absent from every conforming attestation: the rule fails every time',

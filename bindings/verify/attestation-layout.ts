@@ -27,12 +27,12 @@ import { toUtf8 } from '../engine.js';
 import { InTotoError } from '../errors.js';
 import { parseOrdinaryJson } from '../attestation/json.js';
 import { LINK_V03, readPredicate, SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from '../attestation/predicates.js';
-import { ACCEPTED_ALGORITHMS, isStatementPayloadType, readResourceDescriptor, readStatement, type Statement } from '../attestation/statement.js';
+import { ACCEPTED_ALGORITHMS, digestsMatch, isStatementPayloadType, readResourceDescriptor, readStatement, type Statement } from '../attestation/statement.js';
 import { publicKeyFromDict, type PublicKey } from '../keys/keys.js';
 import type { VerificationKey } from '../keys/verification-key.js';
 import { readDsseEnvelope, readEnvelope, verifyDsse, verifySignatureBy } from '../metadata/envelope.js';
 import { parseRule, ruleToString, type ArtifactRule } from '../metadata/rules.js';
-import { RuleEngine, type LinkHandle } from './rule-engine.js';
+import { matchGlob, RuleEngine, type LinkHandle } from './rule-engine.js';
 import { readAttestationBundle } from '../attestation/envelope.js';
 import { readSigstoreBundle, type SigstoreBundle } from '../sigstore/bundle.js';
 import { FULCIO_OIDS, type IdentityPolicy } from '../sigstore/identity.js';
@@ -62,16 +62,29 @@ export interface AttestationStep {
 /** A functionary: a key (its id is the key's), or a Sigstore identity (any id) whose Statements come in bundles. */
 export type Functionary = { readonly kind: 'key'; readonly key: PublicKey } | { readonly kind: 'sigstore'; readonly identity: IdentityPolicy; readonly says: string };
 
+/**
+ * `subjects[]`: attestations the chain's products must have, beyond the steps' (a VSA, a vulnerability scan): the
+ * products (of any step) whose names match `patterns` (fnmatch), each needing the expected predicates from Statements
+ * whose subjects carry its digest.
+ */
+export interface AttestationSubject {
+  readonly patterns: readonly string[];
+  readonly expectedPredicates: readonly ExpectedPredicate[];
+}
+
 export interface AttestationLayout {
   readonly expires: string;
   readonly functionaries: ReadonlyMap<string, Functionary>;
   readonly steps: readonly AttestationStep[];
+  readonly subjects: readonly AttestationSubject[];
 }
 
 export interface AttestationFailure {
-  readonly code: 'LAYOUT' | 'EXPIRED' | 'NO_CLAIMS' | 'THRESHOLD' | 'ATTRIBUTE' | 'RULE' | 'DISAGREE' | 'MISFILED' | 'ARTIFACT' | 'LIMIT';
+  readonly code: 'LAYOUT' | 'EXPIRED' | 'NO_CLAIMS' | 'THRESHOLD' | 'ATTRIBUTE' | 'RULE' | 'DISAGREE' | 'MISFILED' | 'ARTIFACT' | 'LIMIT' | 'SUBJECT';
   readonly message: string;
   readonly step?: string;
+  /** For `subjects` failures: the product (name) whose attestations fell short. */
+  readonly subject?: string;
   readonly predicateType?: string;
   readonly functionary?: string;
   readonly rule?: string;
@@ -241,10 +254,8 @@ function readSigstoreFunctionary(value: unknown, at: string): Functionary {
 export function readAttestationLayout(value: unknown, rawParameters?: Readonly<Record<string, string>>): AttestationLayout {
   const parameters = rawParameters ? resolveParameters(rawParameters) : undefined;
   const doc = fields(value, 'layout', ['expires', 'functionaries', 'steps', 'subjects', 'inspections']);
-  for (const part of ['subjects', 'inspections'] as const) {
-    if (doc[part] !== undefined && !(Array.isArray(doc[part]) && (doc[part] as unknown[]).length === 0)) {
-      throw layoutError('is not verified by this version yet: refused rather than ignored', part);
-    }
+  if (doc.inspections !== undefined && !(Array.isArray(doc.inspections) && doc.inspections.length === 0)) {
+    throw layoutError('are commands for the verifier to run, which this verifier does not do: refused rather than ignored', 'inspections');
   }
   if (typeof doc.expires !== 'string' || rfc3339(doc.expires) === undefined) throw layoutError(`must be an RFC 3339 time with a zone (e.g. 2030-01-01T00:00:00Z), not ${JSON.stringify(doc.expires)}`, 'expires');
   const sameKey = new Map<string, string>();
@@ -296,39 +307,53 @@ export function readAttestationLayout(value: unknown, rawParameters?: Readonly<R
       });
     };
     if (!Array.isArray(s.expectedPredicates) || s.expectedPredicates.length === 0) throw layoutError('must be a non-empty list: a step with no expected predicate accepts nothing', `${at}.expectedPredicates`);
-    const expectedPredicates = s.expectedPredicates.map((p, k): ExpectedPredicate => {
-      const pat = `${at}.expectedPredicates[${k}]`;
-      const e = fields(p, pat, ['predicateType', 'functionaries', 'threshold', 'expectedAttributes']);
-      if (typeof e.predicateType !== 'string' || e.predicateType === '') throw layoutError('must be a non-empty string', `${pat}.predicateType`);
-      if (!Array.isArray(e.functionaries) || e.functionaries.length === 0 || e.functionaries.some((f) => typeof f !== 'string')) throw layoutError('must be a non-empty list of key ids', `${pat}.functionaries`);
-      for (const f of e.functionaries as string[]) if (!functionaries.has(f)) throw layoutError(`names ${f}, which is not among the layout's functionaries`, `${pat}.functionaries`);
-      const threshold = e.threshold === undefined ? 1 : e.threshold;
-      if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1 || threshold > (e.functionaries as string[]).length) {
-        throw layoutError(`must be an integer from 1 to the number of functionaries (${(e.functionaries as string[]).length})`, `${pat}.threshold`);
-      }
-      const attributes = e.expectedAttributes === undefined ? [] : e.expectedAttributes;
-      if (!Array.isArray(attributes)) throw layoutError('must be a list', `${pat}.expectedAttributes`);
-      return {
-        predicateType: e.predicateType,
-        functionaries: e.functionaries as string[],
-        threshold,
-        expectedAttributes: attributes.map((a, n) => {
-          const aat = `${pat}.expectedAttributes[${n}]`;
-          const x = fields(a, aat, ['rule', 'allowIfNoClaim', 'warn', 'debug']);
-          if (typeof x.rule !== 'string' || x.rule === '') throw layoutError('must be a CEL expression', `${aat}.rule`);
-          for (const flag of ['allowIfNoClaim', 'warn'] as const) if (x[flag] !== undefined && typeof x[flag] !== 'boolean') throw layoutError('must be true or false', `${aat}.${flag}`);
-          if (parameters) {
-            const outside = placeholdersOutsideStrings(x.rule).filter((n) => Object.hasOwn(parameters, n));
-            if (outside.length > 0) throw layoutError(`puts the parameter {${outside[0]}} outside a string literal, where its value would be CEL code: quote it ('{${outside[0]}}')`, `${aat}.rule`);
-          }
-          return { rule: substitute(x.rule, parameters), allowIfNoClaim: x.allowIfNoClaim === true, warn: x.warn === true };
-        }),
-      };
-    });
+    const expectedPredicates = readExpectedPredicates(s.expectedPredicates, at, functionaries, parameters);
     return { name: s.name, expectedMaterials: rules(s.expectedMaterials, 'expectedMaterials'), expectedProducts: rules(s.expectedProducts, 'expectedProducts'), expectedPredicates };
   });
-  return { expires: doc.expires, functionaries, steps };
+  if (doc.subjects !== undefined && !Array.isArray(doc.subjects)) throw layoutError('must be a list', 'subjects');
+  const subjects = ((doc.subjects ?? []) as unknown[]).map((raw, i): AttestationSubject => {
+    const at = `subjects[${i}]`;
+    const x = fields(raw, at, ['subject', 'expectedPredicates']);
+    if (!Array.isArray(x.subject) || x.subject.length === 0 || x.subject.some((p) => typeof p !== 'string' || p === '')) throw layoutError('must be a non-empty list of artifact names or patterns', `${at}.subject`);
+    if (!Array.isArray(x.expectedPredicates) || x.expectedPredicates.length === 0) throw layoutError('must be a non-empty list: a subject entry expecting nothing checks nothing', `${at}.expectedPredicates`);
+    return { patterns: (x.subject as string[]).map((p) => substitute(p, parameters)), expectedPredicates: readExpectedPredicates(x.expectedPredicates, at, functionaries, parameters) };
+  });
+  return { expires: doc.expires, functionaries, steps, subjects };
 }
+
+/** A step's or a subject entry's `expectedPredicates`, strictly. */
+function readExpectedPredicates(list: unknown[], at: string, functionaries: ReadonlyMap<string, Functionary>, parameters: Record<string, string> | undefined): ExpectedPredicate[] {
+  return list.map((p, k): ExpectedPredicate => {
+    const pat = `${at}.expectedPredicates[${k}]`;
+    const e = fields(p, pat, ['predicateType', 'functionaries', 'threshold', 'expectedAttributes']);
+    if (typeof e.predicateType !== 'string' || e.predicateType === '') throw layoutError('must be a non-empty string', `${pat}.predicateType`);
+    if (!Array.isArray(e.functionaries) || e.functionaries.length === 0 || e.functionaries.some((f) => typeof f !== 'string')) throw layoutError('must be a non-empty list of key ids', `${pat}.functionaries`);
+    for (const f of e.functionaries as string[]) if (!functionaries.has(f)) throw layoutError(`names ${f}, which is not among the layout's functionaries`, `${pat}.functionaries`);
+    const threshold = e.threshold === undefined ? 1 : e.threshold;
+    if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1 || threshold > (e.functionaries as string[]).length) {
+      throw layoutError(`must be an integer from 1 to the number of functionaries (${(e.functionaries as string[]).length})`, `${pat}.threshold`);
+    }
+    const attributes = e.expectedAttributes === undefined ? [] : e.expectedAttributes;
+    if (!Array.isArray(attributes)) throw layoutError('must be a list', `${pat}.expectedAttributes`);
+    return {
+      predicateType: e.predicateType,
+      functionaries: e.functionaries as string[],
+      threshold,
+      expectedAttributes: attributes.map((a, n) => {
+        const aat = `${pat}.expectedAttributes[${n}]`;
+        const x = fields(a, aat, ['rule', 'allowIfNoClaim', 'warn', 'debug']);
+        if (typeof x.rule !== 'string' || x.rule === '') throw layoutError('must be a CEL expression', `${aat}.rule`);
+        for (const flag of ['allowIfNoClaim', 'warn'] as const) if (x[flag] !== undefined && typeof x[flag] !== 'boolean') throw layoutError('must be true or false', `${aat}.${flag}`);
+        if (parameters) {
+          const outside = placeholdersOutsideStrings(x.rule).filter((n) => Object.hasOwn(parameters, n));
+          if (outside.length > 0) throw layoutError(`puts the parameter {${outside[0]}} outside a string literal, where its value would be CEL code: quote it ('{${outside[0]}}')`, `${aat}.rule`);
+        }
+        return { rule: substitute(x.rule, parameters), allowIfNoClaim: x.allowIfNoClaim === true, warn: x.warn === true };
+      }),
+    };
+  });
+}
+
 
 /** A Statement and who signed it: one attestation file. */
 interface Claim {
@@ -600,6 +625,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
   // 2. The attestations: each envelope's signers among the functionaries; the unsigned and unreadable noted.
   const claims: Claim[] = [];
   const stepKeys = new Map(layout.steps.map((s) => [s.name, new Set(s.expectedPredicates.flatMap((p) => p.functionaries))]));
+  const subjectKeys = new Set(layout.subjects.flatMap((s) => s.expectedPredicates.flatMap((p) => p.functionaries)));
   const budget = { left: MAX_SIGNATURE_CHECKS };
   let spent = false;
   for (const [file, bytes] of [...options.attestations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -607,11 +633,13 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     const base = jsonl ? file.slice(0, -'.intoto.jsonl'.length) : file.endsWith('.json') ? file.slice(0, -5) : file;
     const step = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
     // The file name is not signed: it only says which step's functionaries to try (a link's signed name must agree).
-    const keysOfStep = stepKeys.get(step);
+    // A file naming no step is a claim about the products (`subjects`), when the layout expects any.
+    const keysOfStep = stepKeys.get(step) ?? (subjectKeys.size > 0 ? subjectKeys : undefined);
     if (!keysOfStep) {
       warnings.push(`${file}: names no step of the layout (the step is the file name up to its last dot): not a claim`);
       continue;
     }
+    const aboutSubjects = !stepKeys.has(step);
     const ofStep = [...layout.functionaries].filter(([id]) => keysOfStep.has(id));
     // The file's envelopes: one DSSE envelope or Sigstore bundle, or a line each of a JSON Lines bundle.
     const parts: { label: string; read: () => Promise<{ statementBytes: Uint8Array; signers: Map<string, string> }> }[] = [];
@@ -650,15 +678,15 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       try {
         const { statementBytes, signers } = await part.read();
         if (signers.size === 0) {
-          warn(`${part.label}: signed by no functionary of step ${step}: not a claim`);
+          warn(`${part.label}: signed by no functionary of ${aboutSubjects ? "the layout's subjects" : `step ${step}`}: not a claim`);
           continue;
         }
         const statement = readClaimStatement(statementBytes, part.label, warnings);
-        if (statement.predicateType === LINK_V03 && (statement.predicate as Record<string, unknown>).name !== step) {
+        if (!aboutSubjects && statement.predicateType === LINK_V03 && (statement.predicate as Record<string, unknown>).name !== step) {
           failures.push({ code: 'MISFILED', step, message: `${part.label}: a link for step ${JSON.stringify((statement.predicate as Record<string, unknown>).name)}, filed as a claim of step ${step}` });
           continue;
         }
-        claims.push({ file: part.label, step, statement, signers: new Set(signers.keys()), principals: signers });
+        claims.push({ file: part.label, step: aboutSubjects ? '' : step, statement, signers: new Set(signers.keys()), principals: signers });
       } catch (error) {
         if (error instanceof BudgetSpent) {
           failures.push({ code: 'LIMIT', message: `more than ${MAX_SIGNATURE_CHECKS} signature checks (signatures x keys tried, and bundles): verification stopped at ${part.label}` });
@@ -673,6 +701,77 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     if (spent) break;
   }
   if (spent) return done();
+
+  /** A claim's CEL attributes: each false or failing rule a failure (or a warning: `warn`, `allowIfNoClaim`). */
+  const checkAttributes = (claim: Claim, expected: ExpectedPredicate, about: { step?: string; subject?: string }, label: string) => {
+    const signer = expected.functionaries.find((f) => claim.signers.has(f))!;
+    const variables = {
+      predicate: { json: claim.statement.raw.predicate ?? {} },
+      subject: { json: claim.statement.raw.subject },
+      predicateType: { type: 'string' as const, value: claim.statement.predicateType },
+    };
+    // All of the claim's rules in one engine call: the Statement is copied in once.
+    let results: ReturnType<typeof evaluateCelMany>;
+    try {
+      results = evaluateCelMany(expected.expectedAttributes.map((a) => a.rule), variables);
+    } catch (error) {
+      if (!(error instanceof InTotoError)) throw error;
+      results = expected.expectedAttributes.map(() => error);
+    }
+    for (const [n, attribute] of expected.expectedAttributes.entries()) {
+      const where = { ...about, predicateType: expected.predicateType, functionary: signer, rule: attribute.rule };
+      const result = results[n]!;
+      if (result instanceof InTotoError) {
+        failures.push({ code: 'ATTRIBUTE', ...where, message: `${label}, ${claim.file}: the rule \`${attribute.rule}\` cannot be evaluated: ${result.message}` });
+        continue;
+      }
+      if ('error' in result) {
+        const absent = result.error.startsWith('no such key') ? absentClaim(attribute.rule, variables) : undefined;
+        if (absent !== undefined && attribute.allowIfNoClaim) {
+          warnings.push(`${label}, ${claim.file}: \`${attribute.rule}\`: the claim has no ${absent} (${result.error}), allowed`);
+        } else {
+          failures.push({ code: 'ATTRIBUTE', ...where, message: `${label}, ${claim.file} (signed by ${signer}): the rule \`${attribute.rule}\` failed: ${result.error}${absent !== undefined ? ` (the claim has no ${absent}; allowIfNoClaim would allow that)` : ''}` });
+        }
+      } else if (result.value.type !== 'bool') {
+        failures.push({ code: 'ATTRIBUTE', ...where, message: `${label}, ${claim.file}: the rule \`${attribute.rule}\` gives a ${result.value.type}, not true or false` });
+      } else if (!result.value.value) {
+        const message = `${label}, ${claim.file} (signed by ${signer}): the rule \`${attribute.rule}\` is false${operandOf(attribute.rule, variables)}`;
+        if (attribute.warn) warnings.push(message);
+        else failures.push({ code: 'ATTRIBUTE', ...where, message });
+      }
+    }
+  };
+
+  /**
+   * `subjects`: every product (of any step, as its claims record it) whose name matches an entry's patterns needs the
+   * entry's expected predicates from Statements naming its digest among their subjects, by enough distinct signers,
+   * each such Statement's attributes holding. An entry matching no product fails: it names what must exist.
+   */
+  const checkSubjects = () => {
+    const products = new Map<string, { name: string; digest: Record<string, string> }>();
+    for (const step of artifacts) for (const [name, digest] of Object.entries(step.products)) products.set(`${name}\u0000${JSON.stringify(digest)}`, { name, digest });
+    for (const [i, entry] of layout.subjects.entries()) {
+      const matched = [...products.values()].filter((p) => entry.patterns.some((pattern) => matchGlob(pattern, p.name)));
+      if (matched.length === 0) {
+        failures.push({ code: 'SUBJECT', message: `subjects[${i}]: no product of the chain matches ${entry.patterns.map((p) => JSON.stringify(p)).join(', ')} (products: ${[...new Set([...products.values()].map((p) => p.name))].slice(0, 10).join(', ') || 'none'})` });
+        continue;
+      }
+      for (const product of matched) {
+        const about = (c: Claim) => c.statement.subject.some((d) => d.digest !== undefined && digestsMatch(d.digest, product.digest));
+        const label = `subject ${product.name}`;
+        for (const expected of entry.expectedPredicates) {
+          const matching = claims.filter((c) => c.statement.predicateType === expected.predicateType && expected.functionaries.some((f) => c.signers.has(f)) && about(c));
+          const by = new Set(matching.flatMap((c) => [...new Set(expected.functionaries.filter((f) => c.signers.has(f)).map((f) => principalOf(c, f)))]));
+          if (by.size < expected.threshold) {
+            const digest = Object.entries(product.digest).map(([a, h]) => `${a}:${h}`).join(' ');
+            failures.push({ code: 'SUBJECT', subject: product.name, predicateType: expected.predicateType, message: `${label} (${digest}): ${expected.predicateType} by ${by.size} of the ${expected.threshold} functionaries needed, from Statements about that digest` });
+            continue;
+          }
+          for (const claim of matching) checkAttributes(claim, expected, { subject: product.name }, label);
+        }
+      }
+    }
+  };
 
   // 3. Each step: its claims, the expected predicates (thresholds, attributes), its artifacts.
   const rules = new RuleEngine();
@@ -696,42 +795,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
         }
         for (const claim of matching) {
           counted.push(claim);
-          const signer = expected.functionaries.find((f) => claim.signers.has(f))!;
-          const variables = {
-            predicate: { json: claim.statement.raw.predicate ?? {} },
-            subject: { json: claim.statement.raw.subject },
-            predicateType: { type: 'string' as const, value: claim.statement.predicateType },
-          };
-          // All of the claim's rules in one engine call: the Statement is copied in once.
-          let results: ReturnType<typeof evaluateCelMany>;
-          try {
-            results = evaluateCelMany(expected.expectedAttributes.map((a) => a.rule), variables);
-          } catch (error) {
-            if (!(error instanceof InTotoError)) throw error;
-            results = expected.expectedAttributes.map(() => error);
-          }
-          for (const [n, attribute] of expected.expectedAttributes.entries()) {
-            const where = { step: step.name, predicateType: expected.predicateType, functionary: signer, rule: attribute.rule };
-            const result = results[n]!;
-            if (result instanceof InTotoError) {
-              failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file}: the rule \`${attribute.rule}\` cannot be evaluated: ${result.message}` });
-              continue;
-            }
-            if ('error' in result) {
-              const absent = result.error.startsWith('no such key') ? absentClaim(attribute.rule, variables) : undefined;
-              if (absent !== undefined && attribute.allowIfNoClaim) {
-                warnings.push(`step ${step.name}, ${claim.file}: \`${attribute.rule}\`: the claim has no ${absent} (${result.error}), allowed`);
-              } else {
-                failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file} (signed by ${signer}): the rule \`${attribute.rule}\` failed: ${result.error}${absent !== undefined ? ` (the claim has no ${absent}; allowIfNoClaim would allow that)` : ''}` });
-              }
-            } else if (result.value.type !== 'bool') {
-              failures.push({ code: 'ATTRIBUTE', ...where, message: `step ${step.name}, ${claim.file}: the rule \`${attribute.rule}\` gives a ${result.value.type}, not true or false` });
-            } else if (!result.value.value) {
-              const message = `step ${step.name}, ${claim.file} (signed by ${signer}): the rule \`${attribute.rule}\` is false${operandOf(attribute.rule, variables)}`;
-              if (attribute.warn) warnings.push(message);
-              else failures.push({ code: 'ATTRIBUTE', ...where, message });
-            }
-          }
+          checkAttributes(claim, expected, { step: step.name }, `step ${step.name}`);
         }
       }
       // The step's artifacts, per predicate type (claims of one type must record the same): the step's rules are
@@ -776,6 +840,12 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       };
       report(rules.apply(layout.steps.map(itemOf), handles, { trace: false }));
       for (const { step, type, handle } of extra) report(rules.apply([itemOf(step)], new Map([...handles, [step.name, handle]]), { trace: false }), type);
+    }
+
+    // 5. Subjects: the products named, each with the attestations expected about it (by digest).
+    if (layout.subjects.length > 0) {
+      if (missing.length > 0) warnings.push('subjects not evaluated: the steps above lack claims, so the products are not known');
+      else checkSubjects();
     }
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;

@@ -211,10 +211,13 @@ describe('attestation layouts: claims, thresholds, attributes', () => {
 });
 
 describe('attestation layouts: read strictly', () => {
-  it('refuses subjects and inspections (not verified yet), unknown fields, unknown functionaries, bad thresholds', async () => {
+  it('refuses inspections (commands), malformed subjects, unknown fields, unknown functionaries, bad thresholds', async () => {
     const bad = (doc: unknown, pattern: RegExp) => expect(() => readAttestationLayout(doc)).toThrow(pattern);
-    bad(layoutDoc({ extra: { inspections: [{ name: 'x' }] } }), /inspections: is not verified by this version yet/);
-    bad(layoutDoc({ extra: { subjects: [{ subject: ['x'] }] } }), /subjects: is not verified/);
+    bad(layoutDoc({ extra: { inspections: [{ name: 'x' }] } }), /inspections: are commands for the verifier to run/);
+    bad(layoutDoc({ extra: { subjects: [{ subject: ['x'] }] } }), /subjects\[0\]\.expectedPredicates: must be a non-empty list/);
+    bad(layoutDoc({ extra: { subjects: [{ subject: [], expectedPredicates: [{ predicateType: 'x', functionaries: [alice.keyid] }] }] } }), /subjects\[0\]\.subject: must be a non-empty list/);
+    bad(layoutDoc({ extra: { subjects: [{ subject: ['app'], expectedPredicates: [{ predicateType: 'x', functionaries: [mallory.keyid] }] }] } }), /subjects\[0\]\.expectedPredicates\[0\]\.functionaries: names/);
+    bad(layoutDoc({ extra: { subjects: { app: [] } } }), /subjects: must be a list/);
     bad(layoutDoc({ extra: { stepz: [] } }), /unknown field "stepz"/);
     bad(layoutDoc({ threshold: 3 }), /threshold: must be an integer from 1 to the number of functionaries \(2\)/);
     const doc = layoutDoc();
@@ -541,3 +544,60 @@ describe('attestation layouts: what a second adversarial review found', () => {
     await expect(verifyVsa(new TextEncoder().encode(JSON.stringify(doc)), [alice.publicKey], expectation)).resolves.toBeDefined();
   });
 });
+
+describe('attestation layouts: subjects (attestations the products must have)', () => {
+  const VSA = 'https://slsa.dev/verification_summary/v1';
+  const vsaAbout = (digest: Record<string, string>, result = 'PASSED') => createStatement({
+    subject: [{ name: 'app', digest }],
+    predicateType: VSA,
+    predicate: { verifier: { id: 'https://verifier.example' }, timeVerified: '2026-01-01T00:00:00Z', resourceUri: 'pkg:generic/app', policy: { uri: 'p' }, inputAttestations: [], verificationResult: result, verifiedLevels: ['SLSA_BUILD_LEVEL_2'] },
+  });
+  const withSubjects = (subjects: unknown[]) => layoutDoc({ extra: { subjects } });
+  const entry = (over: Record<string, unknown> = {}) => ({ subject: ['app'], expectedPredicates: [{ predicateType: VSA, functionaries: [alice.keyid], expectedAttributes: [{ rule: "predicate.verificationResult == 'PASSED'" }], ...over }] });
+  const chainWith = async (extra: Record<string, Uint8Array>) => {
+    const files = await chain();
+    for (const [name, bytes] of Object.entries(extra)) files.set(name, bytes);
+    return files;
+  };
+
+  it('passes when each matched product has the expected Statements about its digest (a file naming no step)', async () => {
+    const v = await run(await signedLayout(withSubjects([entry()])), await chainWith({ 'app.vsa.json': await envelope(vsaAbout(SHA('a')), alice) }));
+    expect(v.failures).toEqual([]);
+    expect(v.passed).toBe(true);
+  });
+
+  it('fails naming the product when the Statement is missing, about another digest, by the wrong signer, or below the threshold', async () => {
+    const cases: [string, Record<string, Uint8Array>, unknown[], RegExp][] = [
+      ['no Statement', {}, [entry()], /subject app \(sha256:a{64}\): https:\/\/slsa\.dev\/verification_summary\/v1 by 0 of the 1/],
+      ['another digest', { 'app.vsa.json': await envelope(vsaAbout(SHA('b')), alice) }, [entry()], /subject app .* by 0 of the 1/],
+      ['another signer', { 'app.vsa.json': await envelope(vsaAbout(SHA('a')), mallory) }, [entry()], /subject app .* by 0 of the 1/],
+      ['one of two', { 'app.vsa.json': await envelope(vsaAbout(SHA('a')), alice) }, [entry({ functionaries: [alice.keyid, bob.keyid], threshold: 2 })], /by 1 of the 2/],
+      ['a pattern no product matches', {}, [{ ...entry(), subject: ['*.tar.gz'] }], /subjects\[0\]: no product of the chain matches "\*\.tar\.gz" \(products: app\)/],
+    ];
+    for (const [label, files, subjects, reason] of cases) {
+      const v = await run(await signedLayout(withSubjects(subjects)), await chainWith(files));
+      expect(v.passed, label).toBe(false);
+      expect(v.failures.map((f) => f.code), label).toEqual(['SUBJECT']);
+      expect(v.failures[0]!.message, label).toMatch(reason);
+    }
+  });
+
+  it("evaluates each such Statement's attributes, and reports a subject claim no functionary signed", async () => {
+    const failed = await run(await signedLayout(withSubjects([entry()])), await chainWith({ 'app.vsa.json': await envelope(vsaAbout(SHA('a'), 'FAILED'), alice) }));
+    expect(codes(failed)).toEqual(['ATTRIBUTE']);
+    expect(failed.failures[0]).toMatchObject({ subject: 'app', predicateType: VSA });
+    expect(failed.failures[0]!.message).toMatch(/subject app, app\.vsa\.json .* is false/);
+    const stranger = await run(await signedLayout(withSubjects([entry()])), await chainWith({ 'app.vsa.json': await envelope(vsaAbout(SHA('a')), mallory), 'app.ok.json': await envelope(vsaAbout(SHA('a')), alice) }));
+    expect(stranger.passed).toBe(true);
+    expect(stranger.warnings.join('\n')).toMatch(/app\.vsa\.json: signed by no functionary of the layout's subjects: not a claim/);
+  });
+
+  it('is not evaluated when a step lacks its claims (the products are unknown), which fails on its own', async () => {
+    const files = await chain();
+    files.delete(`test.${bob.keyid.slice(0, 8)}.json`);
+    const v = await run(await signedLayout(withSubjects([entry()])), files);
+    expect(codes(v)).toEqual(['NO_CLAIMS:test']);
+    expect(v.warnings.join('\n')).toMatch(/subjects not evaluated/);
+  });
+});
+

@@ -77,6 +77,8 @@ describe('lintAttestationLayout', () => {
     ['products not closed', (d: any) => d.steps[0].expectedProducts.pop(), ['PRODUCTS_NOT_CLOSED']],
     ['an expired layout', (d: any) => (d.expires = '2026-01-01T00:00:00Z'), ['LAYOUT_EXPIRED']],
     ['a layout expiring soon', (d: any) => (d.expires = '2026-06-10T00:00:00Z'), ['LAYOUT_EXPIRES_SOON']],
+    ['a subject entry with a threshold above its functionaries', (d: any) => (d.subjects = [{ subject: ['app'], expectedPredicates: [{ predicateType: 'https://slsa.dev/verification_summary/v1', functionaries: [alice.keyid], threshold: 2 }] }]), ['THRESHOLD_UNREACHABLE']],
+    ['a subject entry whose CEL rule selects an unknown field', (d: any) => (d.subjects = [{ subject: ['app'], expectedPredicates: [{ predicateType: 'https://slsa.dev/verification_summary/v1', functionaries: [alice.keyid], expectedAttributes: [{ rule: "predicate.result == 'PASSED'" }] }] }]), ['CEL_UNKNOWN_FIELD']],
     ['what the verifier refuses otherwise', (d: any) => (d.steps[0].expectedPredicates[0].surprise = 1), ['ATTESTATION_LAYOUT_INVALID']],
   ])('finds %s', (_, change, expected) => {
     expect(codes(layout(change))).toEqual(expected);
