@@ -11,7 +11,7 @@
 export {
   verifyAttestationLayout, readAttestationLayout,
   type AttestationVerifyOptions, type AttestationVerdict, type AttestationFailure, type AttestationLayout, type AttestationStep,
-  type ExpectedPredicate, type ExpectedAttribute, type Functionary, type Artifacts,
+  type ExpectedPredicate, type ExpectedAttribute, type Functionary, type Artifacts, type AttestationSubject,
 } from './attestation-layout.js';
 export { evaluateCel, evaluateCelMany, type CelValue, type CelVariable, type CelResult } from '../attestation/cel.js';
 export { createVsa, signVsa, verifyVsa, checkVsa, type VsaInput, type VsaExpectations } from '../attestation/vsa.js';
