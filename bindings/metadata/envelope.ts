@@ -14,7 +14,7 @@
 import { getEngine, parseJson } from '../engine.js';
 import { fromBase64, fromHex, pae, toBase64, toHex } from '../encoding.js';
 import { InTotoError } from '../errors.js';
-import { dumpCompactJson, dumpReferenceJson, inPythonOrder, NOT_STRINGIFIABLE } from './reference-json.js';
+import { dumpCompactJson, dumpReferenceJson, NOT_STRINGIFIABLE, writeJson } from './reference-json.js';
 import { sign, verify } from '../keys/crypto/index.js';
 import { ecdsaRawToDer } from '../keys/crypto/webcrypto.js';
 import { ecdsaCurve, keyidCandidates, type PrivateKey, type PublicKey } from '../keys/keys.js';
@@ -296,13 +296,13 @@ export async function verifyDsse(envelope: RawDsseEnvelope | DsseEnvelope, keys:
 
 /** An unsigned Metablock around `signed` (a plain JSON value: a layout or a link). */
 export function createMetablock(signed: Record<string, unknown>): Metablock {
-  // When JSON.stringify can write the canonical form (keys put in code point order, no control characters),
-  // its output is used as is: a link of 100,000 artifacts is not parsed again. Otherwise the engine
-  // canonicalizes (and refuses what canonical JSON cannot hold).
+  // Written here when the document is plain (integers, strings without control characters or lone surrogates):
+  // a link of 100,000 artifacts is neither stringified nor parsed again. Otherwise the engine canonicalizes
+  // (and refuses what canonical JSON cannot hold).
   const engine = getEngine();
   // The engine's own depth limit applies to both paths (a caller may have lowered it).
-  const ordered = inPythonOrder(signed, true, engine.limits.maxDepth);
-  const asIs = ordered === NOT_STRINGIFIABLE ? undefined : new TextEncoder().encode(JSON.stringify(ordered));
+  const written = writeJson(signed, 'canonical', engine.limits.maxDepth);
+  const asIs = written === NOT_STRINGIFIABLE ? undefined : written;
   const signedBytes = asIs && asIs.length <= engine.limits.maxInputBytes ? asIs : engine.canonicalize(JSON.stringify(signed));
   return { kind: 'metablock', signed, signedBytes, signatures: [] };
 }
