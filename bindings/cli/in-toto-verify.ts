@@ -4,15 +4,16 @@
  * plus `--json` (the verdict on stdout) and `--parameters NAME=VALUE ...` (layout parameter substitution).
  * When verification fails it says in plain words what failed: which step, rule, file, digests and key.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
 import { InTotoError } from '../errors.js';
-import { verdictToSvg } from '../layout/graph.js';
 import { readEnvelope, type Envelope, type VerificationKey } from '../metadata/envelope.js';
 import type { KeyType, PrivateKey } from '../keys/keys.js';
 import type { ResourceDescriptor } from '../attestation/statement.js';
 import { loadVerificationKey } from '../keys/verification-key.js';
+import { getBackend } from '../keys/crypto/index.js';
 import { verify, type Verdict } from '../verify/verify.js';
 import { runTool } from './run-tool.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
@@ -174,13 +175,16 @@ async function main(argv: readonly string[]): Promise<number> {
       // The reference notices this only when it loads the keys, and fails verification (exit 1).
       throw new InTotoError('KEY', `the number of --key-types (${keyTypes.length}) must match the number of --layout-keys (${keyPaths.length})`);
     }
+    // The crypto backend (a module of its own) loads while the engine compiles: every verification needs both.
+    void getBackend();
     await initEngine();
     vsaKey = vsa && (await (await import('./vsa-write.js')).loadVsaKey(vsa));
     const layoutKeys: VerificationKey[] = await Promise.all(
       keyPaths.map(async (path, i) => {
         try {
           // An OpenPGP export (binary or armored) is read as such, whatever --key-types says: no gpg needed.
-          return await loadVerificationKey(await readFile(path), { keyType: keyTypes[i] });
+          // Small files, read synchronously: a tool's start is spent waiting on the thread pool otherwise.
+          return await loadVerificationKey(readFileSync(path), { keyType: keyTypes[i] });
         } catch (error) {
           if (error instanceof InTotoError) throw new InTotoError(error.code, `layout key ${path}: ${withKeyTypeHint(error.message, '--key-types')}`, { path }, { cause: error });
           throw new InTotoError('KEY', `cannot read layout key ${path}: ${(error as Error).message}`, { path }, { cause: error });
@@ -193,7 +197,7 @@ async function main(argv: readonly string[]): Promise<number> {
       layoutKeys.push(...(await gpgExportKeys(values.get('gpg')!, values.get('gpg-home')?.[0])));
     }
     try {
-      layoutBytes = await readFile(layoutPath);
+      layoutBytes = readFileSync(layoutPath);
     } catch (error) {
       // The file could not be read, which says nothing about its format: IO, as for any other file.
       throw new InTotoError('IO', `cannot read layout ${layoutPath}: ${(error as Error).message} (check the --layout path)`, { path: layoutPath }, { cause: error });
@@ -223,6 +227,8 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     const graphPath = values.get('graph')?.[0];
     if (graphPath !== undefined) {
+      // Loaded only for --graph: most verifications draw nothing.
+      const { verdictToSvg } = await import('../layout/graph.js');
       await writeFile(graphPath, verdictToSvg(layoutBytes, verdict)).catch((error: Error) => {
         throw new InTotoError('IO', `cannot write ${graphPath}: ${error.message}`, { path: graphPath });
       });

@@ -290,8 +290,28 @@ export function keyidCandidates(key: KeyIdFields & { keyid?: string; spki?: Uint
   return [...unique];
 }
 
+/**
+ * sha256 of the dict's canonical JSON, in hex: node:crypto's where there is one (reached synchronously through
+ * `process.getBuiltinModule`: a key has up to 8 candidate ids, and noble's first hash compiles and warms its code
+ * during a tool's start), else noble's.
+ */
 function hashKeyDict(dict: object): string {
-  return bytesToHex(sha256(canonicalize(JSON.stringify(dict))));
+  const bytes = canonicalize(JSON.stringify(dict));
+  const crypto = nodeCrypto();
+  return crypto ? crypto.createHash('sha256').update(bytes).digest('hex') : bytesToHex(sha256(bytes));
+}
+
+type NodeCrypto = typeof import('node:crypto');
+
+/** node:crypto, where the runtime has it synchronously (Node, Deno 2, Bun); else undefined. */
+function nodeCrypto(): NodeCrypto | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const crypto = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+    return typeof crypto?.createHash === 'function' ? crypto : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- loading ----
@@ -961,10 +981,8 @@ function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
 }
 
 function nodePublicFromSeed(seed: Uint8Array): Uint8Array | undefined {
-  type NodeCrypto = typeof import('node:crypto');
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    const crypto = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+    const crypto = nodeCrypto();
     if (!crypto?.createPrivateKey) return undefined;
     // Node takes any TypedArray as DER (its typings say Buffer); Buffer itself is not a global in every runtime.
     const der = pkcs8Of(algorithmIdentifier(OID_ED25519), derOctetString(seed));

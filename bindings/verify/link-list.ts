@@ -10,7 +10,8 @@ import type { LinkSource } from './link-source.js';
 /** The file names directly in `dir` (`''`: the link directory itself), or `undefined` when the source cannot list. */
 export type LinkLister = (dir: string) => Promise<readonly string[] | undefined>;
 
-type NodeFs = typeof import('node:fs/promises');
+/** node:fs, used synchronously for the reason link-source.ts gives. */
+type NodeFs = typeof import('node:fs');
 type NodePath = typeof import('node:path');
 
 function builtin<T>(id: string): T | undefined {
@@ -24,7 +25,7 @@ export function toLister(source: LinkSource): LinkLister {
     return typeof list === 'function' ? async (dir) => (await list.call(source, dir)) as readonly string[] : async () => undefined;
   }
   if ('directory' in source && typeof source.directory === 'string') {
-    const fs = builtin<NodeFs>('node:fs/promises');
+    const fs = builtin<NodeFs>('node:fs');
     const path = builtin<NodePath>('node:path');
     if (!fs || !path) return async () => undefined;
     const root = path.resolve(source.directory);
@@ -32,7 +33,7 @@ export function toLister(source: LinkSource): LinkLister {
       const at = path.resolve(root, dir);
       if (at !== root && !at.startsWith(root + path.sep)) throw new InTotoError('FORMAT', `link path ${JSON.stringify(dir)} leaves the link directory ${root}`, { path: dir });
       try {
-        return (await fs.readdir(at, { withFileTypes: true })).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
+        return fs.readdirSync(at, { withFileTypes: true }).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw new InTotoError('IO', `cannot list link directory ${at}: ${(error as Error).message}`, { path: at }, { cause: error });

@@ -22,8 +22,12 @@ export function sublayoutDirName(step: string, keyid: string): string {
   return `${step}.${keyid.slice(0, 8)}`;
 }
 
-type NodeFs = typeof import('node:fs/promises');
-type NodeFsConstants = typeof import('node:fs')['constants'];
+/**
+ * node:fs, used synchronously: a link file is parsed by the engine synchronously right after it is read, so the event
+ * loop waits for it either way, while each asynchronous step (realpath, open, fstat, read, close) is a round trip
+ * through the thread pool that costs more than the work on small files (the demo chain spends about 5 ms so).
+ */
+type NodeFs = typeof import('node:fs');
 type NodePath = typeof import('node:path');
 
 function builtin<T>(id: string): T | undefined {
@@ -55,24 +59,23 @@ export interface FoundLink {
 export type LinkFinder = (path: string) => Promise<FoundLink | undefined>;
 
 function directoryFinder(directory: string, maxBytes: number): LinkFinder {
-  const fs = builtin<NodeFs>('node:fs/promises');
+  const fs = builtin<NodeFs>('node:fs');
   const path = builtin<NodePath>('node:path');
-  const fsConstants = builtin<{ constants: NodeFsConstants }>('node:fs')?.constants;
-  if (!fs || !path || !fsConstants) throw new InTotoError('UNSUPPORTED', 'this runtime has no file system: pass links as a map or a loader function');
+  if (!fs || !path) throw new InTotoError('UNSUPPORTED', 'this runtime has no file system: pass links as a map or a loader function');
   const root = path.resolve(directory);
   // Checked once, at the first look-up (see checkLinkDirectory).
   let rootChecked: Promise<void> | undefined;
   const checkRoot = () => (rootChecked ??= checkLinkDirectory(directory));
   const read = async (file: string): Promise<Uint8Array> => {
-    let handle: Awaited<ReturnType<NodeFs['open']>>;
+    let fd: number;
     try {
       // Non-blocking: a FIFO planted in the link directory must not hang verification in open(2).
-      handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     } catch (error) {
       throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
     }
     try {
-      const stat = await handle.stat();
+      const stat = fs.fstatSync(fd);
       if (!stat.isFile()) throw new InTotoError('IO', `link file ${file} is not a regular file`, { path: file });
       if (stat.size > maxBytes) {
         throw new InTotoError('LIMIT', `link file ${file} has ${stat.size} bytes, more than the limit of ${maxBytes}`, { path: file });
@@ -81,7 +84,7 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
       const buffer = new Uint8Array(Math.min(stat.size, maxBytes) + 1);
       let filled = 0;
       for (;;) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+        const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, null);
         if (bytesRead === 0) break;
         filled += bytesRead;
         if (filled === buffer.length) break;
@@ -92,7 +95,7 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
       if (error instanceof InTotoError) throw error;
       throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   };
   return async (relative) => {
@@ -104,7 +107,7 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
     }
     let real: string;
     try {
-      real = await fs.realpath(file);
+      real = fs.realpathSync(file);
     } catch (error) {
       // A link that is not there is simply not found (the reference's load_links_for_layout); any
       // other I/O failure is an error the caller must see.
@@ -121,13 +124,13 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
  * link (otherwise every step would fail with LINK_MISSING and hide the cause).
  */
 export async function checkLinkDirectory(directory: string): Promise<void> {
-  const fs = builtin<NodeFs>('node:fs/promises');
+  const fs = builtin<NodeFs>('node:fs');
   const path = builtin<NodePath>('node:path');
   if (!fs || !path) throw new InTotoError('UNSUPPORTED', 'this runtime has no file system: pass links as a map or a loader function');
   const root = path.resolve(directory);
   let stat;
   try {
-    stat = await fs.stat(root);
+    stat = fs.statSync(root);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new InTotoError('IO', missing ? `the link directory ${root} does not exist` : `cannot read the link directory ${root}: ${(error as Error).message}`, { path: root }, { cause: error });
@@ -160,10 +163,18 @@ export function toFinder(source: LinkSource, options: LoaderOptions = {}): LinkF
  */
 export function directoryIdentity(source: LinkSource): (dir: string) => Promise<unknown> {
   if (typeof source !== 'function' && 'directory' in source && typeof source.directory === 'string') {
-    const fs = builtin<NodeFs>('node:fs/promises');
+    const fs = builtin<NodeFs>('node:fs');
     const path = builtin<NodePath>('node:path');
     const root = source.directory;
-    if (fs && path) return (dir) => fs.realpath(path.resolve(root, dir)).catch(() => path.resolve(root, dir));
+    if (fs && path) {
+      return async (dir) => {
+        try {
+          return fs.realpathSync(path.resolve(root, dir));
+        } catch {
+          return path.resolve(root, dir);
+        }
+      };
+    }
   }
   return async (dir) => `path:${dir}`;
 }

@@ -140,6 +140,19 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * engine do not disturb each other. If the engine traps (and restarts), links loaded before are gone: the
  * session then refuses to go on rather than read another session's tables.
  */
+/**
+ * `count` random 32-bit words: node:crypto's where there is one (reached synchronously through
+ * `process.getBuiltinModule`; Node loads WebCrypto's whole module on the first use of `globalThis.crypto`, about
+ * 1 ms of a tool's start), else WebCrypto's.
+ */
+function randomWords(count: number): Uint32Array {
+  type NodeCrypto = typeof import('node:crypto');
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const node = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  const words = new Uint32Array(count);
+  return typeof node?.randomFillSync === 'function' ? node.randomFillSync(words) : globalThis.crypto.getRandomValues(words);
+}
+
 export class RuleEngine {
   readonly #engine: Engine;
   readonly #instance: object;
@@ -153,7 +166,7 @@ export class RuleEngine {
       const ex = exports as unknown as RuleExports;
       if (!seeded.has(ex)) {
         // SipHash key for the artifact tables: paths are attacker-chosen, the key must not be guessable.
-        const key = globalThis.crypto.getRandomValues(new Uint32Array(4));
+        const key = randomWords(4);
         ex.set_seed(key[0]!, key[1]!, key[2]!, key[3]!);
         seeded.add(ex);
       }

@@ -24,7 +24,9 @@ export async function createNodeBackend(): Promise<CryptoBackend> {
   }
   let crypto: NodeCrypto;
   try {
-    crypto = await import('node:crypto');
+    // process.getBuiltinModule (Node >= 20.16) skips the ES module loader's resolve and load of a dynamic import.
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    crypto = (proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? (await import('node:crypto'));
   } catch (cause) {
     throw new InTotoError('UNSUPPORTED', 'node:crypto is not available in this runtime', {}, { cause });
   }
