@@ -27,6 +27,11 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** Each occurrence adds its values to the earlier ones (argparse's `action='extend'`) instead of replacing them. */
   readonly extend?: boolean;
+  /**
+   * Given at most once: a repeat is a usage error instead of silently replacing the earlier values (for keys a
+   * signature must come from: `-k a.pub -k b.pub` would otherwise require only b.pub).
+   */
+  readonly once?: boolean;
   readonly help: string;
   readonly metavar?: string;
 }
@@ -177,6 +182,7 @@ function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): Pa
         if (!spec.choices.includes(v)) throw new UsageError(`argument ${optionLabel(spec)}: invalid choice: '${v}' (choose from ${spec.choices.map((c) => `'${c}'`).join(', ')})`);
       }
     }
+    if (spec.once && values.has(spec.name)) throw new UsageError(`argument ${optionLabel(spec)}: given twice; give all its values after one ${optionLabel(spec)} (a repeat would replace the earlier values)`);
     if (!values.has(spec.name)) order.push(spec.name);
     values.set(spec.name, spec.extend ? [...(values.get(spec.name) ?? []), ...got] : got);
   }

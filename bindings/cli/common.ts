@@ -9,7 +9,7 @@
  * - a progress line on a terminal while artifacts are recorded for more than a second.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { isatty, ReadStream } from 'node:tty';
@@ -475,10 +475,40 @@ export function packageDataFile(relative: string): URL {
 }
 
 /** A file a tool reads, whole; an `IO` error naming what it is and why it cannot be read. */
+/** Largest input file a tool reads whole (a key, a layout, a bundle, a VSA): /dev/zero must not fill the memory. */
+const MAX_INPUT_FILE = 64 << 20;
+
 export async function readInputFile(path: string | URL, what: string): Promise<Uint8Array> {
+  let handle;
   try {
-    return new Uint8Array(await readFile(path));
+    handle = await open(path, 'r');
   } catch (error) {
     throw new InTotoError('IO', `cannot read ${what} ${String(path)}: ${(error as Error).message}`, { path: String(path) }, { cause: error });
+  }
+  try {
+    // Read in chunks up to the limit: a device or a pipe has no size to check first.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = new Uint8Array(Math.min(1 << 20, MAX_INPUT_FILE + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_INPUT_FILE) throw new InTotoError('LIMIT', `${what} ${String(path)} is larger than ${MAX_INPUT_FILE} bytes`, { path: String(path) });
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  } catch (error) {
+    if (error instanceof InTotoError) throw error;
+    throw new InTotoError('IO', `cannot read ${what} ${String(path)}: ${(error as Error).message}`, { path: String(path) }, { cause: error });
+  } finally {
+    await handle.close();
   }
 }

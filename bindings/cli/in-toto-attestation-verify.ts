@@ -18,15 +18,15 @@ import { UsageError, type OptionSpec } from './args.js';
 import { readTrustedRoot } from '../sigstore/trusted-root.js';
 import { Log, packageDataFile, parseCommandLine, readInputFile, runTool, single } from './common.js';
 import { exitCodeOf } from './exit-code.js';
-import { readNow, readVsaRequest, VSA_OPTIONS } from './vsa-output.js';
-import { loadVsaKey, writeVsa } from './vsa-write.js';
+import { nowWarning, readNow, readVsaRequest, VSA_OPTIONS } from './vsa-output.js';
+import { loadVsaKey, removeOldVsa, writeVsa } from './vsa-write.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: 'FILE', help: 'the attestation layout: signed (a Metablock or DSSE envelope of its JSON), or YAML/JSON with --allow-unsigned-layout' },
   { name: 'attestations-directory', short: 'a', kind: 'one', metavar: 'DIR', help: 'the directory of attestations, named <step>.<anything>.json (a DSSE envelope or a Sigstore bundle) or <step>[.<anything>].intoto.jsonl (DSSE envelopes, one a line)' },
   { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root Sigstore bundles are verified against (default: the public-good production root shipped in this package)' },
   { name: 'parameters', kind: 'one', metavar: 'FILE', help: 'values for {NAME} placeholders in the layout\'s rules: a JSON object of strings' },
-  { name: 'layout-keys', short: 'k', kind: 'many', metavar: 'FILE', help: "the layout owner's public keys (PEM, securesystemslib JSON, OpenPGP export); each must have signed" },
+  { name: 'layout-keys', short: 'k', kind: 'many', extend: true, metavar: 'FILE', help: "the layout owner's public keys (PEM, securesystemslib JSON, OpenPGP export); each must have signed" },
   { name: 'allow-unsigned-layout', kind: 'flag', help: 'verify an unsigned layout (the verdict says so): whoever can change the layout chooses what passes' },
   { name: 'json', kind: 'flag', help: 'the verdict as JSON on stdout' },
   ...VSA_OPTIONS,
@@ -77,7 +77,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (keyPaths.length > 0 && allowUnsigned) throw new UsageError('--layout-keys and --allow-unsigned-layout are alternatives: keys given mean the layout must be signed by them');
   const json = parsed.values.has('json');
   const vsaRequest = readVsaRequest(parsed, CLI.tool);
-  const now = readNow(parsed) ?? new Date();
+  const given = readNow(parsed);
+  const now = given ?? new Date();
   const log = new Log(CLI.tool, 'normal');
   return exitCodeOf(log, async () => {
     await initEngine();
@@ -124,6 +125,9 @@ async function main(argv: readonly string[]): Promise<number> {
       attestations.set(name, bytes);
     }
     // The VSA's key is loaded before anything is verified: a wrong key file is a usage problem, not a verdict.
+    if (vsaRequest) await removeOldVsa(vsaRequest);
+    const clock = nowWarning(given, CLI.tool);
+    if (clock) log.say(clock.trimEnd());
     const vsaKey = vsaRequest && (await loadVsaKey(vsaRequest));
     const layoutBytes = await readInputFile(layoutPath, 'the layout');
     const rootPath = single(parsed, 'trusted-root');
@@ -142,9 +146,9 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const failure of verdict.failures) process.stderr.write(`FAIL [${failure.code}] ${safe(failure.message)}\n`);
     process.stderr.write(verdict.passed ? `PASSED: ${attestations.size} attestations verified against ${safe(layoutPath)}${verdict.unsignedLayout ? ' (an UNSIGNED layout)' : ''}\n` : `FAILED: ${verdict.failures.length} failure${verdict.failures.length === 1 ? '' : 's'}\n`);
     if (vsaRequest) {
-      // The subject: the products of the layout's last step (what the chain makes).
-      const lastStep = verdict.artifacts.at(-1);
-      const products = lastStep && lastStep.step === verdict.lastStep ? lastStep.products : {};
+      // The subject: what the chain makes, the products of the last step that records any (a final test step
+      // makes nothing); a failure's subject is the layout.
+      const products = [...verdict.artifacts].reverse().find((a) => Object.keys(a.products).length > 0)?.products ?? {};
       try {
         await writeVsa(vsaRequest, vsaKey!, {
           passed: verdict.passed,

@@ -37,8 +37,8 @@ import { runTool } from './run-tool.js';
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
 const SIGNING: readonly OptionSpec[] = [
-  { name: 'key', short: 'k', kind: 'many', metavar: '<path>', help: 'private key files to sign the layout with (securesystemslib JSON or PEM, as in-toto-keygen writes them)' },
-  { name: 'key-type', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: 'expected types of the --key files, by position (detected when absent)' },
+  { name: 'key', short: 'k', kind: 'many', once: true, metavar: '<path>', help: 'private key files to sign the layout with (securesystemslib JSON or PEM, as in-toto-keygen writes them)' },
+  { name: 'key-type', short: 't', kind: 'many', once: true, choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: 'expected types of the --key files, by position (detected when absent)' },
   { name: 'password-file', kind: 'one', metavar: '<path>', help: 'file whose first line is the password of encrypted --key files' },
 ];
 const OUTPUT: OptionSpec = { name: 'output', short: 'o', kind: 'one', metavar: '<path>', help: 'where to write the layout (default: over LAYOUT)' };
@@ -496,7 +496,11 @@ async function readAttestationLayoutDocument(path: string): Promise<unknown> {
     const envelope = readEnvelope(bytes);
     return isAttestationLayout(envelope.signed) ? envelope.signed : undefined;
   }
-  return isAttestationLayout(doc) ? doc : undefined;
+  if (!isAttestationLayout(doc)) return undefined;
+  // Read again as in-toto-attestation-verify reads it (strict YAML: an unknown tag is an error there), so that lint
+  // never passes a file the verifier refuses.
+  const { readAttestationLayoutYaml } = await import('../verify/attestation-layout.js');
+  return readAttestationLayoutYaml(bytes);
 }
 
 /** `graph` of an attestation layout: read as the verifier reads it, painted with an attestation verdict (`--json`). */

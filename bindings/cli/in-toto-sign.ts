@@ -22,8 +22,8 @@ import { askPassword, KEY_TYPES, loadSigningKey, Log, parseCommandLine, RECORDIN
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'file', short: 'f', kind: 'one', metavar: '<path>', help: 'the link or layout file to sign or verify' },
-  { name: 'key', short: 'k', kind: 'many', metavar: '<path>', help: 'private key files to sign with, or public key files to verify with' },
-  { name: 'key-type', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the '--key' files, by position ('rsa' PEM for all by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
+  { name: 'key', short: 'k', kind: 'many', once: true, metavar: '<path>', help: 'private key files to sign with, or public key files to verify with' },
+  { name: 'key-type', short: 't', kind: 'many', once: true, choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the '--key' files, by position ('rsa' PEM for all by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
   { name: 'prompt', short: 'p', kind: 'flag', help: 'ask for the password of each signing key' },
   { name: 'gpg', short: 'g', kind: 'any', metavar: '<id>', help: "OpenPGP key ids to sign with through gpg (its default key when none is given), or to verify with (at least one; exported from the keyring, checked here)" },
   O.gpgHome,

@@ -18,15 +18,15 @@ import { verify, type Verdict } from '../verify/verify.js';
 import { runTool } from './run-tool.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
-import { readNow, readVsaRequest, VSA_OPTIONS, type VsaRequest } from './vsa-output.js';
+import { nowWarning, readNow, readVsaRequest, VSA_OPTIONS, type VsaRequest } from './vsa-output.js';
 
 const KEY_TYPES = ['rsa', 'ed25519', 'ecdsa'] as const;
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'layout', short: 'l', kind: 'one', metavar: '<path>', help: 'path to the root layout to verify' },
-  { name: 'layout-keys', short: 'k', kind: 'many', metavar: '<path>', help: 'public key files the layout must be signed with (each must have signed); OpenPGP keys as exported by gpg (binary or armored) too' },
-  { name: 'key-types', short: 't', kind: 'many', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the --layout-keys, by position ('rsa' PEM by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
-  { name: 'gpg', short: 'g', kind: 'many', metavar: '<id>', help: "OpenPGP key ids (fingerprints) the layout must be signed with, exported from the gpg keyring (each must have signed; a subkey's signature counts for its key)" },
+  { name: 'layout-keys', short: 'k', kind: 'many', once: true, metavar: '<path>', help: 'public key files the layout must be signed with (each must have signed); OpenPGP keys as exported by gpg (binary or armored) too' },
+  { name: 'key-types', short: 't', kind: 'many', once: true, choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "types of the --layout-keys, by position ('rsa' PEM by default; 'ed25519' and 'ecdsa' securesystemslib JSON)" },
+  { name: 'gpg', short: 'g', kind: 'many', once: true, metavar: '<id>', help: "OpenPGP key ids (fingerprints) the layout must be signed with, exported from the gpg keyring (each must have signed; a subkey's signature counts for its key)" },
   { name: 'gpg-home', kind: 'one', metavar: '<path>', help: "GnuPG home directory of the '--gpg' keys (default: gpg's own)" },
   { name: 'link-dir', kind: 'one', metavar: '<path>', help: 'directory to load link files from (default: the current directory)' },
   { name: 'parameters', kind: 'many', extend: true, metavar: 'NAME=VALUE', help: 'values for {NAME} placeholders in the layout (each NAME once; may be given more than once)' },
@@ -156,7 +156,11 @@ async function main(argv: readonly string[]): Promise<number> {
   let vsaKey: PrivateKey | undefined;
   /** Writes the VSA, when asked for and its key is loaded; false when it could not be written (said why). */
   const emitVsa = async (passed: boolean, products: readonly ResourceDescriptor[], inputs: readonly { name: string; digest: { sha256: string } }[], signedBy: readonly string[]) => {
-    if (!vsa || !vsaKey || !layoutBytes) return true;
+    if (!vsa) return true;
+    if (!vsaKey || !layoutBytes) {
+      say(`in-toto-verify: no VSA written: ${vsaKey ? 'the layout could not be read' : 'the VSA key was not loaded'}\n`);
+      return false;
+    }
     try {
       const { writeVsa } = await import('./vsa-write.js');
       await writeVsa(vsa, vsaKey, { passed, timeVerified: now ?? new Date(), products, layoutPath, layoutBytes, layoutSignedBy: signedBy, inputs });
@@ -178,7 +182,13 @@ async function main(argv: readonly string[]): Promise<number> {
     // The crypto backend (a module of its own) loads while the engine compiles: every verification needs both.
     void getBackend();
     await initEngine();
-    vsaKey = vsa && (await (await import('./vsa-write.js')).loadVsaKey(vsa));
+    if (vsa) {
+      const { loadVsaKey, removeOldVsa } = await import('./vsa-write.js');
+      await removeOldVsa(vsa);
+      vsaKey = await loadVsaKey(vsa);
+    }
+    const clock = nowWarning(now, 'in-toto-verify');
+    if (clock) say(clock);
     const layoutKeys: VerificationKey[] = await Promise.all(
       keyPaths.map(async (path, i) => {
         try {

@@ -37,10 +37,10 @@ function isSigstoreBundle(bytes: Uint8Array): boolean {
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'attestation-path', kind: 'one', metavar: 'FILE', help: 'the VSA: a DSSE envelope of its Statement, or a Sigstore bundle of one' },
-  { name: 'subject-digest', kind: 'many', metavar: 'ALG:HEX', help: 'a digest a subject of the VSA must have (e.g. sha256:<hex>); may be given more than once (any one suffices)' },
+  { name: 'subject-digest', kind: 'many', extend: true, metavar: 'ALG:HEX', help: 'a digest a subject of the VSA must have (e.g. sha256:<hex>); may be given more than once (any one suffices)' },
   { name: 'verifier-id', kind: 'one', metavar: 'URI', help: 'the verifier the VSA must name' },
   { name: 'resource-uri', kind: 'one', metavar: 'URI', help: 'the resource it must be about' },
-  { name: 'verified-level', kind: 'many', metavar: 'LEVEL', help: 'a level it must claim (SLSA_BUILD_LEVEL_3 also stands for lower build levels); may be given more than once' },
+  { name: 'verified-level', kind: 'many', extend: true, metavar: 'LEVEL', help: 'a level it must claim (SLSA_BUILD_LEVEL_3 also stands for lower build levels); may be given more than once' },
   { name: 'public-key-path', kind: 'one', metavar: 'FILE', help: 'the public key it must be signed by (PEM, or securesystemslib JSON); for a Sigstore bundle signed with a key, PEM' },
   ...IDENTITY_OPTIONS.map((o) => ({ ...o, help: `${o.help}; for a Sigstore bundle signed with a certificate` })),
   { name: 'trusted-root', kind: 'one', metavar: 'FILE', help: 'the Sigstore trusted root a bundle is verified against (default: the public-good production root shipped in this package)' },

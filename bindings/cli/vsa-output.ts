@@ -14,7 +14,7 @@ export const VSA_OPTIONS: readonly OptionSpec[] = [
   { name: 'vsa-key-type', kind: 'one', choices: KEY_TYPES, metavar: '{rsa,ed25519,ecdsa}', help: "type of the --vsa-key: 'rsa' (PEM, the default), 'ed25519' or 'ecdsa' (securesystemslib JSON)" },
   { name: 'resource-uri', kind: 'one', metavar: 'URI', help: "the VSA's resourceUri: what was verified, as its consumers name it" },
   { name: 'verifier-id', kind: 'one', metavar: 'URI', help: "the VSA's verifier.id (default: this tool's URI)" },
-  { name: 'verified-level', kind: 'many', metavar: 'LEVEL', help: 'a level the VSA claims when verification passed (e.g. SLSA_BUILD_LEVEL_2); may be given more than once' },
+  { name: 'verified-level', kind: 'many', extend: true, metavar: 'LEVEL', help: 'a level the VSA claims when verification passed (e.g. SLSA_BUILD_LEVEL_2); may be given more than once' },
   { name: 'now', kind: 'one', metavar: 'TIME', help: "verify as of this RFC 3339 time (expiry, and the VSA's timeVerified): the same inputs give the same VSA" },
 ];
 
@@ -51,11 +51,26 @@ export function readVsaRequest(parsed: Parsed, tool: string): VsaRequest | undef
   };
 }
 
-/** `--now`: an RFC 3339 time (UsageError otherwise), or `undefined` when not given. */
+/**
+ * `--now`: an RFC 3339 time (UsageError otherwise, also for a date that does not exist: 2026-02-30 is not rolled over
+ * into March), or `undefined` when not given.
+ */
 export function readNow(parsed: Parsed): Date | undefined {
   const text = first(parsed, 'now');
   if (text === undefined) return undefined;
-  const now = new Date(text);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) || Number.isNaN(now.getTime())) throw new UsageError(`--now: '${text}' is not an RFC 3339 time`);
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.exec(text);
+  const bad = () => new UsageError(`--now: '${text}' is not an RFC 3339 time (e.g. 2026-12-07T12:00:00Z)`);
+  if (!m) throw bad();
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) throw bad();
+  const now = new Date(text.toUpperCase());
+  if (Number.isNaN(now.getTime())) throw bad();
   return now;
+}
+
+/** Said when `--now` is not the clock's time: expiry is then judged at another time than the present. */
+export function nowWarning(now: Date | undefined, tool: string): string | undefined {
+  if (now === undefined || Math.abs(now.getTime() - Date.now()) < 86_400_000) return undefined;
+  return `${tool}: verifying as of ${now.toISOString()} (--now), not the clock's ${new Date().toISOString()}: the layout's expiry is judged at that time\n`;
 }

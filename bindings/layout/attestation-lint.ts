@@ -8,9 +8,11 @@
  *   not list (PUBKEY_NOT_IN_KEYS), a threshold above its distinct functionaries (THRESHOLD_UNREACHABLE), a functionary
  *   no step names (KEY_UNUSED): each reported, not only the first;
  * - a predicate type this package knows no producer of (PREDICATE_TYPE_UNKNOWN): a misspelt type matches nothing;
- * - CEL rules that do not parse (CEL_SYNTAX, by the engine's own parser) and rules that select a `predicate.` field
- *   the predicate type's schema does not have (CEL_UNKNOWN_FIELD: the rule can then only fail, or pass by
- *   `allowIfNoClaim`);
+ * - CEL rules that do not parse or hold an invalid regular expression (CEL_SYNTAX, by the engine itself), rules that
+ *   read a name no attestation gives (CEL_UNKNOWN_VARIABLE: `predicte.x`), rules that read nothing of the
+ *   attestation (CEL_CONSTANT: `true` checks nothing), and rules that select a `predicate.` field the predicate
+ *   type's schema does not have (CEL_UNKNOWN_FIELD: the rule can then only fail, or pass by `allowIfNoClaim`);
+ * - step names no file can carry (STEP_NAME_UNFILEABLE: a `/`);
  * - MATCH rules naming no step (MATCH_UNKNOWN_STEP), product rules not closed by DISALLOW * (PRODUCTS_NOT_CLOSED),
  *   and expiry (LAYOUT_EXPIRED, LAYOUT_EXPIRES_SOON).
  */
@@ -72,13 +74,9 @@ const KNOWN_UNCHECKED = [
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * The `predicate.a.b...` selections of a CEL expression, outside its string literals: each chain of plain field
- * selections, stopped at an index, a call (`.all(`), or anything else. A lexical scan, not a parse: enough to name the
- * fields a rule reads (the rule parsed already).
- */
-export function predicateSelections(expression: string): string[][] {
-  const chains: string[][] = [];
+/** Each identifier of a CEL expression outside its string and bytes literals, with where it starts and ends. */
+function identifiers(expression: string): { word: string; start: number; end: number }[] {
+  const out: { word: string; start: number; end: number }[] = [];
   let i = 0;
   const n = expression.length;
   while (i < n) {
@@ -96,25 +94,60 @@ export function predicateSelections(expression: string): string[][] {
     if (/[A-Za-z_]/.test(c)) {
       const start = i;
       while (i < n && /[A-Za-z0-9_]/.test(expression[i]!)) i++;
-      const word = expression.slice(start, i);
-      // `x.predicate` is a field of something else; `predicate(` a call.
-      const before = expression.slice(0, start).trimEnd();
-      if (word !== 'predicate' || before.endsWith('.')) continue;
-      const chain: string[] = [];
-      for (;;) {
-        const m = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(expression.slice(i));
-        if (!m) break;
-        const after = expression.slice(i + m[0].length);
-        if (/^\s*\(/.test(after)) break; // a method or macro: not a field
-        chain.push(m[1]!);
-        i += m[0].length;
-      }
-      chains.push(chain);
+      // A literal's prefix (r"...", b'...') belongs to the literal, skipped next.
+      if (!(i < n && (expression[i] === '"' || expression[i] === "'") && /^[rRbB]{1,2}$/.test(expression.slice(start, i)))) out.push({ word: expression.slice(start, i), start, end: i });
+      continue;
+    }
+    if (/[0-9]/.test(c)) {
+      while (i < n && /[0-9A-Za-z_.]/.test(expression[i]!)) i++; // a number, with its suffix (1u, 1e3, 0x1F)
       continue;
     }
     i++;
   }
+  return out;
+}
+
+/**
+ * The `predicate.a.b...` selections of a CEL expression, outside its string literals: each chain of plain field
+ * selections, stopped at an index, a call (`.all(`), or anything else. A lexical scan, not a parse: enough to name the
+ * fields a rule reads (the rule parsed already).
+ */
+export function predicateSelections(expression: string): string[][] {
+  const chains: string[][] = [];
+  for (const { word, start, end } of identifiers(expression)) {
+    // `x.predicate` is a field of something else.
+    if (word !== 'predicate' || expression.slice(0, start).trimEnd().endsWith('.')) continue;
+    const chain: string[] = [];
+    let i = end;
+    for (;;) {
+      const m = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(expression.slice(i));
+      if (!m) break;
+      if (/^\s*\(/.test(expression.slice(i + m[0].length))) break; // a method or macro: not a field
+      chain.push(m[1]!);
+      i += m[0].length;
+    }
+    chains.push(chain);
+  }
   return chains;
+}
+
+/** What a rule may name at its root: the Statement's variables, CEL's literals and type names. */
+const ROOTS = new Set(['predicate', 'subject', 'predicateType', 'true', 'false', 'null', 'in', 'int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn', 'google']);
+
+/**
+ * Names a rule reads at its root that no attestation gives (`predicte.x`): every root identifier that is not a call,
+ * not a variable of the Statement, and not bound by a macro (`subject.all(s, ...)` binds `s`).
+ */
+export function unknownRoots(expression: string): string[] {
+  const bound = new Set([...expression.matchAll(/\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,/g)].map((m) => m[1]!));
+  const unknown = new Set<string>();
+  for (const { word, start, end } of identifiers(expression)) {
+    if (expression.slice(0, start).trimEnd().endsWith('.')) continue; // a field or a method
+    if (/^\s*\(/.test(expression.slice(end))) continue; // a function
+    if (ROOTS.has(word) || bound.has(word)) continue;
+    unknown.add(word);
+  }
+  return [...unknown];
 }
 
 /** The first field of `chain` the schema does not have, with the path up to it; `undefined` when all are known. */
@@ -145,11 +178,21 @@ export function lintAttestationLayout(doc: unknown, options: LintOptions & { par
   const steps = Array.isArray(layout.steps) ? layout.steps.filter(isRecord) : [];
   const stepNames = new Set(steps.map((s) => s.name).filter((n): n is string => typeof n === 'string'));
   const used = new Set<string>();
+  const budget = { heavy: 0 };
 
   checkExpiry(layout.expires, options, add);
   for (const [s, step] of steps.entries()) {
     const name = typeof step.name === 'string' ? step.name : `#${s + 1}`;
-    lintPredicates(step.expectedPredicates, `steps[${s}]`, `step '${name}'`, name, functionaries, used, add);
+    if (name.includes('/')) {
+      add('STEP_NAME_UNFILEABLE', {
+        message: `step '${name}' has a / in its name: no file of an attestations directory can be named for it (<step>.<anything>.json)`,
+        risk: 'in-toto-attestation-verify -a DIR never finds its claims: the step fails every verification (only a map of names given to the API can reach it)',
+        fix: 'name the step without /',
+        field: `steps[${s}].name`,
+        step: name,
+      });
+    }
+    lintPredicates(step.expectedPredicates, `steps[${s}]`, `step '${name}'`, name, functionaries, used, budget, add);
     for (const side of ['Materials', 'Products'] as const) {
       const list = Array.isArray(step[`expected${side}`]) ? (step[`expected${side}`] as unknown[]) : [];
       const rules: (ArtifactRule | undefined)[] = list.map((text) => {
@@ -187,7 +230,7 @@ export function lintAttestationLayout(doc: unknown, options: LintOptions & { par
   const subjects = Array.isArray(layout.subjects) ? layout.subjects.filter(isRecord) : [];
   for (const [i, entry] of subjects.entries()) {
     const names = Array.isArray(entry.subject) ? entry.subject.filter((n): n is string => typeof n === 'string') : [];
-    lintPredicates(entry.expectedPredicates, `subjects[${i}]`, `subjects[${i}] (${names.join(', ')})`, undefined, functionaries, used, add);
+    lintPredicates(entry.expectedPredicates, `subjects[${i}]`, `subjects[${i}] (${names.join(', ')})`, undefined, functionaries, used, budget, add);
   }
   for (const id of Object.keys(functionaries).filter((f) => !used.has(f))) {
     add('KEY_UNUSED', {
@@ -216,7 +259,7 @@ export function lintAttestationLayout(doc: unknown, options: LintOptions & { par
 }
 
 /** The expected predicates of a step or a subject entry (`at`: its field, `label`: how messages name it). */
-function lintPredicates(list: unknown, at: string, label: string, name: string | undefined, functionaries: Record<string, unknown>, used: Set<string>, add: Add): void {
+function lintPredicates(list: unknown, at: string, label: string, name: string | undefined, functionaries: Record<string, unknown>, used: Set<string>, budget: { heavy: number }, add: Add): void {
   const predicates = Array.isArray(list) ? list.filter(isRecord) : [];
   for (const [p, expected] of predicates.entries()) {
     const field = `${at}.expectedPredicates[${p}]`;
@@ -253,7 +296,7 @@ function lintPredicates(list: unknown, at: string, label: string, name: string |
         step: name,
       });
     }
-    const schema = SCHEMAS[type];
+    const schema = Object.hasOwn(SCHEMAS, type) ? SCHEMAS[type] : undefined;
     if (type !== '' && !schema && !KNOWN_UNCHECKED.some((re) => re.test(type))) {
       add('PREDICATE_TYPE_UNKNOWN', {
         message: `${label} expects the predicate type ${type}, which no producer this package knows writes`,
@@ -267,7 +310,7 @@ function lintPredicates(list: unknown, at: string, label: string, name: string |
     for (const [a, attribute] of attributes.entries()) {
       const rule = isRecord(attribute) && typeof attribute.rule === 'string' ? attribute.rule : undefined;
       if (rule === undefined) continue;
-      checkCel(rule, schema, { label, name, type, field: `${field}.expectedAttributes[${a}].rule`, allowIfNoClaim: isRecord(attribute) && attribute.allowIfNoClaim === true }, add);
+      checkCel(rule, schema, { budget, label, name, type, field: `${field}.expectedAttributes[${a}].rule`, allowIfNoClaim: isRecord(attribute) && attribute.allowIfNoClaim === true }, add);
     }
   }
 }
@@ -284,19 +327,81 @@ function checkExpiry(expires: unknown, options: LintOptions, add: Add): void {
   }
 }
 
-function checkCel(rule: string, schema: Schema | undefined, at: { label: string; name: string | undefined; type: string; field: string; allowIfNoClaim: boolean }, add: Add): void {
-  // Parsed by the engine: a rule that does not parse is refused before any variable is looked at.
+/** Rules that may run into the engine's step limit before the others are only parsed. */
+const MAX_HEAVY_RULES = 8;
+
+function checkCel(rule: string, schema: Schema | undefined, at: { label: string; name: string | undefined; type: string; field: string; allowIfNoClaim: boolean; budget: { heavy: number } }, add: Add): void {
+  const where = { field: at.field, step: at.name, rule };
+  // Parsed by the engine: a rule that does not parse is refused before any variable is looked at. Without variables
+  // a rule that reads the attestation stops at its first reference; one that gives a value reads nothing. A rule that
+  // computes much before reading anything costs up to the engine's step limit (~50 ms): after a few such rules, the
+  // rest are only parsed (`false && (rule)` parses it whole and evaluates nothing).
+  let alone;
   try {
-    evaluateCel(rule, {});
+    if (at.budget.heavy >= MAX_HEAVY_RULES) {
+      evaluateCel(`false && (${rule})`, {});
+      return;
+    }
+    alone = evaluateCel(rule, {});
   } catch (error) {
     if (!(error instanceof InTotoError)) throw error;
+    // A limit (a costly constant expression) says nothing about the rule's syntax: judged at verification.
+    if (error.code === 'LIMIT') {
+      at.budget.heavy++;
+      return;
+    }
     add('CEL_SYNTAX', {
       message: `${at.label}, ${at.type}: the rule \`${rule}\` does not parse: ${error.message}`,
       risk: 'the rule fails for every attestation: the step can never pass',
       fix: 'correct the expression (docs/cel.md lists what the engine evaluates)',
-      field: at.field,
-      step: at.name,
-      rule,
+      ...where,
+    });
+    return;
+  }
+  if ('value' in alone) {
+    const always = alone.value.type === 'bool' ? String(alone.value.value) : `a ${alone.value.type}, never true`;
+    add('CEL_CONSTANT', {
+      message: `${at.label}, ${at.type}: the rule \`${rule}\` reads nothing of the attestation: it is always ${always}`,
+      risk: alone.value.type === 'bool' && alone.value.value ? 'the rule checks nothing: whatever the attestation says, it passes' : 'the rule fails for every attestation: the step can never pass',
+      fix: 'compare a field of predicate, subject or predicateType',
+      ...where,
+    });
+    return;
+  }
+  if (alone.error.startsWith('invalid regular expression')) {
+    add('CEL_SYNTAX', {
+      message: `${at.label}, ${at.type}: the rule \`${rule}\` has an invalid regular expression: ${alone.error}`,
+      risk: 'the match is an error for every attestation: the rule fails every time',
+      fix: 'correct the pattern (RE2 syntax: docs/cel.md)',
+      ...where,
+    });
+    return;
+  }
+  // A pattern written as a literal is compiled here: an invalid one fails every match.
+  for (const m of rule.matchAll(/\.\s*matches\s*\(\s*([rR]?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))\s*\)/g)) {
+    let compiled;
+    try {
+      compiled = evaluateCel(`''.matches(${m[1]})`, {});
+    } catch {
+      continue; // not a literal after all: judged at verification
+    }
+    if ('error' in compiled && compiled.error.startsWith('invalid regular expression')) {
+      add('CEL_SYNTAX', {
+        message: `${at.label}, ${at.type}: the rule \`${rule}\` matches against ${m[1]}, an invalid regular expression: ${compiled.error}`,
+        risk: 'the match is an error for every attestation: the rule fails every time',
+        fix: 'correct the pattern (RE2 syntax: docs/cel.md)',
+        ...where,
+      });
+      return;
+    }
+  }
+  const unknownNames = unknownRoots(rule);
+  if (unknownNames.length > 0) {
+    add('CEL_UNKNOWN_VARIABLE', {
+      message: `${at.label}, ${at.type}: the rule \`${rule}\` reads ${unknownNames.map((n) => `'${n}'`).join(', ')}, which no attestation gives (a rule reads predicate, subject and predicateType)`,
+      risk: 'an undeclared reference is an error for every attestation: the rule fails every time',
+      fix: 'mind the spelling: predicate, subject, predicateType',
+      ...where,
     });
     return;
   }
@@ -310,9 +415,7 @@ function checkCel(rule: string, schema: Schema | undefined, at: { label: string;
         ? 'with allowIfNoClaim the rule is skipped for every attestation: it checks nothing'
         : 'the field is absent from every conforming attestation: the rule fails every time',
       fix: 'select a field the predicate type defines (mind the spelling and the nesting)',
-      field: at.field,
-      step: at.name,
-      rule,
+      ...where,
     });
     return;
   }

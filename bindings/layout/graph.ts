@@ -351,12 +351,19 @@ function layoutBox(node: GraphNode): Box {
   }
   for (const p of node.problems) for (const l of wrap(p, maxChars('small'), 3)) lines.push({ text: l, style: 'small', cls: 'problem failed' });
   for (const w of node.warnings) for (const l of wrap(w, maxChars('small'), 2)) lines.push({ text: l, style: 'small', cls: 'problem warning' });
-  const w = Math.min(MAX_BOX, Math.max(MIN_BOX, Math.ceil(Math.max(...lines.map(width)) + 2 * PAD)));
+  const w = Math.min(MAX_BOX, Math.max(MIN_BOX, Math.ceil(largest(lines.map(width)) + 2 * PAD)));
   const h = PAD * 2 + lines.reduce((sum, l) => sum + LINE[l.style], 0) + 4;
   return { node, lines, width: w, height: h, x: 0, y: 0 };
 }
 
 const edgeLabel = (r: GraphEdgeRule) => `${r.failed ? '✗ ' : ''}${r.pattern}  (${r.from} → ${r.side})`;
+
+/** The largest of `values` (-Infinity for none), without spreading them into arguments: a list can be long. */
+function largest(values: readonly number[]): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
 
 /** XML 1.0 text: escapes markup, replaces characters XML cannot hold (controls, lone surrogates, U+FFFE/F). */
 export function xmlEscape(text: string): string {
@@ -422,7 +429,7 @@ export function renderChainSvg(layout: Layout | LayoutJSON | ChainGraph, options
   // Edge kinds: between neighbouring columns drawn directly; others routed in lanes under the boxes.
   const direct = graph.edges.filter((e) => boxOf.get(e.to)!.node.layer === boxOf.get(e.from)!.node.layer + 1);
   const routed = graph.edges.filter((e) => !direct.includes(e));
-  const labelWidth = (e: GraphEdge) => Math.max(...e.rules.map((r) => Array.from(edgeLabel(r)).length * CHAR.mono));
+  const labelWidth = (e: GraphEdge) => largest(e.rules.map((r) => Array.from(edgeLabel(r)).length * CHAR.mono));
 
   // Column widths and the gaps after them (wide enough for the labels of the direct edges crossing them).
   const colWidth = Array.from({ length: layers }, (_, l) => Math.max(0, ...boxes.filter((b) => b.node.layer === l).map((b) => b.width)));
@@ -450,7 +457,7 @@ export function renderChainSvg(layout: Layout | LayoutJSON | ChainGraph, options
   for (let l = 0; l < layers; l++) {
     const column = boxes.filter((b) => b.node.layer === l);
     if (column.length === 0) continue;
-    const bottom = Math.max(...column.map((b) => b.y + b.height));
+    const bottom = largest(column.map((b) => b.y + b.height));
     const shift = (bodyBottom - bottom) / 2;
     for (const b of column) b.y += shift;
   }
@@ -472,7 +479,7 @@ export function renderChainSvg(layout: Layout | LayoutJSON | ChainGraph, options
   const label = (e: GraphEdge, cx: number, top: number) => {
     const lines = e.rules.map((r) => ({ text: clip(edgeLabel(r), 52), failed: r.failed }));
     if (e.invisible) lines.push({ text: 'never matches: step rules cannot see inspections', failed: true });
-    const w = Math.max(...lines.map((l) => Array.from(l.text).length * CHAR.mono)) + 8;
+    const w = largest(lines.map((l) => Array.from(l.text).length * CHAR.mono)) + 8;
     const h = lines.length * 14 + 6;
     let out = `<rect class="label" x="${r1(cx - w / 2)}" y="${r1(top)}" width="${r1(w)}" height="${h}" rx="3"/>`;
     lines.forEach((l, i) => {
@@ -531,7 +538,7 @@ export function renderChainSvg(layout: Layout | LayoutJSON | ChainGraph, options
   const legendY = contentBottom + 10;
   const legend = `<g class="legend"><path d="M${MARGIN},${legendY} L${MARGIN + 40},${legendY}" stroke="#64748b" stroke-width="1.6" marker-end="url(#arrow)"/><text class="subtle" x="${MARGIN + 50}" y="${legendY + 4}">artifacts compared by MATCH rules: from the link that recorded them to the rule that checks them (pattern, link side → rule side)</text></g>`;
 
-  const width = Math.ceil(Math.max(x - (gap[layers - 1] ?? 0) + MARGIN, 760, ...header.map((l) => Array.from(l.text).length * 7.4 + 2 * MARGIN), ...routed.map((e) => labelWidth(e) + 2 * MARGIN)));
+  const width = Math.ceil(largest([x - (gap[layers - 1] ?? 0) + MARGIN, 760, ...header.map((l) => Array.from(l.text).length * 7.4 + 2 * MARGIN)].concat(routed.map((e) => labelWidth(e) + 2 * MARGIN))));
   const height = Math.ceil(legendY + 24);
   let hy = MARGIN - 4;
   const headerSvg = header

@@ -38,7 +38,10 @@ export type LintCode =
   | 'PREDICATE_NO_FUNCTIONARIES'
   | 'PREDICATE_TYPE_UNKNOWN'
   | 'CEL_SYNTAX'
-  | 'CEL_UNKNOWN_FIELD';
+  | 'CEL_UNKNOWN_FIELD'
+  | 'CEL_UNKNOWN_VARIABLE'
+  | 'CEL_CONSTANT'
+  | 'STEP_NAME_UNFILEABLE';
 
 /** What each code means, for documentation and `in-toto-layout lint --codes`. */
 export const LINT_CODES: Readonly<Record<LintCode, { readonly severity: LintSeverity; readonly summary: string }>> = {
@@ -60,6 +63,9 @@ export const LINT_CODES: Readonly<Record<LintCode, { readonly severity: LintSeve
   PREDICATE_TYPE_UNKNOWN: { severity: 'warning', summary: 'an expected predicate type this package knows no producer of (a misspelt type matches no attestation)' },
   CEL_SYNTAX: { severity: 'error', summary: 'a CEL rule (expectedAttributes) does not parse' },
   CEL_UNKNOWN_FIELD: { severity: 'warning', summary: "a CEL rule selects a predicate field the predicate type's schema does not have" },
+  CEL_UNKNOWN_VARIABLE: { severity: 'error', summary: 'a CEL rule reads a name no attestation gives (only predicate, subject and predicateType exist)' },
+  CEL_CONSTANT: { severity: 'warning', summary: 'a CEL rule reads nothing of the attestation: always true (checks nothing) or never true' },
+  STEP_NAME_UNFILEABLE: { severity: 'warning', summary: 'a step name no attestation file in a directory can carry (a / in it)' },
 };
 
 export interface LintFinding {

@@ -201,7 +201,7 @@ function rfc3339(text: string): number | undefined {
 }
 
 /** An unsigned layout's YAML (or JSON), strictly: a warning (an unknown tag, say) is an error, not a guess. */
-function readYaml(bytes: Uint8Array): unknown {
+export function readAttestationLayoutYaml(bytes: Uint8Array): unknown {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -343,6 +343,8 @@ function readExpectedPredicates(list: unknown[], at: string, functionaries: Read
         const aat = `${pat}.expectedAttributes[${n}]`;
         const x = fields(a, aat, ['rule', 'allowIfNoClaim', 'warn', 'debug']);
         if (typeof x.rule !== 'string' || x.rule === '') throw layoutError('must be a CEL expression', `${aat}.rule`);
+        // The engine takes a claim's rules NUL-separated: a NUL inside one would split it.
+        if (x.rule.includes('\u0000')) throw layoutError('holds a NUL character, which no CEL expression may', `${aat}.rule`);
         for (const flag of ['allowIfNoClaim', 'warn'] as const) if (x[flag] !== undefined && typeof x[flag] !== 'boolean') throw layoutError('must be true or false', `${aat}.${flag}`);
         if (parameters) {
           const outside = placeholdersOutsideStrings(x.rule).filter((n) => Object.hasOwn(parameters, n));
@@ -605,7 +607,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       }
       unsignedLayout = true;
       warnings.push('the layout is not signed: anyone who can change it chooses what passes');
-      value = readYaml(options.layout);
+      value = readAttestationLayoutYaml(options.layout);
     }
     layout = readAttestationLayout(value, options.parameters);
     const unresolved = new Set<string>();

@@ -302,8 +302,11 @@ describe('VSAs: in-toto-attestation-verify --vsa, in-toto-vsa verify, verifyVsa'
     expect(failed.stderr).toMatch(/VSA \(FAILED\) written to fail\.json/);
 
     const statement = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(dir, 'pass.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { subject: unknown; predicate: Record<string, unknown> };
-    // The last step (test) makes nothing: the subject is the layout the verdict is about.
-    expect(statement.subject).toEqual([{ name: 'layout.json', digest: { sha256: createHash('sha256').update(readFileSync(join(dir, 'layout.json'))).digest('hex') } }]);
+    // The last step (test) makes nothing: the subject is what the last step with products (build) made.
+    expect(statement.subject).toEqual([{ name: 'app', digest: SHA('a') }]);
+    const failedStatement = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(dir, 'fail.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { subject: unknown };
+    // A failure is about the layout that was not met.
+    expect(failedStatement.subject).toEqual([{ name: 'layout.json', digest: { sha256: createHash('sha256').update(readFileSync(join(dir, 'layout.json'))).digest('hex') } }]);
     expect(statement.predicate).toMatchObject({
       verifier: { id: VERIFIER, version: { 'in-toto-wasm': expect.any(String) } },
       timeVerified: '2026-12-07T12:00:00Z',
@@ -315,7 +318,7 @@ describe('VSAs: in-toto-attestation-verify --vsa, in-toto-vsa verify, verifyVsa'
     expect((statement.predicate.inputAttestations as { name: string }[]).map((i) => i.name)).toEqual([...(await chain()).keys()].sort());
 
     const check = (file: string, ...over: string[]) => {
-      const args = { '--attestation-path': file, '--subject-digest': `sha256:${createHash('sha256').update(readFileSync(join(dir, 'layout.json'))).digest('hex')}`, '--verifier-id': VERIFIER, '--resource-uri': 'pkg:generic/app@1', '--public-key-path': 'verifier.pub' } as Record<string, string>;
+      const args = { '--attestation-path': file, '--subject-digest': file === 'fail.json' ? `sha256:${createHash('sha256').update(readFileSync(join(dir, 'layout.json'))).digest('hex')}` : `sha256:${'a'.repeat(64)}`, '--verifier-id': VERIFIER, '--resource-uri': 'pkg:generic/app@1', '--public-key-path': 'verifier.pub' } as Record<string, string>;
       for (let i = 0; i < over.length; i += 2) args[over[i]!] = over[i + 1]!;
       return tool(VSA, 'verify', ...Object.entries(args).flat());
     };

@@ -98,6 +98,43 @@ describe('in-toto-verify --vsa', () => {
     expect(statementOf(join(tampered, 'broken.vsa.json')).predicate).toMatchObject({ verificationResult: 'FAILED', inputAttestations: [] });
   });
 
+  it('writes no PASSED VSA about nothing: a chain whose last step records no products passes, and the VSA is refused', () => {
+    const bare = makeTempDir('in-toto-verify-vsa-bare-');
+    copyInto(dir, bare);
+    writeLayout(join(bare, 'root.layout'), {
+      steps: [
+        { name: 'build', pubkeys: [keys.alice], expected_products: [['CREATE', 'app.bin'], ['DISALLOW', '*']] },
+        { name: 'test', pubkeys: [keys.bob], expected_materials: [['MATCH', 'app.bin', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['DISALLOW', '*']] },
+      ],
+      signers: [keys.owner],
+    });
+    referenceRun(bare, 'test', keys.bob, { materials: ['app.bin'] });
+    const result = verifyWithVsa(bare, 'none.vsa.json');
+    expect(result.stderr).toMatch(/the VSA was not written: .*records no products/);
+    expect(result.status).toBe(1);
+    expect(() => readFileSync(join(bare, 'none.vsa.json'))).toThrow();
+  });
+
+  it('removes a VSA left by an earlier run when this run cannot write one; --now must be a real date, and a clock override is said', () => {
+    const again = makeTempDir('in-toto-verify-vsa-stale-');
+    copyInto(dir, again);
+    expect(verifyWithVsa(again, 'stale.vsa.json').status).toBe(0);
+    const noKey = run(again, VERIFY, ['-l', 'root.layout', '-k', `${keys.owner.path}.pub`, '-t', keys.owner.type, '--vsa', 'stale.vsa.json', '--vsa-key', 'no-such-key', '--resource-uri', 'r']);
+    expect(noKey.status).toBe(1);
+    expect(() => readFileSync(join(again, 'stale.vsa.json'))).toThrow();
+    const base = ['-l', 'root.layout', '-k', `${keys.owner.path}.pub`, '-t', keys.owner.type];
+    expect(run(again, VERIFY, [...base, '--now', '2026-02-30T00:00:00Z']).status).toBe(2);
+    expect(run(again, VERIFY, [...base, '--now', '2026-12-07T24:00:00Z']).status).toBe(2);
+    const past = run(again, VERIFY, [...base, '--now', '2020-06-01T00:00:00Z']);
+    expect(past.stderr).toMatch(/verifying as of 2020-06-01T00:00:00\.000Z \(--now\), not the clock's/);
+  });
+
+  it('refuses a repeated -k (it would require only the last key), as a usage error', () => {
+    const result = run(dir, VERIFY, ['-l', 'root.layout', '-k', `${keys.alice.path}.pub`, '-k', `${keys.owner.path}.pub`, '-t', keys.owner.type]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--layout-keys: given twice/);
+  });
+
   it('refuses VSA flags without --vsa, and --vsa without its key or resource (exit 2, nothing verified)', () => {
     const base = ['-l', 'root.layout', '-k', `${keys.owner.path}.pub`, '-t', keys.owner.type];
     for (const extra of [['--vsa', 'x.json', '--vsa-key', 'verifier'], ['--vsa', 'x.json', '--resource-uri', 'r'], ['--resource-uri', 'r'], ['--vsa-key', 'verifier'], ['--now', 'yesterday']]) {
@@ -146,6 +183,16 @@ describe('in-toto-vsa verify: a VSA in a Sigstore bundle', () => {
     expect(ok.status).toBe(0);
   });
 
+  it('a repeated --verified-level requires every level; a repeated --subject-digest accepts any', () => {
+    const good = makeKeyBundle(vsa(), signer, log);
+    writeFileSync(join(dir, 'vsa.sigstore.json'), JSON.stringify(good));
+    const levels = run(dir, VSA, ['verify', '--attestation-path', 'vsa.sigstore.json', '--subject-digest', `sha256:${'d'.repeat(64)}`, '--subject-digest', `sha256:${digest.sha256}`, '--verifier-id', 'https://verifier.example', '--resource-uri', 'pkg:generic/app@1', '--public-key-path', 'signer.pem', '--trusted-root', 'root.json', '--verified-level', 'SLSA_BUILD_LEVEL_3', '--verified-level', 'SLSA_BUILD_LEVEL_1']);
+    expect(levels.stderr).toMatch(/not SLSA_BUILD_LEVEL_3/);
+    expect(levels.status).toBe(1);
+    const digests = run(dir, VSA, ['verify', '--attestation-path', 'vsa.sigstore.json', '--subject-digest', `sha256:${digest.sha256}`, '--subject-digest', `sha256:${'d'.repeat(64)}`, '--verifier-id', 'https://verifier.example', '--resource-uri', 'pkg:generic/app@1', '--public-key-path', 'signer.pem', '--trusted-root', 'root.json']);
+    expect(digests.status).toBe(0);
+  });
+
   it('refuses each thing that does not hold, saying which', () => {
     const good = makeKeyBundle(vsa(), signer, log);
     expect(check(good, '--public-key-path', 'other.pem').stderr).toMatch(/signature does not verify/);
@@ -163,6 +210,12 @@ describe('in-toto-vsa verify: a VSA in a Sigstore bundle', () => {
     const asIdentity = check(good, '--public-key-path', undefined!, '--certificate-identity', 'https://id.example', '--certificate-oidc-issuer', 'https://issuer.example');
     expect(asIdentity.status).toBe(1);
     expect(asIdentity.stderr).toMatch(/signed with a key, not a certificate/);
+  });
+
+  it('reads at most 64 MiB of a VSA: /dev/zero is refused, not read forever', () => {
+    const result = run(dir, VSA, ['verify', '--attestation-path', '/dev/zero', '--subject-digest', `sha256:${digest.sha256}`, '--verifier-id', 'https://verifier.example', '--resource-uri', 'pkg:generic/app@1', '--public-key-path', 'signer.pem']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the VSA \/dev\/zero is larger than 67108864 bytes/);
   });
 
   it('refuses contradictory flags (exit 2): a key and an identity, no signer, --trusted-root for a DSSE envelope', () => {

@@ -79,9 +79,34 @@ describe('lintAttestationLayout', () => {
     ['a layout expiring soon', (d: any) => (d.expires = '2026-06-10T00:00:00Z'), ['LAYOUT_EXPIRES_SOON']],
     ['a subject entry with a threshold above its functionaries', (d: any) => (d.subjects = [{ subject: ['app'], expectedPredicates: [{ predicateType: 'https://slsa.dev/verification_summary/v1', functionaries: [alice.keyid], threshold: 2 }] }]), ['THRESHOLD_UNREACHABLE']],
     ['a subject entry whose CEL rule selects an unknown field', (d: any) => (d.subjects = [{ subject: ['app'], expectedPredicates: [{ predicateType: 'https://slsa.dev/verification_summary/v1', functionaries: [alice.keyid], expectedAttributes: [{ rule: "predicate.result == 'PASSED'" }] }] }]), ['CEL_UNKNOWN_FIELD']],
+    ['a rule that reads nothing (always true)', (d: any) => (d.steps[1].expectedPredicates[0].expectedAttributes[0].rule = 'true'), ['CEL_CONSTANT']],
+    ['a rule that is never true', (d: any) => (d.steps[1].expectedPredicates[0].expectedAttributes[0].rule = '1 + 1'), ['CEL_CONSTANT']],
+    ['a rule reading a misspelt variable', (d: any) => (d.steps[1].expectedPredicates[0].expectedAttributes[0].rule = "predicte.result == 'PASSED'"), ['CEL_UNKNOWN_VARIABLE']],
+    ['a rule matching an invalid pattern', (d: any) => (d.steps[0].expectedPredicates[0].expectedAttributes[0].rule = "predicate.runDetails.builder.id.matches('(')"), ['CEL_SYNTAX']],
+    ['a step name no file can carry', (d: any) => ((d.steps[0].name = 'ci/build'), (d.steps[1].expectedMaterials[0] = 'MATCH app WITH products FROM ci/build')), ['STEP_NAME_UNFILEABLE']],
+    ['a predicate type named like an Object property', (d: any) => ((d.steps[1].expectedPredicates[0].predicateType = '__proto__'), (d.steps[1].expectedPredicates[0].expectedAttributes[0].rule = 'predicate.__proto__.x == 1')), ['PREDICATE_TYPE_UNKNOWN']],
+    ['a rule holding a NUL (the engine takes rules NUL-separated)', (d: any) => (d.steps[1].expectedPredicates[0].expectedAttributes[0].rule = "predicate.result == 'PA\u0000SSED'"), ['ATTESTATION_LAYOUT_INVALID']],
     ['what the verifier refuses otherwise', (d: any) => (d.steps[0].expectedPredicates[0].surprise = 1), ['ATTESTATION_LAYOUT_INVALID']],
   ])('finds %s', (_, change, expected) => {
     expect(codes(layout(change))).toEqual(expected);
+  });
+
+  it('does not mistake macro variables, functions or literals for unknown names', () => {
+    const doc = layout((d) => (d.steps[1].expectedPredicates[0].expectedAttributes = [
+      { rule: "subject.all(s, s.name != '' && 'sha256' in s.digest) && predicate.failedTests.exists(t, t.startsWith(r'x'))" },
+      { rule: "type(predicate.result) == string && int(size(predicate.passedTests)) >= 0 && predicateType == 'x'" },
+    ]));
+    expect(lintAttestationLayout(doc, { now: NOW })).toEqual([]);
+  });
+
+  it('stays cheap on rules that compute much before reading anything: past a few, rules are only parsed', () => {
+    const heavy = '[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a + b + c + d + e + f > 0)))))) && predicate.result == "PASSED"';
+    const rules = Array.from({ length: 30 }, () => ({ rule: heavy }));
+    rules.push({ rule: 'predicate.result ==' });
+    const found = lintAttestationLayout(layout((d) => (d.steps[1].expectedPredicates[0].expectedAttributes = rules)), { now: NOW });
+    // The syntax error after the heavy rules is still found.
+    expect(found.map((f) => f.code)).toEqual(['CEL_SYNTAX']);
+    expect(found[0]!.field).toBe('steps[1].expectedPredicates[0].expectedAttributes[30].rule');
   });
 
   it('names the step, field and rule; ignores codes on request', () => {
@@ -144,6 +169,20 @@ describe('in-toto-layout lint and graph on attestation layouts', () => {
     expect(painted.stdout).toMatch(/data-from="build" data-to="test" data-status="failed"/);
     writeFileSync(join(dir, 'not-a-verdict.json'), JSON.stringify({ passed: 'yes' }));
     expect(run(dir, ['graph', 'layout.json', '--verdict', 'not-a-verdict.json']).status).toBe(1);
+  });
+
+  it('lint reads unsigned YAML as the verifier does: an unknown tag fails lint too', () => {
+    const dir = makeTempDir('in-toto-att-lint-yaml-');
+    writeFileSync(join(dir, 'tagged.yml'), `expires: !foo 2100-01-01T00:00:00Z\nfunctionaries: {}\nsteps: [{name: a, expectedPredicates: [{predicateType: x, functionaries: [k]}]}]\n`);
+    const result = run(dir, ['lint', 'tagged.yml']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/is not YAML this verifier reads/);
+  });
+
+  it('draws a step with 200,000 rules (no argument-spread overflow)', () => {
+    const big = layout((d) => (d.steps[0].expectedMaterials = [...Array.from({ length: 200_000 }, (_, i) => `ALLOW f${i}`), 'DISALLOW *']));
+    const svg = renderChainSvg(attestationChainGraph(readAttestationLayout(big)));
+    expect(svg).toContain('ALLOW f199999');
   });
 
   it('the graph model marks what a verdict blames, and nothing without one', () => {
