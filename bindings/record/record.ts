@@ -103,17 +103,23 @@ export async function recordArtifacts(paths: readonly string[], options: RecordO
   }
 
   const walker = new Walker(basePath, excluded, lstripPaths, options.followSymlinkDirs ?? false, options.onSkip);
-  // The reference dedups and sorts the normalized paths when it applies the exclude patterns to them.
-  const roots = [...new Set(paths.map(normpath))].filter((path) => !excluded(path)).sort(byCodePoint);
-  for (const root of roots) {
-    if (walker.collision) break;
-    await walker.recordRoot(root);
+  // Files are hashed while the walk goes on: workers start once the job is large enough for them (see Hashing).
+  const hashing = new Hashing(walker.files, hashSetup(algorithms, options.normalizeLineEndings ?? false), threads, options.threads === undefined);
+  walker.onFiles = () => hashing.pump();
+  let digests: DigestDict[];
+  try {
+    // The reference dedups and sorts the normalized paths when it applies the exclude patterns to them.
+    const roots = [...new Set(paths.map(normpath))].filter((path) => !excluded(path)).sort(byCodePoint);
+    for (const root of roots) {
+      if (walker.collision) break;
+      await walker.recordRoot(root);
+    }
+    digests = await hashing.finish();
+  } finally {
+    await hashing.close();
   }
-
-  const inThisThread = options.threads === undefined ? walker.files.length <= SMALL_JOB_FILES : threads === 1;
-  const digests = await hashFiles(walker.files, algorithms, options.normalizeLineEndings ?? false, inThisThread ? 1 : threads);
   // The reference raises a left-strip collision when it reaches it, after hashing every file before it:
-  // an unreadable file earlier in its order wins (hashFiles threw above), otherwise the collision does.
+  // an unreadable file earlier in its order wins (finish() threw above), otherwise the collision does.
   if (walker.collision) throw walker.collision;
 
   const result: ArtifactDict = {};
@@ -162,6 +168,8 @@ interface ListedFile {
 class Walker {
   readonly files: FileEntry[] = [];
   collision: InTotoError | undefined;
+  /** Called whenever files were added (a directory's, a root file): the hashing takes them from `files`. */
+  onFiles: (() => void) | undefined;
   private readonly keys = new Set<string>();
 
   constructor(
@@ -174,7 +182,10 @@ class Walker {
 
   async recordRoot(path: string): Promise<void> {
     const stats = await statOrUndefined(this.fsPath(path));
-    if (stats?.isFile()) this.addFile(path);
+    if (stats?.isFile()) {
+      this.addFile(path);
+      this.onFiles?.();
+    }
     // os.walk lists a symlinked directory passed in whether or not it follows links below it.
     else if (stats?.isDirectory()) await this.walk(path, this.followSymlinkDirs ? new Set([devIno(stats)]) : undefined);
     else this.onSkip?.(path, 'missing');
@@ -217,9 +228,11 @@ class Walker {
       else if (!this.excluded(file.path)) {
         if (file.invalid) throw invalidName(file.path);
         this.addFile(file.path);
-        if (this.collision) return;
+        if (this.collision) break;
       }
     }
+    this.onFiles?.();
+    if (this.collision) return;
     for (const sub of dirs.sort(byPath)) {
       if (this.excluded(sub.path) || (sub.symlink && !this.followSymlinkDirs)) continue;
       if (sub.invalid) throw invalidName(sub.path);
@@ -703,63 +716,124 @@ parentPort.on('message', async ({ start, paths }) => {
  */
 const SMALL_JOB_FILES = 16_384;
 
-/**
- * Hashes `files` in up to `threads` workers, results in input order. On a failure it sends out nothing new,
- * lets the batches in flight finish, and throws the failure of the lowest index: batches go out in order, so
- * every lower index was hashed, and that is the error a sequential run (the reference) meets first.
- */
-async function hashFiles(files: readonly FileEntry[], algorithms: readonly HashAlgorithm[], normalizeLineEndings: boolean, threads: number): Promise<DigestDict[]> {
-  if (files.length === 0) return [];
-  const setup: HashSetup = {
+/** The hashing set up for `algorithms` (workers and this thread alike). */
+function hashSetup(algorithms: readonly HashAlgorithm[], normalizeLineEndings: boolean): HashSetup {
+  return {
     algorithms: algorithms.map((name) => ({ name, node: NODE_HASH_NAMES[name] })),
     normalizeLineEndings,
     chunkBytes: READ_CHUNK_BYTES,
     blake2Url: algorithms.includes('blake2b-256') ? import.meta.resolve('@noble/hashes/blake2.js') : undefined,
     openFlags: fsConstants.O_RDONLY | fsConstants.O_NONBLOCK,
   };
-  if (threads === 1) return hashInThisThread(files, setup);
-  const count = Math.min(threads, Math.ceil(files.length / FILES_PER_WORKER));
-  // execArgv: [] keeps flags meant for this process (--inspect, --cpu-prof, loaders) out of the workers.
-  const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: setup, execArgv: [] }));
-  const results = new Array<DigestDict>(files.length);
-  const failures: NonNullable<WorkerReply['failure']>[] = [];
-  let next = 0;
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            let queued = 0;
-            const send = () => {
-              if (failures.length === 0 && next < files.length) {
-                const start = next;
-                next = Math.min(files.length, start + BATCH_FILES);
-                queued++;
-                worker.postMessage({ start, paths: files.slice(start, next).map((file) => file.fsPath) });
-              } else if (queued === 0) resolve();
-            };
-            worker.on('message', ({ start, digests, failure }: WorkerReply) => {
-              queued--;
-              digests.forEach((digest, i) => (results[start + i] = digest));
-              if (failure) failures.push(failure);
-              send();
-            });
-            const crashed = (cause: unknown) => reject(new InTotoError('UNSUPPORTED', `a worker thread hashing artifacts failed: ${(cause as Error).message}`, {}, { cause }));
-            worker.once('error', crashed);
-            // After a normal end, terminate() makes it exit too, once this promise is settled: no effect then.
-            worker.once('exit', (code) => crashed(new Error(`it stopped with exit code ${code}`)));
-            for (let i = 0; i < BATCHES_QUEUED; i++) send();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+}
+
+/** A worker and the batches it holds. */
+interface HashWorker {
+  readonly worker: Worker;
+  queued: number;
+}
+
+/**
+ * Hashes the files a walk adds to `files` while it goes on, results in input order. Workers start as the job grows:
+ * with `threads` given, one per 256 files up to `threads` (1: this thread, after the walk); by default, none until
+ * the job passes SMALL_JOB_FILES (a worker costs ~30 ms to start), then the same. Batches go out in order, a full
+ * one at a time while the walk lasts; on a failure nothing new is sent, the batches in flight finish, and `finish`
+ * throws the failure of the lowest index: every lower index was hashed, and that is the error a sequential run (the
+ * reference) meets first.
+ */
+class Hashing {
+  private readonly workers: HashWorker[] = [];
+  private readonly results: DigestDict[] = [];
+  private readonly failures: NonNullable<WorkerReply['failure']>[] = [];
+  private next = 0;
+  private walked = false;
+  private crash: InTotoError | undefined;
+  private settle: (() => void) | undefined;
+
+  constructor(
+    private readonly files: readonly FileEntry[],
+    private readonly setup: HashSetup,
+    private readonly threads: number,
+    private readonly byDefault: boolean,
+  ) {}
+
+  /** New files were added: start workers the job now warrants, and hand out full batches. */
+  pump(): void {
+    if (this.threads > 1 && (!this.byDefault || this.files.length > SMALL_JOB_FILES)) {
+      const wanted = Math.min(this.threads, Math.ceil(this.files.length / FILES_PER_WORKER));
+      while (this.workers.length < wanted) this.start();
+    }
+    for (const w of this.workers) this.send(w);
+    this.check();
   }
-  if (failures.length > 0) {
-    const first = failures.reduce((a, b) => (b.index < a.index ? b : a));
-    throw readError(files[first.index]!, Object.assign(new Error(first.message), { code: first.code }));
+
+  /** The walk is over: the digests of every file, in order (or the failure of the lowest index). */
+  async finish(): Promise<DigestDict[]> {
+    this.walked = true;
+    if (this.files.length === 0) return [];
+    if (this.workers.length === 0) {
+      if (this.threads > 1 && !this.byDefault) this.pump();
+      else return hashInThisThread(this.files, this.setup);
+    }
+    await new Promise<void>((resolve) => {
+      this.settle = resolve;
+      this.pump();
+    });
+    if (this.crash) throw this.crash;
+    if (this.failures.length > 0) {
+      const first = this.failures.reduce((a, b) => (b.index < a.index ? b : a));
+      throw readError(this.files[first.index]!, Object.assign(new Error(first.message), { code: first.code }));
+    }
+    return this.results;
   }
-  return results;
+
+  /** Stops the workers (after `finish`, or when the walk failed). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+
+  private start(): void {
+    // execArgv: [] keeps flags meant for this process (--inspect, --cpu-prof, loaders) out of the workers.
+    const w: HashWorker = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: this.setup, execArgv: [] }), queued: 0 };
+    w.worker.on('message', ({ start, digests, failure }: WorkerReply) => {
+      w.queued--;
+      digests.forEach((digest, i) => (this.results[start + i] = digest));
+      if (failure) this.failures.push(failure);
+      this.send(w);
+      this.check();
+    });
+    const crashed = (cause: unknown) => {
+      this.crash ??= new InTotoError('UNSUPPORTED', `a worker thread hashing artifacts failed: ${(cause as Error).message}`, {}, { cause });
+      w.queued = 0;
+      this.check();
+    };
+    w.worker.once('error', crashed);
+    // After a normal end, terminate() makes it exit too, once the job is done: no effect then.
+    w.worker.once('exit', (code) => crashed(new Error(`it stopped with exit code ${code}`)));
+    this.workers.push(w);
+  }
+
+  private send(w: HashWorker): void {
+    while (w.queued < BATCHES_QUEUED && this.failures.length === 0 && !this.crash) {
+      const available = this.files.length - this.next;
+      if (available === 0 || (available < BATCH_FILES && !this.walked)) return;
+      const start = this.next;
+      this.next = Math.min(this.files.length, start + BATCH_FILES);
+      w.queued++;
+      w.worker.postMessage({ start, paths: this.files.slice(start, this.next).map((file) => file.fsPath) });
+    }
+  }
+
+  /** Done when the walk is over and every batch sent has come back (or nothing more will be sent). */
+  private check(): void {
+    if (!this.settle || !this.walked) return;
+    const stopped = this.failures.length > 0 || this.crash !== undefined;
+    if ((stopped || this.next === this.files.length) && this.workers.every((w) => w.queued === 0)) {
+      const settle = this.settle;
+      this.settle = undefined;
+      settle();
+    }
+  }
 }
 
 async function hashInThisThread(files: readonly FileEntry[], setup: HashSetup): Promise<DigestDict[]> {

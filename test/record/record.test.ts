@@ -344,6 +344,18 @@ describe('the same artifacts as record_artifacts_as_dict', () => {
     expect(await recordArtifacts(['.'], { basePath: root, threads: 8 })).toEqual(sequential);
   });
 
+  it('a job past 16,384 files is hashed by workers while the walk goes on: the same result, and an unreadable file still named', async () => {
+    const spec: Record<string, Node> = {};
+    for (let i = 0; i < 17_000; i++) spec[`d${i % 97}/f${i}.txt`] = `file ${i}`;
+    spec['d50/zz-mem'] = { link: '/proc/self/mem' };
+    const root = tree(spec);
+    // Without `threads`, the default: workers start once the walk has found more than 16,384 files.
+    const overlapped = await recordArtifacts(['.'], { basePath: root, excludePatterns: ['*-mem'] });
+    expect(Object.keys(overlapped)).toHaveLength(17_000);
+    expect(overlapped).toEqual(await recordArtifacts(['.'], { basePath: root, excludePatterns: ['*-mem'], threads: 1 }));
+    await expect(recordArtifacts(['.'], { basePath: root })).rejects.toMatchObject({ code: 'IO', artifact: 'd50/zz-mem' });
+  });
+
   it('base path: relative paths, ".." and absolute paths resolved as after chdir; a bad base path', async () => {
     const root = tree({
       'proj/src/a.txt': 'a',
