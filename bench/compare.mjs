@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { ROOT, BENCH, buildFingerprint, chainFixture, demoFixture, ensureReference } from './lib/fixtures.mjs';
 import { compareRuns, ensureGnuTime, environments, runOnce, stats, waitForQuiet } from './lib/measure.mjs';
 
-export const SIZES = [1000, 10000, 100000];
+export const SIZES = [1000, 10000, 100000, 1000000];
 
 const OURS = join(ROOT, 'bin/in-toto-verify.js');
 const FLOOR = join(BENCH, 'lib/floor.mjs');
@@ -65,7 +65,7 @@ function startup(reps, log) {
 export async function compare({ quick = false, log = console.log } = {}) {
   ensureReference(log);
   ensureGnuTime(log);
-  const reps = quick ? { demo: 5, 1000: 3, 10000: 2, 100000: 1, startup: 5 } : { demo: 15, 1000: 10, 10000: 5, 100000: 3, startup: 15 };
+  const reps = quick ? { demo: 5, 1000: 3, 10000: 2, 100000: 1, 1000000: 1, startup: 5 } : { demo: 15, 1000: 10, 10000: 5, 100000: 3, 1000000: 2, startup: 15 };
   const results = { reps, caCerts: environments().caCerts, startup: {}, demo: {}, chains: {} };
 
   log('interpreter start');

@@ -22,7 +22,7 @@ import { logLogChart } from './lib/chart.mjs';
 import { profileNode } from './lib/profile.mjs';
 import { engineFunctionNames } from './lib/wasm-names.mjs';
 import { environmentNote, machine, machineTable, mib, pm, pmMin, s, table, x } from './lib/report.mjs';
-import { compare, summaryTable, SIZES } from './compare.mjs';
+import { compare, summaryTable } from './compare.mjs';
 import { microTable } from './micro.mjs';
 
 const argv = process.argv.slice(2);
@@ -30,8 +30,12 @@ const quick = argv.includes('--quick');
 const log = (text) => process.stderr.write(`${text}\n`);
 const started = Date.now();
 
-/** Targets the project set itself for the verifier (reported last, under "Targets of the project"). */
-const TARGETS = { speedupAt100k: 30, rssAt100kMiB: 150, demoSpeedup: 4, growth10kTo100k: 11 };
+/**
+ * Goals of issue #20 (reported last, under "Targets of the project"): at N = 100,000 within 1.3x of the one-thread
+ * floor's time and 1.2x of its peak memory; N = 1,000,000 linear from N = 100,000 (at most 11x its time) with less
+ * memory than the reference; the demo at least 2.5x the reference. (Recording's goal is bench/RECORD.md's.)
+ */
+const TARGETS = { floorTimeAt100k: 1.3, floorRssAt100k: 1.2, growth100kTo1M: 11, demoSpeedup: 2.5 };
 
 if (!existsSync(join(ROOT, 'bin/in-toto-verify.js')) || !existsSync(join(ROOT, 'build/engine.wasm'))) {
   log('building the package (npm run build)');
@@ -52,19 +56,33 @@ const ratio = (r, ours = 'ours') => r.reference.ms.mean / r[ours].ms.mean;
 
 function targets(results) {
   const big = results.chains[100000];
-  const mid = results.chains[10000];
+  const huge = results.chains[1000000];
   const out = [];
   if (big) {
-    const speedup = ratio(big);
+    const toFloor = big.ours.ms.mean / big.floor.ms.mean;
     out.push({
-      goal: `N = 100,000: at least ${TARGETS.speedupAt100k}x faster than the reference`,
-      measured: `${x(speedup)} (${s(big.ours.ms.mean)} against ${s(big.reference.ms.mean)}); the floor itself is ${x(ratio(big, 'floor'))}`,
-      met: speedup >= TARGETS.speedupAt100k,
+      goal: `N = 100,000: at most ${TARGETS.floorTimeAt100k}x the one-thread floor's time`,
+      measured: `${toFloor.toFixed(2)}x (${s(big.ours.ms.mean)} against the floor's ${s(big.floor.ms.mean)}; the reference ${s(big.reference.ms.mean)}, ${x(ratio(big))} ours)`,
+      met: toFloor <= TARGETS.floorTimeAt100k,
+    });
+    const rssToFloor = big.ours.rssMiB.max / big.floor.rssMiB.max;
+    out.push({
+      goal: `N = 100,000: peak RSS at most ${TARGETS.floorRssAt100k}x the floor's`,
+      measured: `${rssToFloor.toFixed(2)}x (${mib(big.ours.rssMiB.max)} against the floor's ${mib(big.floor.rssMiB.max)}; reference ${mib(big.reference.rssMiB.max)})`,
+      met: rssToFloor <= TARGETS.floorRssAt100k,
+    });
+  }
+  if (big && huge) {
+    const growth = huge.ours.ms.mean / big.ours.ms.mean;
+    out.push({
+      goal: `N = 1,000,000: linear from N = 100,000 (time at most ${TARGETS.growth100kTo1M}x)`,
+      measured: `${growth.toFixed(1)}x (${s(huge.ours.ms.mean)}; reference ${(huge.reference.ms.mean / big.reference.ms.mean).toFixed(1)}x, floor ${(huge.floor.ms.mean / big.floor.ms.mean).toFixed(1)}x)`,
+      met: growth <= TARGETS.growth100kTo1M,
     });
     out.push({
-      goal: `N = 100,000: peak RSS at most ${TARGETS.rssAt100kMiB} MiB`,
-      measured: `${mib(big.ours.rssMiB.max)} (reference ${mib(big.reference.rssMiB.max)}, floor ${mib(big.floor.rssMiB.max)})`,
-      met: big.ours.rssMiB.max <= TARGETS.rssAt100kMiB,
+      goal: 'N = 1,000,000: less peak memory than the reference',
+      measured: `${mib(huge.ours.rssMiB.max)} against ${mib(huge.reference.rssMiB.max)} (floor ${mib(huge.floor.rssMiB.max)})`,
+      met: huge.ours.rssMiB.max < huge.reference.rssMiB.max,
     });
   }
   for (const [label, r] of [['without the inspection', results.demo.noInspection], ['with the inspection', results.demo.inspection]]) {
@@ -73,14 +91,6 @@ function targets(results) {
       goal: `demo ${label}: at least ${TARGETS.demoSpeedup}x faster end to end`,
       measured: `${x(ratio(r))} (${s(r.ours.ms.mean)} against ${s(r.reference.ms.mean)})${floor}`,
       met: ratio(r) >= TARGETS.demoSpeedup,
-    });
-  }
-  if (big && mid) {
-    const growth = big.ours.ms.mean / mid.ours.ms.mean;
-    out.push({
-      goal: `time at N = 100,000 at most ${TARGETS.growth10kTo100k}x the time at N = 10,000`,
-      measured: `${growth.toFixed(1)}x (reference ${(big.reference.ms.mean / mid.reference.ms.mean).toFixed(1)}x, floor ${(big.floor.ms.mean / mid.floor.ms.mean).toFixed(1)}x)`,
-      met: growth <= TARGETS.growth10kTo100k,
     });
   }
   return out;
@@ -245,7 +255,7 @@ function report(info, results, microRows, profile) {
   push('### How it was measured', '');
   push('Runs are interleaved (ours clean, ours as this machine runs it, reference, floor; the order rotates every round),',
     'after an untimed warm-up run of each (none for the reference at N = 100,000, whose files the others have just read).',
-    `Runs per input: demo ${results.reps.demo}, N = 1,000: ${results.reps[1000]}, N = 10,000: ${results.reps[10000]}, N = 100,000: ${results.reps[100000]}. Peak RSS of the demo with its inspection is the`,
+    `Runs per input: demo ${results.reps.demo}, N = 1,000: ${results.reps[1000]}, N = 10,000: ${results.reps[10000]}, N = 100,000: ${results.reps[100000]}, N = 1,000,000: ${results.reps[1000000]}. Peak RSS of the demo with its inspection is the`,
     'largest of the verifier and its `tar`. Each section starts once the CPUs are idle, or after a minute of waiting;',
     '"CPUs busy before" is what the machine did then: a section measured beside other work has a large sd, and its',
     'minimums are then the better guide. The table below adds the minimums and the floor (clean environment).', '');
@@ -332,7 +342,8 @@ if (!argv.includes('--no-micro')) {
 
 let profile;
 if (!argv.includes('--no-profile')) {
-  const k = Math.max(...SIZES);
+  // N = 100,000: the input the goals are set at (N = 1,000,000 would take minutes under the profiler).
+  const k = 100000;
   log(`profiling our CLI at N = ${k}`);
   waitForQuiet({ log });
   const chain = await chainFixture(k, log);
