@@ -83,6 +83,12 @@ const md = [
     `${mib(first.ours.rssMiB.max)} against ${mib(first.reference.rssMiB.max)} at ${first.n.toLocaleString('en-US')} files, ` +
     `${mib(last.ours.rssMiB.max)} against ${mib(last.reference.rssMiB.max)} at ${last.n.toLocaleString('en-US')}.`,
   '',
+  '## The goal (issue #20)',
+  '',
+  `in-toto-run over ${last.n.toLocaleString('en-US')} files at least 4x faster than the reference, with less memory: ` +
+    `${x(ratio(last))} and ${mib(last.ours.rssMiB.max)} against ${mib(last.reference.rssMiB.max)}: ` +
+    `${ratio(last) >= 4 && last.ours.rssMiB.max < last.reference.rssMiB.max ? '**met**' : `**not met** (${ratio(last) >= 4 ? '' : 'time'}${ratio(last) < 4 && last.ours.rssMiB.max >= last.reference.rssMiB.max ? ' and ' : ''}${last.ours.rssMiB.max < last.reference.rssMiB.max ? '' : 'memory'})`}.`,
+  '',
   '## Ours against the reference',
   '',
   '`in-toto-run -n rec -k functionary0 -t ed25519 -m src -p src -x` in a tree of N files `src/d<k>/file<i>.c` (the',
