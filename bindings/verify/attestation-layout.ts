@@ -523,7 +523,7 @@ async function bundleSigners(bundle: SigstoreBundle, ofStep: readonly (readonly 
       problems.push(`${id}: ${error.message}`);
     }
   }
-  if (signers.size === 0 && problems.length > 0) throw new InTotoError('SIGNATURE', `the Sigstore bundle verifies for no functionary of the step (${problems.join('; ')})`);
+  if (signers.size === 0 && problems.length > 0) throw new InTotoError('SIGNATURE', `the Sigstore bundle verifies for none of the functionaries it was tried against (${problems.join('; ')})`);
   return { statementBytes: statementBytes ?? new Uint8Array(), signers };
 }
 
@@ -611,10 +611,12 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
     }
     layout = readAttestationLayout(value, options.parameters);
     const unresolved = new Set<string>();
-    for (const step of layout.steps) {
-      const texts = [...step.expectedMaterials, ...step.expectedProducts].map(ruleToString).concat(step.expectedPredicates.flatMap((p) => p.expectedAttributes.map((a) => a.rule)));
-      for (const text of texts) for (const m of text.matchAll(/\{([a-zA-Z0-9_-]+)\}/g)) unresolved.add(m[1]!);
-    }
+    const attributeRules = (predicates: readonly ExpectedPredicate[]) => predicates.flatMap((p) => p.expectedAttributes.map((a) => a.rule));
+    const texts = [
+      ...layout.steps.flatMap((step) => [...step.expectedMaterials, ...step.expectedProducts].map(ruleToString).concat(attributeRules(step.expectedPredicates))),
+      ...layout.subjects.flatMap((entry) => [...entry.patterns, ...attributeRules(entry.expectedPredicates)]),
+    ];
+    for (const text of texts) for (const m of text.matchAll(/\{([a-zA-Z0-9_-]+)\}/g)) unresolved.add(m[1]!);
     if (unresolved.size > 0) warnings.push(`the layout's rules use parameters no value was given for: ${[...unresolved].map((n) => `{${n}}`).join(', ')} (they stay as written)`);
   } catch (error) {
     failures.push({ code: 'LAYOUT', message: error instanceof Error ? error.message : String(error) });
@@ -751,25 +753,48 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
    */
   const checkSubjects = () => {
     const products = new Map<string, { name: string; digest: Record<string, string> }>();
-    for (const step of artifacts) for (const [name, digest] of Object.entries(step.products)) products.set(`${name}\u0000${JSON.stringify(digest)}`, { name, digest });
+    for (const record of allProducts) for (const [name, digest] of Object.entries(record)) products.set(`${name}\u0000${JSON.stringify(digest)}`, { name, digest });
+    // The claims about each digest (accepted algorithms), found once: a product then looks up its own, in linear
+    // time however many subjects the claims list (a VSA may name thousands).
+    const about = new Map<string, Claim[]>();
+    for (const claim of claims) {
+      const keys = new Set<string>();
+      for (const d of claim.statement.subject) for (const [alg, hex] of Object.entries(d.digest ?? {})) if (ACCEPTED_ALGORITHMS.has(alg)) keys.add(`${alg}:${hex}`);
+      for (const key of keys) about.set(key, [...(about.get(key) ?? []), claim]);
+    }
+    const claimsAbout = (digest: Record<string, string>) => {
+      const found = new Set<Claim>();
+      for (const [alg, hex] of Object.entries(digest)) for (const c of about.get(`${alg}:${hex}`) ?? []) found.add(c);
+      return [...found].filter((c) => c.statement.subject.some((d) => d.digest !== undefined && digestsMatch(d.digest, digest)));
+    };
+    // A claim's attributes are checked once per expected predicate, however many products it is about.
+    const checked = new Set<string>();
+    const indexOf = new Map(claims.map((c, n) => [c, n] as const));
     for (const [i, entry] of layout.subjects.entries()) {
-      const matched = [...products.values()].filter((p) => entry.patterns.some((pattern) => matchGlob(pattern, p.name)));
-      if (matched.length === 0) {
-        failures.push({ code: 'SUBJECT', message: `subjects[${i}]: no product of the chain matches ${entry.patterns.map((p) => JSON.stringify(p)).join(', ')} (products: ${[...new Set([...products.values()].map((p) => p.name))].slice(0, 10).join(', ') || 'none'})` });
+      // Each pattern names something that must exist: one matching no product fails the entry.
+      const unmatched = entry.patterns.filter((pattern) => ![...products.values()].some((p) => matchGlob(pattern, p.name)));
+      if (unmatched.length > 0) {
+        failures.push({ code: 'SUBJECT', message: `subjects[${i}]: no product of the chain matches ${unmatched.map((p) => JSON.stringify(p)).join(', ')} (products: ${[...new Set([...products.values()].map((p) => p.name))].slice(0, 10).join(', ') || 'none'})` });
         continue;
       }
+      const matched = [...products.values()].filter((p) => entry.patterns.some((pattern) => matchGlob(pattern, p.name)));
       for (const product of matched) {
-        const about = (c: Claim) => c.statement.subject.some((d) => d.digest !== undefined && digestsMatch(d.digest, product.digest));
         const label = `subject ${product.name}`;
-        for (const expected of entry.expectedPredicates) {
-          const matching = claims.filter((c) => c.statement.predicateType === expected.predicateType && expected.functionaries.some((f) => c.signers.has(f)) && about(c));
+        const candidates = claimsAbout(product.digest);
+        for (const [e, expected] of entry.expectedPredicates.entries()) {
+          const matching = candidates.filter((c) => c.statement.predicateType === expected.predicateType && expected.functionaries.some((f) => c.signers.has(f)));
           const by = new Set(matching.flatMap((c) => [...new Set(expected.functionaries.filter((f) => c.signers.has(f)).map((f) => principalOf(c, f)))]));
           if (by.size < expected.threshold) {
             const digest = Object.entries(product.digest).map(([a, h]) => `${a}:${h}`).join(' ');
             failures.push({ code: 'SUBJECT', subject: product.name, predicateType: expected.predicateType, message: `${label} (${digest}): ${expected.predicateType} by ${by.size} of the ${expected.threshold} functionaries needed, from Statements about that digest` });
             continue;
           }
-          for (const claim of matching) checkAttributes(claim, expected, { subject: product.name }, label);
+          for (const claim of matching) {
+            const key = `${indexOf.get(claim)}|${i}|${e}`;
+            if (checked.has(key)) continue;
+            checked.add(key);
+            checkAttributes(claim, expected, { subject: product.name }, label);
+          }
         }
       }
     }
@@ -779,6 +804,7 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
   const rules = new RuleEngine();
   const handles = new Map<string, LinkHandle>();
   const extra: { step: AttestationStep; type: string; handle: LinkHandle }[] = [];
+  const allProducts: Artifacts[] = [];
   try {
     for (const step of layout.steps) {
       const stepClaims = claims.filter((c) => c.step === step.name);
@@ -824,6 +850,8 @@ export async function verifyAttestationLayout(options: AttestationVerifyOptions)
       if (byType.length === 0) continue;
       const load = (a: { materials: Artifacts; products: Artifacts }) => rules.load(toUtf8(JSON.stringify({ _type: 'link', name: step.name, materials: a.materials, products: a.products })), 'whole');
       artifacts.push({ step: step.name, ...byType[0]!.artifacts });
+      // Every predicate type's products: `subjects` are about all of them, not only the first type's.
+      for (const record of byType) allProducts.push(record.artifacts.products);
       handles.set(step.name, load(byType[0]!.artifacts));
       for (const other of byType.slice(1)) extra.push({ step, type: other.claim.statement.predicateType, handle: load(other.artifacts) });
     }

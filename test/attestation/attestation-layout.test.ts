@@ -595,6 +595,51 @@ describe('attestation layouts: subjects (attestations the products must have)', 
     expect(stranger.warnings.join('\n')).toMatch(/app\.vsa\.json: signed by no functionary of the layout's subjects: not a claim/);
   });
 
+  it("covers every predicate type's products, whatever the order the step lists its types in (helper-21: a false PASS)", async () => {
+    // Two predicate types that both record products (their subjects): SLSA provenance and a link.
+    const A = SLSA_PROVENANCE_V1;
+    const B = LINK_V03;
+    const doc = (types: string[]) => ({
+      expires: '2100-01-01T00:00:00Z',
+      functionaries: { [alice.keyid]: functionary(alice.publicKey) },
+      steps: [{ name: 'build', expectedMaterials: ['ALLOW *'], expectedProducts: ['ALLOW *'], expectedPredicates: types.map((predicateType) => ({ predicateType, functionaries: [alice.keyid] })) }],
+      subjects: [{ subject: ['*.tar'], expectedPredicates: [{ predicateType: VSA, functionaries: [alice.keyid] }] }],
+    });
+    const claim = (type: string, subject: { name: string; digest: Record<string, string> }[]) =>
+      envelope(type === A ? createStatement({ ...(provenance() as never), subject } as never) : createStatement({ subject, predicateType: type, predicate: { name: 'build', command: [], materials: [], byproducts: {}, environment: {} } }), alice);
+    const files = new Map([
+      ['build.a.json', await claim(A, [{ name: 'app.tar', digest: SHA('a') }])],
+      ['build.b.json', await claim(B, [{ name: 'app.tar', digest: SHA('a') }, { name: 'evil.tar', digest: SHA('e') }])],
+      ['app.vsa.json', await envelope(vsaAbout(SHA('a')), alice)],
+    ]);
+    for (const order of [[A, B], [B, A]]) {
+      const v = await run(await signedLayout(doc(order)), files);
+      expect(v.passed, order.join(' then ')).toBe(false);
+      expect(v.failures.map((f) => f.message).join('\n'), order.join(' then ')).toMatch(/subject evil\.tar \(sha256:e{64}\)/);
+    }
+  });
+
+  it('each pattern must match a product; a rule failing on a Statement about many products is reported once', async () => {
+    const twoNames = await run(await signedLayout(withSubjects([{ ...entry(), subject: ['app', 'lib'] }])), await chainWith({ 'app.vsa.json': await envelope(vsaAbout(SHA('a')), alice) }));
+    expect(codes(twoNames)).toEqual(['SUBJECT']);
+    expect(twoNames.failures[0]!.message).toMatch(/no product of the chain matches "lib"/);
+    // One VSA about 2,000 products, all of them the chain's, and its result FAILED: one ATTRIBUTE failure, not 2,000.
+    const names = Array.from({ length: 2000 }, (_, i) => ({ name: `f${i}`, digest: { sha256: i.toString(16).padStart(64, '0') } }));
+    const build = await envelope(createStatement({ ...(provenance() as never), subject: names } as never), alice);
+    const many = createStatement({ subject: names, predicateType: VSA, predicate: (vsaAbout(SHA('a'), 'FAILED') as { predicate: unknown }).predicate });
+    const doc = layoutDoc({ extra: { subjects: [{ ...entry(), subject: ['f*'] }] } });
+    (doc.steps[0] as { expectedProducts: string[] }).expectedProducts = ['ALLOW f*', 'DISALLOW *'];
+    (doc.steps[1] as { expectedMaterials: string[] }).expectedMaterials = ['ALLOW *'];
+    const v = await run(await signedLayout(doc), await chain({ build, test: await envelope(createStatement({ subject: names, predicateType: TEST_RESULT, predicate: { result: 'PASSED' } }), bob) }).then(async (f) => f.set('all.vsa.json', await envelope(many, alice))));
+    expect(codes(v)).toEqual(['ATTRIBUTE']);
+  });
+
+  it('warns about parameters left unresolved in subject patterns and rules', async () => {
+    const doc = withSubjects([{ subject: ['app'], expectedPredicates: [{ predicateType: VSA, functionaries: [alice.keyid], expectedAttributes: [{ rule: "predicate.verificationResult != '{bad}'" }] }] }]);
+    const v = await run(await signedLayout(doc), await chainWith({ 'app.vsa.json': await envelope(vsaAbout(SHA('a')), alice) }));
+    expect(v.warnings.join('\n')).toMatch(/no value was given for: \{bad\}/);
+  });
+
   it('is not evaluated when a step lacks its claims (the products are unknown), which fails on its own', async () => {
     const files = await chain();
     files.delete(`test.${bob.keyid.slice(0, 8)}.json`);

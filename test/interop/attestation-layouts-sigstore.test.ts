@@ -78,7 +78,7 @@ describe('attestation layouts over Sigstore bundles (IN_TOTO_NPM_VECTORS)', () =
 
     const stranger = verify(layout('^https://github\\.com/acme/.+$', registry));
     expect(stranger.status).toBe(1);
-    expect(stranger.stderr).toMatch(/build\.gha\.json: the Sigstore bundle verifies for no functionary of the step \(gha-release: .*\)/);
+    expect(stranger.stderr).toMatch(/build\.gha\.json: the Sigstore bundle verifies for none of the functionaries it was tried against \(gha-release: .*\)/);
     expect(stranger.stderr).toMatch(/FAIL \[NO_CLAIMS\] no claims found for step build/);
 
     const otherRepo = verify(layout(ours, registry, 'https://github.com/acme/app'));
