@@ -207,14 +207,7 @@ export async function verifySignatureBy(
   keyids: readonly string[] = isGpgKey(key) ? [key.keyid, ...key.subkeys.keys()] : keyidCandidates(key),
   options: GpgVerifyOptions = {},
 ): Promise<void> {
-  const entry = envelope.signatures.find((s) => keyids.includes(s.keyid));
-  if (!entry) {
-    if (isGpgKey(key) && keyids.length === 1 && keyids[0] !== key.keyid) {
-      throw new InTotoError('SIGNATURE', `no signature by subkey ${keyids[0]} of key ${key.keyid}`, { keyid: keyids[0] });
-    }
-    const also = keyids.length > 1 ? ` (nor under any of its ${keyids.length - 1} other ids${isGpgKey(key) ? ': its subkeys' : ''})` : '';
-    throw new InTotoError('SIGNATURE', `no signature by key ${key.keyid}${also}`, { keyid: key.keyid });
-  }
+  const entry = signatureEntry(envelope, key, keyids);
   if (isGpgKey(key)) {
     // Only the reference's OpenPGP form can hold an OpenPGP signature, and only in a Metablock.
     if (envelope.kind !== 'metablock' || !isGpgSignature(entry)) {
@@ -226,6 +219,37 @@ export async function verifySignatureBy(
   if (!sig || !(await signatureHolds(envelope, key, sig))) {
     throw new InTotoError('SIGNATURE', `the signature by key ${entry.keyid} does not verify`, { keyid: entry.keyid });
   }
+}
+
+/**
+ * `verifySignatureBy` for a key that is not OpenPGP, with a synchronous `verify` (a backend's `verifySync`): the
+ * envelope's signed bytes are read during the call only, so they may be a view of the engine's memory (no copy).
+ * Same checks, same errors.
+ */
+export function verifySignatureBySync(
+  envelope: Signed,
+  key: PublicKey,
+  keyids: readonly string[],
+  verify: (key: PublicKey, data: Uint8Array, signature: Uint8Array) => boolean,
+): void {
+  const entry = signatureEntry(envelope, key, keyids);
+  const sig = signatureBytes(envelope, entry);
+  const holds = (bytes: Uint8Array) => verify(key, envelope.signedBytes, bytes);
+  const ok = sig !== undefined && (holds(sig) || (envelope.kind === 'dsse' && key.keytype === 'ecdsa' && sig.length === 2 * ecdsaCurve(key).size && holds(ecdsaRawToDer(sig))));
+  if (!ok) throw new InTotoError('SIGNATURE', `the signature by key ${entry.keyid} does not verify`, { keyid: entry.keyid });
+}
+
+/** The signature `verifySignatureBy` checks: the first carrying one of `keyids`; `SIGNATURE` when there is none. */
+function signatureEntry(envelope: Signed, key: VerificationKey, keyids: readonly string[]): SignatureEntry {
+  const entry = envelope.signatures.find((s) => keyids.includes(s.keyid));
+  if (!entry) {
+    if (isGpgKey(key) && keyids.length === 1 && keyids[0] !== key.keyid) {
+      throw new InTotoError('SIGNATURE', `no signature by subkey ${keyids[0]} of key ${key.keyid}`, { keyid: keyids[0] });
+    }
+    const also = keyids.length > 1 ? ` (nor under any of its ${keyids.length - 1} other ids${isGpgKey(key) ? ': its subkeys' : ''})` : '';
+    throw new InTotoError('SIGNATURE', `no signature by key ${key.keyid}${also}`, { keyid: key.keyid });
+  }
+  return entry;
 }
 
 /** Verifies that every one of `keys` signed the envelope (the reference's rule for layouts). */

@@ -11,21 +11,32 @@ import { parseOrdinaryJson } from '../attestation/json.js';
 import { leanStatementToLink, NotALinkError, statementToLink } from '../attestation/predicates.js';
 import { readStatement, STATEMENT_V01, STATEMENT_V1 } from '../attestation/statement.js';
 import { envelopeFromDocument, FROM_STATEMENT, type Envelope } from '../metadata/envelope.js';
-import type { EnvelopeRead, LinkHandle, RuleEngine } from './rule-engine.js';
+import type { EnvelopeRead, LinkFill, LinkHandle, RuleEngine } from './rule-engine.js';
 
 /**
  * Reads a link file through the engine in one pass: the envelope with the link's small part (materials and
  * products left empty), and the link's artifact tables in the engine. Metablock or DSSE; a sublayout comes
  * back the same way (its tables are empty). `engine: false` reads every DSSE envelope the general way (tests
- * compare the two).
+ * compare the two). `check` runs on a Metablock's envelope while its signed bytes are a view of the engine's memory
+ * (signature checks that need no copy) and says whether to keep them: when not, reading `signedBytes` afterwards
+ * throws, and `released` is set. `lean` is a Metablock's document without its artifacts (the engine's aux).
  */
-export function readLinkFile(rules: RuleEngine, bytes: Uint8Array, maxArtifacts: number, options: { readonly engine?: boolean } = {}): { envelope: Envelope; handle: LinkHandle } {
+export function readLinkFile(
+  rules: RuleEngine,
+  source: Uint8Array | LinkFill,
+  maxArtifacts: number,
+  options: { readonly engine?: boolean; readonly check?: (envelope: Envelope) => boolean } = {},
+): { envelope: Envelope; handle: LinkHandle; lean?: string; released?: true } {
   let read: EnvelopeRead | undefined;
+  /** A Metablock's envelope made while its signed bytes are still in the engine (`check`). */
+  let early: Envelope | undefined;
+  const check = options.check;
+  const onSigned = check && ((signed: Uint8Array, lean: string) => check((early = metablockEnvelope(lean, () => signed))));
   try {
-    if (options.engine !== false) read = rules.readEnvelope(bytes, maxArtifacts);
+    if (options.engine !== false) read = rules.readEnvelope(source, maxArtifacts, onSigned);
     else {
       // The engine's Metablock reading only (every DSSE envelope read below): the other path, for comparisons.
-      const { handle, canonical, lean } = rules.read(bytes, 'signed', true, maxArtifacts);
+      const { handle, canonical, lean } = rules.read(bytesOf(source), 'signed', true, maxArtifacts);
       read = { kind: 'metablock', handle, canonical: canonical!, lean };
     }
   } catch (error) {
@@ -34,13 +45,13 @@ export function readLinkFile(rules: RuleEngine, bytes: Uint8Array, maxArtifacts:
   }
   if (read?.kind === 'metablock') {
     const { handle, canonical, lean } = read;
-    const envelope = envelopeFromDocument(JSON.parse(lean), {
-      signedBytes: () => canonical,
-      readPayload: () => {
-        throw new InTotoError('FORMAT', 'a document with both "signed" and "payload" is neither a Metablock nor DSSE', { field: 'payload' });
-      },
-    });
-    return { envelope, handle };
+    if (!early) return { envelope: metablockEnvelope(lean, () => canonical!), handle, lean };
+    // `check` said whether the signed bytes are needed after the call: if not, none were copied, and reading them
+    // is a bug, never an empty message a signature could be checked against.
+    Object.defineProperty(early, 'signedBytes', canonical
+      ? { value: canonical, enumerable: true }
+      : { get: () => { throw new InTotoError('ENGINE', 'the signed bytes of this link were not kept after its signature checks'); }, enumerable: true });
+    return { envelope: early, handle, lean, ...(canonical ? {} : { released: true as const }) };
   }
   if (read?.kind === 'dsse') {
     // A link attestation the engine read whole: its artifacts are in the tables, the rest is checked here.
@@ -59,6 +70,7 @@ export function readLinkFile(rules: RuleEngine, bytes: Uint8Array, maxArtifacts:
       throw error;
     }
   }
+  const bytes = bytesOf(source);
   let handle: LinkHandle | undefined;
   const envelope = envelopeFromDocument(parseJson(bytes), {
     signedBytes: () => {
@@ -85,6 +97,23 @@ export function readLinkFile(rules: RuleEngine, bytes: Uint8Array, maxArtifacts:
     },
   });
   return { envelope, handle: handle! };
+}
+
+/** A Metablock's envelope from the engine's lean document (its artifacts in the tables) and its signed bytes. */
+function metablockEnvelope(lean: string, signedBytes: () => Uint8Array): Envelope {
+  return envelopeFromDocument(JSON.parse(lean), {
+    signedBytes,
+    readPayload: () => {
+      throw new InTotoError('FORMAT', 'a document with both "signed" and "payload" is neither a Metablock nor DSSE', { field: 'payload' });
+    },
+  });
+}
+
+/** The bytes of a link file; for one written straight into the engine, as copied out when the engine did not read it. */
+function bytesOf(source: Uint8Array | LinkFill): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (!source.bytes) throw new InTotoError('ENGINE', 'the bytes of this link file were not kept');
+  return source.bytes;
 }
 
 /** The payload's length in PAE bytes ("DSSEv1 <n> <type> <m> <payload>": m, the fourth field). */

@@ -53,6 +53,28 @@ export interface FoundLink {
    */
   readonly id?: unknown;
   read(): Promise<Uint8Array>;
+  /**
+   * Opens the file to be read synchronously into memory the caller gives (the engine's input region: no copy of
+   * a large link in JavaScript). Only for files in a directory (Node, Deno); refuses what `read` refuses.
+   */
+  open?(): OpenedLink;
+}
+
+/** A link file opened by {@link FoundLink.open}: close it once read. */
+export interface OpenedLink {
+  /** Its size when opened. */
+  readonly size: number;
+  /**
+   * What identifies its contents for as long as it is open: device and inode (hard links to one file are one
+   * file), standing in for the digest of bytes that cannot be identified before they are read.
+   */
+  readonly id: string;
+  /**
+   * Reads the file from its start into `into` (which must hold `size + 1` bytes) and returns the bytes read: an
+   * `IO` error when the file has grown past `size` since it was opened.
+   */
+  fill(into: Uint8Array): number;
+  close(): void;
 }
 
 /** Finds link files by relative path: `undefined` when there is none. */
@@ -115,8 +137,53 @@ function directoryFinder(directory: string, maxBytes: number): LinkFinder {
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
     }
-    return { id: real, read: () => read(real) };
+    return { id: real, read: () => read(real), open: () => openSync(fs, real, maxBytes) };
   };
+}
+
+/**
+ * `FoundLink.open` for a file: non-blocking (a FIFO planted in the link directory must not hang in open(2)), a
+ * regular file only, within `maxBytes`, read with positioned reads (pread) into the caller's memory.
+ */
+function openSync(fs: NodeFs, file: string, maxBytes: number): OpenedLink {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new InTotoError('IO', `link file ${file} is not a regular file`, { path: file });
+    if (stat.size > maxBytes) {
+      throw new InTotoError('LIMIT', `link file ${file} has ${stat.size} bytes, more than the limit of ${maxBytes}`, { path: file });
+    }
+    const size = stat.size;
+    return {
+      size,
+      id: `file:${stat.dev}:${stat.ino}`,
+      fill(into) {
+        let filled = 0;
+        try {
+          for (;;) {
+            const n = fs.readSync(fd, into, filled, into.length - filled, filled);
+            if (n === 0) break;
+            filled += n;
+            if (filled === into.length) break;
+          }
+        } catch (error) {
+          throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
+        }
+        if (filled > size) throw new InTotoError('IO', `link file ${file} grew while it was read (from ${size} bytes)`, { path: file });
+        return filled;
+      },
+      close: () => fs.closeSync(fd),
+    };
+  } catch (error) {
+    fs.closeSync(fd);
+    if (error instanceof InTotoError) throw error;
+    throw new InTotoError('IO', `cannot read link file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
+  }
 }
 
 /**
@@ -188,6 +255,11 @@ export async function contentDigest(bytes: Uint8Array): Promise<string> {
   const subtle = (globalThis as { crypto?: { subtle?: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto?.subtle;
   const digest = subtle ? new Uint8Array(await subtle.digest('SHA-256', bytes)) : (await import('@noble/hashes/sha2.js')).sha256(bytes);
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** `contentDigest`, synchronously, where node:crypto is (`undefined` elsewhere): `bytes` may be a view valid only now. */
+export function contentDigestSync(bytes: Uint8Array): string | undefined {
+  return builtin<NodeCrypto>('node:crypto')?.createHash('sha256').update(bytes).digest('hex');
 }
 
 /** A finder that sees only the files under `prefix/` (a sublayout's link directory). */

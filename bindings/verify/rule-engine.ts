@@ -44,8 +44,21 @@ interface RuleExports {
 
 /** What `RuleEngine.readEnvelope` read: a Metablock, or a DSSE link attestation (see there). */
 export type EnvelopeRead =
-  | { readonly kind: 'metablock'; readonly handle: LinkHandle; readonly canonical: Uint8Array; readonly lean: string }
+  /** `canonical` is absent when `onSigned` (see `readEnvelope`) said it was not needed. */
+  | { readonly kind: 'metablock'; readonly handle: LinkHandle; readonly canonical?: Uint8Array; readonly lean: string }
   | { readonly kind: 'dsse'; readonly handle: LinkHandle; readonly signedBytes: Uint8Array; readonly envelope: string; readonly statement: string };
+
+/**
+ * A document written straight into the engine's input region, not copied from bytes in JavaScript: `fill` writes
+ * at most `length + 1` bytes into the view it is given (one more than expected: a file that grew) and returns how
+ * many it wrote, at most `length`, or throws. When the engine refuses the document or leaves it to the host, the
+ * bytes are copied out into `bytes` for the host's own reading and messages.
+ */
+export interface LinkFill {
+  readonly length: number;
+  fill(into: Uint8Array): number;
+  bytes?: Uint8Array;
+}
 
 /** `link_read` (select 2): a DSSE envelope the engine leaves to the host (docs/ABI.md). */
 const E_NOT_LINK_ATTESTATION = 21;
@@ -280,29 +293,61 @@ export class RuleEngine {
    * `undefined` for any other DSSE envelope, including one the engine does not take as it is: the host's own
    * reader (bindings/attestation/) then reads it and says what is wrong. Refuses what `read` refuses otherwise.
    */
-  readEnvelope(bytes: Uint8Array, maxArtifacts = 0xffffffff): EnvelopeRead | undefined {
+  readEnvelope(source: Uint8Array | LinkFill, maxArtifacts = 0xffffffff, onSigned?: (signed: Uint8Array, lean: string) => boolean): EnvelopeRead | undefined {
     const limit = this.#engine.limits.maxInputBytes;
-    if (bytes.length > limit) {
-      throw new InTotoError('LIMIT', `link of ${bytes.length} bytes is larger than the limit of ${limit} bytes`);
+    if (source.length > limit) {
+      throw new InTotoError('LIMIT', `link of ${source.length} bytes is larger than the limit of ${limit} bytes`);
     }
+    const fill = source instanceof Uint8Array ? undefined : source;
+    // What the host's callbacks throw is rethrown after the call: inside it, any error but an InTotoError is taken
+    // for a trap and restarts the engine (with every link loaded).
+    let thrown: { error: unknown } | undefined;
     const result = this.#call((ex) => {
-      this.#input(ex, bytes);
-      const slot = ex.link_read(bytes.length, 2, 1, Math.min(maxArtifacts, 0xffffffff) >>> 0);
+      let len = source.length;
+      let ptr: number;
+      if (fill) {
+        ptr = ex.input_ptr(len + 1);
+        try {
+          len = fill.fill(new Uint8Array(ex.memory.buffer, ptr, len + 1));
+        } catch (error) {
+          thrown = { error };
+          return undefined;
+        }
+      } else {
+        ptr = ex.input_ptr(len);
+        new Uint8Array(ex.memory.buffer, ptr, len).set(source as Uint8Array);
+      }
+      const slot = ex.link_read(len, 2, 1, Math.min(maxArtifacts, 0xffffffff) >>> 0);
       const offset = ex.error_offset();
-      if (slot < 0) return { slot, offset };
-      const signed = new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice();
+      // Refused, or left to the host: the host reads (or explains) the bytes itself. The input region is as written.
+      if (slot < 0 && fill) fill.bytes = new Uint8Array(ex.memory.buffer, ptr, len).slice();
+      if (slot < 0) return { slot, offset, len };
+      const view = new Uint8Array(ex.memory.buffer, ex.output_ptr(), ex.output_len());
       const aux = new Uint8Array(ex.memory.buffer, ex.aux_ptr(), ex.aux_len());
       const split = ex.aux_split();
       const lean = decoder.decode(split === 0 ? aux : aux.subarray(0, split));
       const statement = split === 0 ? undefined : decoder.decode(aux.subarray(split));
-      if (bytes.length > 16 << 20) ex.release();
-      return { slot, offset, signed, lean, statement };
+      let keep = true;
+      if (split === 0 && onSigned) {
+        try {
+          keep = onSigned(view, lean);
+        } catch (error) {
+          ex.link_free(slot);
+          thrown = { error };
+          return undefined;
+        }
+      }
+      const signed = keep ? view.slice() : undefined;
+      if (!fill && len > 16 << 20) ex.release();
+      return { slot, offset, len, signed, lean, statement };
     });
+    if (thrown || !result) throw thrown!.error;
+    const bytes = fill ? fill.bytes! : (source as Uint8Array);
     if (result.slot === -E_NOT_LINK_ATTESTATION) return undefined;
     if (result.slot < 0) this.#loadError(-result.slot, result.offset, bytes, 'signed');
     const handle = new LinkHandle(this, result.slot);
     this.#live.add(handle);
-    if (result.statement === undefined) return { kind: 'metablock', handle, canonical: result.signed!, lean: result.lean! };
+    if (result.statement === undefined) return { kind: 'metablock', handle, lean: result.lean!, ...(result.signed ? { canonical: result.signed } : {}) };
     return { kind: 'dsse', handle, signedBytes: result.signed!, envelope: result.lean!, statement: result.statement };
   }
 

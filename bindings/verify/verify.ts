@@ -42,7 +42,7 @@
  *   (certificate functionaries), any other is refused, naming it: it may change who may sign or what passes.
  */
 import { checkCertificateFunctionary, readLayoutCertificates, type LayoutCertificates } from './cert-constraints.js';
-import { readEnvelope, verifySignatureBy, type Envelope, type VerificationKey } from '../metadata/envelope.js';
+import { readEnvelope, verifySignatureBy, verifySignatureBySync, type Envelope, type VerificationKey } from '../metadata/envelope.js';
 import { getEngine, parseJson, toUtf8 } from '../engine.js';
 import { isNotALink, readLinkFile } from './link-file.js';
 import { bundleLines } from '../attestation/envelope.js';
@@ -51,15 +51,16 @@ import { fromHex, toHex } from '../encoding.js';
 import { computeKeyid, ed25519SpkiFromRaw, keyidCandidates, publicKeyFromDict, publicKeyFromSpkiDer, rsaSpkiFromParts, type PublicKey } from '../keys/keys.js';
 import { subLister, toLister, type LinkLister } from './link-list.js';
 import {
-  checkLinkDirectory, contentDigest, directoryIdentity, linkFileName, subFinder, sublayoutDirName, toFinder, toLoader,
-  type FoundLink, type LinkFinder, type LinkSource,
+  checkLinkDirectory, contentDigest, contentDigestSync, directoryIdentity, linkFileName, subFinder, sublayoutDirName, toFinder, toLoader,
+  type FoundLink, type LinkFinder, type LinkSource, type OpenedLink,
 } from './link-source.js';
+import { getBackend } from '../keys/crypto/index.js';
 import {
   linkToJSON, listUnknownFields, parseLayout, parseLink, substituteParameters,
   type Artifacts, type DigestSet, type Inspection, type Layout, type Link, type LinkJSON, type Step,
 } from '../metadata/models.js';
 import { gpgKeyFromDict, isGpgKey, isGpgKeyDict, type GpgPublicKey } from '../keys/openpgp/key.js';
-import { matchGlob, RuleEngine, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
+import { matchGlob, RuleEngine, type LinkFill, type LinkHandle, type RuleItem, type RuleTraceEntry } from './rule-engine.js';
 import type { ArtifactRule } from '../metadata/rules.js';
 import { parseCertificatePem } from '../keys/x509.js';
 
@@ -304,26 +305,55 @@ function numbering(): (value: unknown) => number {
  * A finder that stops verification (`LIMIT`) once it has been asked for more than `maxFiles` files, or once the
  * distinct files it read hold more than `maxBytes` bytes.
  */
-function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number, onRead?: (path: string, data: Uint8Array) => Promise<void>): LinkFinder {
+function budgeted(finder: LinkFinder, maxFiles: number, maxBytes: number, onRead?: (path: string, digest: string) => void): LinkFinder {
   let files = 0;
   let bytes = 0;
+  const count = (path: string, n: number) => {
+    bytes += n;
+    if (bytes > maxBytes) {
+      throw new StopVerification({ code: 'LIMIT', message: `verification stopped: the link files read hold more than ${maxBytes} bytes (maxTotalLinkBytes), the last ${path}`, layout: [], file: path });
+    }
+  };
+  // Files read into the engine are recorded from its memory: only where a digest can be made at once.
+  const direct = !onRead || contentDigestSync(new Uint8Array(0)) !== undefined;
   return async (path) => {
     if (++files > maxFiles) {
       throw new StopVerification({ code: 'LIMIT', message: `verification stopped: more than ${maxFiles} link files were looked up (maxLinkFiles), the last ${path}; sublayouts that name each other or themselves make this`, layout: [], file: path });
     }
     const found = await finder(path);
     if (!found) return undefined;
+    // A file read again (its signed bytes, see `signedBytesAgain`) is neither counted nor recorded again.
+    let counted = false;
+    const open = found.open;
     return {
       ...(found.id !== undefined ? { id: found.id } : {}),
       read: async () => {
         const data = await found.read();
-        bytes += data.length;
-        if (bytes > maxBytes) {
-          throw new StopVerification({ code: 'LIMIT', message: `verification stopped: the link files read hold more than ${maxBytes} bytes (maxTotalLinkBytes), the last ${path}`, layout: [], file: path });
-        }
-        await onRead?.(path, data);
+        if (counted) return data;
+        counted = true;
+        count(path, data.length);
+        onRead?.(path, await contentDigest(data));
         return data;
       },
+      ...(open && direct
+        ? {
+            open: (): OpenedLink => {
+              const opened = open();
+              return {
+                size: opened.size,
+                id: opened.id,
+                close: () => opened.close(),
+                fill: (into) => {
+                  const n = opened.fill(into);
+                  counted = true;
+                  count(path, n);
+                  onRead?.(path, contentDigestSync(into.subarray(0, n))!);
+                  return n;
+                },
+              };
+            },
+          }
+        : {}),
     };
   };
 }
@@ -353,10 +383,12 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     ids: numbering(),
     budget: { sublayouts: 0, bundleLines: 0 },
     maxLinkFiles: options.maxLinkFiles ?? DEFAULT_MAX_LINK_FILES,
+    verifySync: await syncVerifier(),
+    again: new WeakMap(),
   };
   let summary: LinkJSON | undefined;
   const inputs: { name: string; digest: { sha256: string } }[] = [];
-  const recordInput = options.inputs ? async (name: string, data: Uint8Array) => void inputs.push({ name, digest: { sha256: await contentDigest(data) } }) : undefined;
+  const recordInput = options.inputs ? (name: string, sha256: string) => void inputs.push({ name, digest: { sha256 } }) : undefined;
   try {
     const envelope = typeof options.layout === 'object' && 'kind' in options.layout ? options.layout : readEnvelope(options.layout);
     if (typeof options.links === 'object' && 'directory' in options.links && typeof options.links.directory === 'string') await checkLinkDirectory(options.links.directory);
@@ -368,7 +400,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     );
     const dirOf = directoryIdentity(options.links);
     const source = { finder, lister: toLister(options.links), where: describeSource(options.links), dir: await dirOf('.'), dirOf };
-    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '', undefined, []);
+    const root = await verifyLayout(ctx, envelope, options.layoutKeys, source, [], options.parameters, '', undefined, [], options.summary !== false);
     if (root && out.count === 0 && options.summary !== false) {
       summary = linkToJSON({ ...root.link, materials: artifactsOf(ctx, root, 'materials'), products: artifactsOf(ctx, root, 'products') });
     }
@@ -420,7 +452,10 @@ interface Context {
   readonly rules: RuleEngine;
   /** Artifacts listed by the engine so far, per link (`artifactsOf`). */
   readonly artifacts: Map<LinkHandle, { materials?: Artifacts; products?: Artifacts }>;
-  /** Each distinct link file, read and parsed once: by `FoundLink.id`, and by the SHA-256 of its bytes. */
+  /**
+   * Each distinct link file, read and parsed once: by `FoundLink.id`, and by the SHA-256 of its bytes (a file in a
+   * directory, read straight into the engine: by its device and inode, `OpenedLink.id`).
+   */
   readonly files: Map<unknown, Promise<ReadLink & { id: unknown }>>;
   readonly digests: Map<string, Promise<ReadLink & { id: unknown }>>;
   /** Layouts read from envelopes, once per envelope (`prepareLayout`). */
@@ -443,50 +478,151 @@ interface Context {
   readonly budget: { sublayouts: number; bundleLines: number };
   /** Link files looked up, and lines of attestation bundles read, at most (each). */
   readonly maxLinkFiles: number;
+  /** The crypto backend's synchronous verify, where there is one: link signatures checked in engine memory. */
+  readonly verifySync: ((key: PublicKey, data: Uint8Array, signature: Uint8Array) => boolean) | undefined;
+  /** Links whose signed bytes were not kept after their first signature check: how to get them again. */
+  readonly again: WeakMap<Envelope, () => Promise<Uint8Array>>;
 }
+
+/** The default crypto backend's `verifySync` (node:crypto), which signature checks use anyway, or undefined. */
+async function syncVerifier(): Promise<Context['verifySync']> {
+  try {
+    const backend = await getBackend();
+    return backend.verifySync?.bind(backend);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Signed bytes of a large link are kept only as long as the engine holds them: past this, a link whose signature
+ * was checked as it was read is not copied (a second check, by another key, reads the file again).
+ */
+const KEEP_SIGNED_BYTES = 1 << 20;
 
 /**
  * Finds and reads `file` through the engine, once per distinct file for the whole verification: a file that
  * several layouts name is read, parsed and signature-checked once when it is the same file (symlinks back to one
- * file, one string under several map keys: known before reading) or has the same bytes (hard links, copies, a
- * loader serving one document for every path: known by its SHA-256 once read). Returns what identifies it too
+ * file, one string under several map keys: known before reading) or has the same bytes (a loader serving one
+ * document for every path, copies in a map: known by its SHA-256 once read; hard links in a directory: known by
+ * device and inode once opened, the file then read into the engine without a copy). Returns what identifies it too
  * (a sublayout's ancestry is checked with it).
  */
-async function loadLink(ctx: Context, links: Links, file: string): Promise<(ReadLink & { id: unknown }) | undefined> {
+async function loadLink(ctx: Context, links: Links, file: string, signer?: Signer): Promise<(ReadLink & { id: unknown }) | undefined> {
   const found = await links.finder(file);
   if (!found) return undefined;
   const known = found.id === undefined ? undefined : ctx.files.get(found.id);
-  const read = known ?? readOnce(ctx, found);
+  const read = known ?? readOnce(ctx, found, signer);
   if (!known && found.id !== undefined) ctx.files.set(found.id, read);
   return read;
 }
 
-async function readOnce(ctx: Context, found: FoundLink): Promise<ReadLink & { id: unknown }> {
+/** The key (and the ids its signature may carry) a link file is read for, when known before reading. */
+interface Signer {
+  readonly key: VerificationKey;
+  readonly ids: readonly string[];
+}
+
+async function readOnce(ctx: Context, found: FoundLink, signer: Signer | undefined): Promise<ReadLink & { id: unknown }> {
+  // A file in a directory is read straight into the engine, and known before that by its device and inode.
+  const opened = found.open?.();
+  if (opened) {
+    const known = ctx.digests.get(opened.id);
+    if (known) {
+      opened.close();
+      return known;
+    }
+    const read = Promise.resolve().then(() => {
+      try {
+        return readThrough(ctx, found, { length: opened.size, fill: (into: Uint8Array) => opened.fill(into) }, opened.id, signer);
+      } finally {
+        opened.close();
+      }
+    });
+    ctx.digests.set(opened.id, read);
+    return read;
+  }
   const bytes = await found.read();
   const digest = await contentDigest(bytes);
   let read = ctx.digests.get(digest);
   if (!read) {
-    read = Promise.resolve().then(() => {
-      const { envelope, handle } = readLinkFile(ctx.rules, bytes, ctx.maxArtifacts);
-      // A sublayout has no artifacts: its summary comes from its own links.
-      if (envelope.signed._type !== 'layout') return { envelope, handle, id: digest };
-      ctx.rules.free(handle);
-      return { envelope, id: digest };
-    });
+    read = Promise.resolve().then(() => readThrough(ctx, found, bytes, digest, signer));
     ctx.digests.set(digest, read);
   }
   return read;
 }
 
-/** `verifySignatureBy`, made once per envelope, key and accepted ids (a file named many times is checked once). */
-function checkSignature(ctx: Context, envelope: Envelope, key: VerificationKey, ids: readonly string[] | undefined): Promise<void> {
+/**
+ * Reads a link file through the engine. A link's signature by `signer` is checked at once, in the engine's memory,
+ * where the crypto is synchronous; then a large link's signed bytes are not copied out (see `KEEP_SIGNED_BYTES`).
+ */
+function readThrough(ctx: Context, found: FoundLink, source: Uint8Array | LinkFill, id: string, signer: Signer | undefined): ReadLink & { id: unknown } {
+  const verifySync = ctx.verifySync;
+  const check = signer && verifySync && !isGpgKey(signer.key)
+    ? (envelope: Envelope): boolean => {
+        if (envelope.kind !== 'metablock' || envelope.signed._type !== 'link') return true;
+        let result: Promise<void>;
+        try {
+          verifySignatureBySync(envelope, signer.key as PublicKey, signer.ids, verifySync);
+          result = Promise.resolve();
+        } catch (error) {
+          if (!(error instanceof InTotoError)) throw error;
+          result = Promise.reject(error);
+          // Awaited where the link is considered (verifyStepLinks); not an unhandled rejection meanwhile.
+          result.catch(() => {});
+        }
+        signatureChecks(ctx, envelope, signer.key).set(signer.ids.join(','), result);
+        return envelope.signedBytes.length <= KEEP_SIGNED_BYTES;
+      }
+    : undefined;
+  const { envelope, handle, lean, released } = readLinkFile(ctx.rules, source, ctx.maxArtifacts, { ...(check ? { check } : {}) });
+  // A sublayout has no artifacts: its summary comes from its own links.
+  if (envelope.signed._type !== 'layout') {
+    if (released) ctx.again.set(envelope, () => signedBytesAgain(ctx, found, lean!, handle));
+    return { envelope, handle, id };
+  }
+  ctx.rules.free(handle);
+  return { envelope, id };
+}
+
+/**
+ * The signed bytes of a link whose bytes were not kept, for another signature check: the file read again, and
+ * used only when it still records what was read the first time (the same document without its artifacts, the same
+ * artifact tables: so the same canonical bytes); else `IO`.
+ */
+async function signedBytesAgain(ctx: Context, found: FoundLink, lean: string, handle: LinkHandle): Promise<Uint8Array> {
+  const bytes = await found.read();
+  const again = readLinkFile(ctx.rules, bytes, ctx.maxArtifacts, { check: () => true });
+  try {
+    const canonical = again.envelope.kind === 'metablock' && again.lean === lean && ctx.rules.equal(again.handle, handle) ? again.envelope.signedBytes : undefined;
+    if (!canonical) throw new InTotoError('IO', 'the link file changed while it was verified');
+    return canonical;
+  } finally {
+    ctx.rules.free(again.handle);
+  }
+}
+
+/** The signature checks made on an envelope by a key, by the ids accepted. */
+function signatureChecks(ctx: Context, envelope: Envelope, key: VerificationKey): Map<string, Promise<void>> {
   let byKey = ctx.signatures.get(envelope);
   if (!byKey) ctx.signatures.set(envelope, (byKey = new Map()));
   let byIds = byKey.get(key);
   if (!byIds) byKey.set(key, (byIds = new Map()));
+  return byIds;
+}
+
+/** `verifySignatureBy`, made once per envelope, key and accepted ids (a file named many times is checked once). */
+function checkSignature(ctx: Context, envelope: Envelope, key: VerificationKey, ids: readonly string[] | undefined): Promise<void> {
+  const byIds = signatureChecks(ctx, envelope, key);
   const id = ids === undefined ? '*' : ids.join(',');
   let check = byIds.get(id);
-  if (!check) byIds.set(id, (check = verifySignatureBy(envelope, key, ids, { now: ctx.now })));
+  if (!check) {
+    const again = ctx.again.get(envelope);
+    check = again
+      ? again().then((signedBytes) => verifySignatureBy({ kind: envelope.kind, signatures: envelope.signatures, signedBytes }, key, ids, { now: ctx.now }))
+      : verifySignatureBy(envelope, key, ids, { now: ctx.now });
+    byIds.set(id, check);
+  }
   return check;
 }
 
@@ -523,6 +659,11 @@ async function verifyLayout(
   keyids: readonly string[] | undefined,
   /** The sublayouts enclosing this layout, this one included: each file and the link directory it was verified in. */
   ancestry: readonly Ancestor[],
+  /**
+   * Whether the summary's artifacts are wanted: always for a sublayout; for the root layout, when the caller asks for
+   * the summary. Without, they are not composed (a copy of the first step's materials and the last's products).
+   */
+  summarize = true,
 ): Promise<Summary | undefined> {
   const fail = (code: ErrorCode, message: string, extra: Partial<Failure> = {}) =>
     ctx.out.fail({ code, message: where(path) + message, layout: path, ...extra });
@@ -642,7 +783,7 @@ async function verifyLayout(
   // The summary: materials of the first step, products of the last (get_summary_link).
   const first = layout.steps.length > 0 ? chosen.get(layout.steps[0]!.name) : undefined;
   const last = layout.steps.length > 0 ? chosen.get(layout.steps[layout.steps.length - 1]!.name) : undefined;
-  const empty = !first || !last ? ctx.rules.load(EMPTY_LINK, 'whole') : undefined;
+  const empty = !first || !last || !summarize ? ctx.rules.load(EMPTY_LINK, 'whole') : undefined;
   return {
     link: {
       type: 'link',
@@ -654,7 +795,7 @@ async function verifyLayout(
       environment: {},
       extra: {},
     },
-    handle: ctx.rules.compose((first ?? { handle: empty! }).handle, (last ?? { handle: empty! }).handle),
+    handle: summarize ? ctx.rules.compose((first ?? { handle: empty! }).handle, (last ?? { handle: empty! }).handle) : empty!,
   };
 }
 
@@ -829,7 +970,7 @@ async function verifyStepLinks(
       try {
         // One copy into the engine, now: the signed bytes, the small part and the artifact tables all come from
         // it, so bytes the caller changes after this cannot reach the rules unsigned.
-        const found = await loadLink(ctx, links, file);
+        const found = await loadLink(ctx, links, file, key && { key, ids });
         if (found === undefined) {
           absent.push(file);
           continue;

@@ -534,6 +534,14 @@ describe('size, depth and count', () => {
       checks++;
       return original.apply(backend, args);
     };
+    // Where crypto is synchronous (node:crypto), a link's signature is checked as it is read, in engine memory.
+    const originalSync = backend.verifySync;
+    if (originalSync) {
+      (backend as { verifySync: unknown }).verifySync = (...args: Parameters<typeof originalSync>) => {
+        checks++;
+        return originalSync.apply(backend, args);
+      };
+    }
     try {
       const layout = await signDoc(layoutDoc([{ name: 'build', keys: [k.alice] }]), k.ownerEd);
       const link = relabel(await signDoc(linkDoc('build'), k.alice), (s) => [
@@ -547,6 +555,7 @@ describe('size, depth and count', () => {
       expect(checks).toBe(2); // the layout's, and one for the link
     } finally {
       delete (backend as { verify?: unknown }).verify;
+      delete (backend as { verifySync?: unknown }).verifySync;
     }
   });
 });
@@ -627,6 +636,53 @@ describe('sublayouts and loaders', () => {
     expect(calls).toBeLessThanOrEqual(10_000);
     expect(codes(v)[0]).toBe('LIMIT');
     expect(v.failures.length).toBeLessThanOrEqual(2);
+  });
+
+  /**
+   * A large link's signed bytes are not kept once its signature is checked as it is read (in engine memory, no
+   * copy). One file that two keys signed, found for both (a symlink): the second check reads it again, and uses
+   * those bytes only when the file still records what was read the first time; a file changed in between is IO.
+   */
+  it('a large link checked again by another key is read again, and must be unchanged', async () => {
+    const artifacts = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`src/file${i}.c`, digest((i % 251).toString(16).padStart(2, '0'))]));
+    const twoSigners = async (doc: Record<string, unknown>) => {
+      const once = readEnvelope(await signDoc(doc, k.alice));
+      return serializeEnvelope(await signEnvelope(once, k.erin));
+    };
+    const file = await twoSigners(linkDoc('build', artifacts, artifacts));
+    expect(file.length).toBeGreaterThan(2 << 20);
+    const changed = await twoSigners(linkDoc('build', artifacts, { ...artifacts, 'src/file0.c': digest('fe') }));
+    const layout = await signDoc(layoutDoc([{ name: 'build', keys: [k.alice, k.erin], threshold: 2 }]), k.ownerEd);
+    const run = async (edit?: () => void) => {
+      const dir = makeTempDir('in-toto-reread-');
+      const original = RuleEngine.prototype.readEnvelope;
+      let reads = 0;
+      RuleEngine.prototype.readEnvelope = function (this: RuleEngine, ...args: Parameters<typeof original>) {
+        const out = original.apply(this, args);
+        if (reads++ === 0) edit?.call(undefined);
+        return out;
+      };
+      try {
+        writeFileSync(join(dir, linkFileName('build', k.alice.keyid)), file);
+        symlinkSync(linkFileName('build', k.alice.keyid), join(dir, linkFileName('build', k.erin.keyid)));
+        edit = edit && (() => writeFileSync(join(dir, linkFileName('build', k.alice.keyid)), changed));
+        const v = await verify({ layout, layoutKeys: [k.ownerEd.publicKey], links: { directory: dir }, now: NOW });
+        return { v, reads };
+      } finally {
+        RuleEngine.prototype.readEnvelope = original;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const same = await run();
+    expect(same.v.failures).toEqual([]);
+    expect(same.v.passed).toBe(true);
+    // Read for alice (her signature checked in engine memory by node:crypto), and again for erin's check.
+    expect(same.reads).toBe(2);
+    const edited = await run(() => {});
+    expect(edited.reads).toBe(2);
+    expect(edited.v.passed).toBe(false);
+    expect(codes(edited.v)).toEqual(['IO', 'THRESHOLD']);
+    expect(edited.v.failures[0]).toEqual(expect.objectContaining({ step: 'build', message: expect.stringContaining('changed while it was verified') }));
   });
 
   it('hard links (or copies) of one 1 MiB sublayout for every step are parsed once: memory and time follow the distinct bytes', async () => {

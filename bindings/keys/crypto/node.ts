@@ -48,6 +48,14 @@ class NodeBackend implements CryptoBackend {
   }
 
   async verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.#verify(key, data, signature);
+  }
+
+  verifySync(key: PublicKey, data: Uint8Array, signature: Uint8Array): boolean {
+    return this.#verify(key, data, signature);
+  }
+
+  #verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): boolean {
     checkVerifyInput(data, signature);
     const keyObject = this.#publicKey(key);
     const { constants } = this.#crypto;

@@ -34,6 +34,12 @@ export interface CryptoBackend {
    */
   verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
   /**
+   * `verify`, synchronously, where the runtime's crypto is (node:crypto; absent elsewhere): `data` is read during
+   * the call only, so it may be a view that is valid only then (the engine's memory, which the next engine call
+   * may reuse or detach).
+   */
+  verifySync?(key: PublicKey, data: Uint8Array, signature: Uint8Array): boolean;
+  /**
    * Whether `signature` over `data` verifies with the public key `spki` (DER SubjectPublicKeyInfo) under
    * `algorithm`: for X.509 certificate signatures, whose algorithms are not in-toto key schemes. A key or an
    * algorithm the backend cannot use is an `InTotoError` (`KEY`, `UNSUPPORTED`); a key of another type than the
