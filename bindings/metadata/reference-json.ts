@@ -32,10 +32,15 @@ export const NOT_STRINGIFIABLE: unique symbol = Symbol('not writable here as can
  */
 export type JsonMode = 'pretty' | 'compact' | 'canonical';
 
+/** Node's Buffer, whose `latin1Write` copies an ASCII string natively (about twice the speed of a loop); else none. */
+type Latin1Writer = Uint8Array & { latin1Write(s: string, offset: number): number };
+const NodeBuffer = (globalThis as unknown as { Buffer?: { from(buffer: ArrayBuffer, offset: number, length: number): Latin1Writer } }).Buffer;
+
 /** Appends bytes to a buffer that doubles as it fills: no intermediate string of the whole document. */
 class ByteSink {
   buffer = new Uint8Array(1 << 16);
   length = 0;
+  private latin1 = NodeBuffer?.from(this.buffer.buffer, 0, this.buffer.length);
   private readonly encoder = new TextEncoder();
 
   reserve(bytes: number): void {
@@ -45,6 +50,7 @@ class ByteSink {
     const grown = new Uint8Array(size);
     grown.set(this.buffer.subarray(0, this.length));
     this.buffer = grown;
+    this.latin1 = NodeBuffer?.from(grown.buffer, 0, size);
   }
 
   byte(b: number): void {
@@ -55,6 +61,10 @@ class ByteSink {
   /** An ASCII string (checked by the caller), a byte per character: no encoder call, no view made. */
   ascii(s: string): void {
     this.reserve(s.length);
+    if (this.latin1) {
+      this.length += this.latin1.latin1Write(s, this.length);
+      return;
+    }
     const buffer = this.buffer;
     let at = this.length;
     for (let i = 0; i < s.length; i++) buffer[at++] = s.charCodeAt(i);
