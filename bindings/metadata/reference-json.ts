@@ -33,14 +33,35 @@ export const NOT_STRINGIFIABLE: unique symbol = Symbol('not writable here as can
 export type JsonMode = 'pretty' | 'compact' | 'canonical';
 
 /** Node's Buffer, whose `latin1Write` copies an ASCII string natively (about twice the speed of a loop); else none. */
-type Latin1Writer = Uint8Array & { latin1Write(s: string, offset: number): number };
-const NodeBuffer = (globalThis as unknown as { Buffer?: { from(buffer: ArrayBuffer, offset: number, length: number): Latin1Writer } }).Buffer;
+type Latin1Writer = Uint8Array & { latin1Write(s: string, offset: number, length: number): number };
+type BufferClass = { from(buffer: ArrayBuffer): Latin1Writer };
+
+/**
+ * The Buffer class, when it writes as Node's does: tried once (at the first document written, nothing runs at import)
+ * on a view of a fresh buffer, at an offset past 64 KiB (workerd's nodejs_compat Buffer has refused lengths there).
+ * Anything else, and the plain loop is used.
+ */
+let nodeBuffer: BufferClass | null | undefined;
+function bufferClass(): BufferClass | undefined {
+  if (nodeBuffer === undefined) {
+    nodeBuffer = null;
+    const candidate = (globalThis as unknown as { Buffer?: BufferClass }).Buffer;
+    try {
+      const bytes = new Uint8Array(1 << 17);
+      const written = typeof candidate?.from === 'function' ? candidate.from(bytes.buffer).latin1Write('ok', 70_000, 2) : 0;
+      if (written === 2 && bytes[70_000] === 0x6f && bytes[70_001] === 0x6b) nodeBuffer = candidate!;
+    } catch {
+      // not Node's Buffer: the loop
+    }
+  }
+  return nodeBuffer ?? undefined;
+}
 
 /** Appends bytes to a buffer that doubles as it fills: no intermediate string of the whole document. */
 class ByteSink {
   buffer = new Uint8Array(1 << 16);
   length = 0;
-  private latin1 = NodeBuffer?.from(this.buffer.buffer, 0, this.buffer.length);
+  private latin1 = bufferClass()?.from(this.buffer.buffer);
   private readonly encoder = new TextEncoder();
 
   reserve(bytes: number): void {
@@ -50,7 +71,7 @@ class ByteSink {
     const grown = new Uint8Array(size);
     grown.set(this.buffer.subarray(0, this.length));
     this.buffer = grown;
-    this.latin1 = NodeBuffer?.from(grown.buffer, 0, size);
+    this.latin1 = bufferClass()?.from(grown.buffer);
   }
 
   byte(b: number): void {
@@ -62,7 +83,7 @@ class ByteSink {
   ascii(s: string): void {
     this.reserve(s.length);
     if (this.latin1) {
-      this.length += this.latin1.latin1Write(s, this.length);
+      this.length += this.latin1.latin1Write(s, this.length, s.length);
       return;
     }
     const buffer = this.buffer;
