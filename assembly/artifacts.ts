@@ -7,6 +7,11 @@
 // `{sha256, sha512}`, and so do `"AB"` and `"ab"`). Lookup by path is open addressing keyed by SipHash-1-3
 // under a secret 128-bit key the host supplies: paths come from untrusted files, and with an unkeyed hash
 // an attacker could pick a million paths that share one bucket and make loading quadratic.
+//
+// The entries, bytes and index live in a `Table` that sides recording exactly the same artifacts share (a chain's
+// steps often record the same files: a step's materials are the previous step's products, and an unmodified
+// tree is both a step's materials and its products). A new side is compared, entry by entry and byte by byte,
+// with the last few tables built before one is built for it; a table is freed with the last side holding it.
 
 import {
   OK, E_NOT_AN_OBJECT, E_MISSING_MEMBER, E_ARTIFACTS, E_NO_SEED, E_NO_SLOT, E_TOO_MANY_ARTIFACTS,
@@ -70,7 +75,20 @@ export function sipHash(ptr: usize, len: u32): u64 {
 
 const ENTRY_BYTES: usize = 16; // path offset, path length, digest offset, digest length (u32 each, into `bytes`)
 
-export class Side {
+/** The last few tables `loadSide` built, newest last: what a new side is compared with before building its own. */
+const recent = new Array<Table>();
+const RECENT: i32 = 4;
+
+/** Bumped by `setSeed`: a table whose `epoch` is older was indexed under an old key. */
+let seedEpoch: u32 = 0;
+
+/**
+ * What one side records: its entries, bytes and index. Immutable once built (only `setSeed` rebuilds the index,
+ * the same for every holder), so every side of any link that records exactly the same artifacts (the same count,
+ * and entry by entry byte-identical paths and stored digest dicts: see `sameTable`) holds one table, counted in
+ * `refs` and freed with the last holder. In a chain, a step's materials are often the previous step's products.
+ */
+class Table {
   count: u32 = 0;
   entries: usize = 0;
   bytes: usize = 0;
@@ -78,39 +96,8 @@ export class Side {
   /** (mask + 1) buckets of two u32: entry + 1 (0 = empty), and the hash's upper half to skip most compares. */
   index: usize = 0;
   mask: u32 = 0;
-  /** For each entry, 1 + the entry with the same path on the link's other side, or 0: built on first use. */
-  partner: usize = 0;
-
-  @inline pathPtr(i: u32): usize {
-    return this.bytes + <usize>load<u32>(this.entries + <usize>i * ENTRY_BYTES);
-  }
-  @inline pathLen(i: u32): u32 {
-    return load<u32>(this.entries + <usize>i * ENTRY_BYTES + 4);
-  }
-  @inline digestPtr(i: u32): usize {
-    return this.bytes + <usize>load<u32>(this.entries + <usize>i * ENTRY_BYTES + 8);
-  }
-  @inline digestLen(i: u32): u32 {
-    return load<u32>(this.entries + <usize>i * ENTRY_BYTES + 12);
-  }
-
-  /** The entry whose path is the `len` bytes at `ptr`, or -1. */
-  find(ptr: usize, len: u32): i32 {
-    if (this.count == 0) return -1;
-    const h = sipHash(ptr, len);
-    const tag = <u32>(h >> 32);
-    let b = <u32>h & this.mask;
-    while (true) {
-      probes++;
-      const at = this.index + (<usize>b << 3);
-      const e = load<u32>(at);
-      if (e == 0) return -1;
-      if (load<u32>(at + 4) == tag && compareBytes(<u32>this.pathPtr(e - 1), this.pathLen(e - 1), <u32>ptr, len) == 0) {
-        return <i32>(e - 1);
-      }
-      b = (b + 1) & this.mask;
-    }
-  }
+  epoch: u32 = 0;
+  refs: u32 = 1;
 
   /** Builds the index over the entries under the current key (also after a new key). */
   buildIndex(): void {
@@ -123,7 +110,8 @@ export class Side {
     }
     memory.fill(this.index, 0, <usize>cap << 3);
     for (let i: u32 = 0; i < this.count; i++) {
-      const h = sipHash(this.pathPtr(i), this.pathLen(i));
+      const entry = this.entries + <usize>i * ENTRY_BYTES;
+      const h = sipHash(this.bytes + <usize>load<u32>(entry), load<u32>(entry + 4));
       let b = <u32>h & this.mask;
       while (true) {
         probes++;
@@ -136,6 +124,70 @@ export class Side {
         b = (b + 1) & this.mask;
       }
     }
+    this.epoch = seedEpoch;
+  }
+
+  /** Drops one holder; the last one frees the buffers (and the table is no longer offered for sharing). */
+  drop(): void {
+    if (--this.refs != 0) return;
+    if (this.entries != 0) heap.free(this.entries);
+    if (this.bytes != 0) heap.free(this.bytes);
+    if (this.index != 0) heap.free(this.index);
+    this.entries = this.bytes = this.index = 0;
+    this.count = 0;
+    const at = recent.indexOf(this);
+    if (at >= 0) recent.splice(at, 1);
+  }
+}
+
+export class Side {
+  table: Table = new Table();
+  /** For each entry, 1 + the entry with the same path on the link's other side, or 0: built on first use. */
+  partner: usize = 0;
+
+  @inline get count(): u32 {
+    return this.table.count;
+  }
+  @inline get bytesLen(): u32 {
+    return this.table.bytesLen;
+  }
+  @inline pathPtr(i: u32): usize {
+    const t = this.table;
+    return t.bytes + <usize>load<u32>(t.entries + <usize>i * ENTRY_BYTES);
+  }
+  @inline pathLen(i: u32): u32 {
+    return load<u32>(this.table.entries + <usize>i * ENTRY_BYTES + 4);
+  }
+  @inline digestPtr(i: u32): usize {
+    const t = this.table;
+    return t.bytes + <usize>load<u32>(t.entries + <usize>i * ENTRY_BYTES + 8);
+  }
+  @inline digestLen(i: u32): u32 {
+    return load<u32>(this.table.entries + <usize>i * ENTRY_BYTES + 12);
+  }
+
+  /** The entry whose path is the `len` bytes at `ptr`, or -1. */
+  find(ptr: usize, len: u32): i32 {
+    const t = this.table;
+    if (t.count == 0) return -1;
+    const h = sipHash(ptr, len);
+    const tag = <u32>(h >> 32);
+    let b = <u32>h & t.mask;
+    while (true) {
+      probes++;
+      const at = t.index + (<usize>b << 3);
+      const e = load<u32>(at);
+      if (e == 0) return -1;
+      if (load<u32>(at + 4) == tag && compareBytes(<u32>this.pathPtr(e - 1), this.pathLen(e - 1), <u32>ptr, len) == 0) {
+        return <i32>(e - 1);
+      }
+      b = (b + 1) & t.mask;
+    }
+  }
+
+  /** Builds the index under the current key, once per key for a table several sides hold. */
+  buildIndex(): void {
+    if (this.table.index == 0 || this.table.epoch != seedEpoch) this.table.buildIndex();
   }
 
   /** Entry + 1 of the same path in `other` (the same link's other side), or 0. */
@@ -149,26 +201,22 @@ export class Side {
     return load<u32>(this.partner + (<usize>i << 2));
   }
 
+  /** Makes this (empty, just made) side record what `from` records, by holding its table. */
+  share(from: Table): void {
+    this.table.drop();
+    from.refs++;
+    this.table = from;
+  }
+
   copyFrom(from: Side): void {
-    this.count = from.count;
-    this.bytesLen = from.bytesLen;
-    this.mask = from.mask;
-    this.entries = heap.alloc(max<usize>(<usize>from.count * ENTRY_BYTES, 8));
-    memory.copy(this.entries, from.entries, <usize>from.count * ENTRY_BYTES);
-    this.bytes = heap.alloc(max<usize>(from.bytesLen, 8));
-    memory.copy(this.bytes, from.bytes, from.bytesLen);
-    // The same key hashes the same paths to the same buckets: the index can be copied as it is.
-    this.index = heap.alloc(<usize>(from.mask + 1) << 3);
-    memory.copy(this.index, from.index, <usize>(from.mask + 1) << 3);
+    this.share(from.table);
   }
 
   release(): void {
-    if (this.entries != 0) heap.free(this.entries);
-    if (this.bytes != 0) heap.free(this.bytes);
-    if (this.index != 0) heap.free(this.index);
+    this.table.drop();
+    this.table = new Table();
     if (this.partner != 0) heap.free(this.partner);
-    this.entries = this.bytes = this.index = this.partner = 0;
-    this.count = 0;
+    this.partner = 0;
   }
 }
 
@@ -381,31 +429,71 @@ function loadSide(side: Side, obj: u32): i32 {
     walk = skip(value);
   }
   if (bound > 0x7fff0000) abort('artifact table larger than 2 GiB');
-  side.count = count;
-  side.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
-  side.bytes = heap.alloc(max<usize>(<usize>bound, 8));
+  // A table already built with exactly these entries is shared rather than built again.
+  for (let r = recent.length - 1; r >= 0; r--) {
+    const t = unchecked(recent[r]);
+    if (sameTable(t, obj, count)) {
+      side.share(t);
+      side.buildIndex();
+      return OK;
+    }
+  }
+  const t = side.table;
+  t.count = count;
+  t.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
+  t.bytes = heap.alloc(max<usize>(<usize>bound, 8));
   let used: u32 = 0;
   walk = obj + 1;
   for (let i: u32 = 0; i < count; i++) {
     const key = memberKey(obj, i, walk);
     const value = key + 1;
     const pathLen = word(key, 2);
-    memory.copy(side.bytes + used, word(key, 1), pathLen);
-    const entry = side.entries + <usize>i * ENTRY_BYTES;
+    memory.copy(t.bytes + used, word(key, 1), pathLen);
+    const entry = t.entries + <usize>i * ENTRY_BYTES;
     store<u32>(entry, used);
     store<u32>(entry + 4, pathLen);
     used += pathLen;
-    const digestLen = writeDigest(value, side.bytes + used);
+    const digestLen = writeDigest(value, t.bytes + used);
     store<u32>(entry + 8, used);
     store<u32>(entry + 12, digestLen);
     used += digestLen;
     walk = skip(walk + 1);
   }
   // Give back what the bound over-estimated (TLSF shrinks in place).
-  side.bytes = heap.realloc(side.bytes, max<usize>(used, 8));
-  side.bytesLen = used;
+  t.bytes = heap.realloc(t.bytes, max<usize>(used, 8));
+  t.bytesLen = used;
   side.buildIndex();
+  if (count > 0) {
+    if (recent.length >= RECENT) recent.shift();
+    recent.push(t);
+  }
   return OK;
+}
+
+/** Where `sameTable` writes each digest dict as `loadSide` would store it. */
+const scratch = new Region();
+
+/**
+ * Whether table `t` holds exactly what `loadSide` would build from the validated object `obj` of `count`
+ * members: the same count and, entry by entry in the same (sorted) order, the same path bytes and the same
+ * stored digest dict bytes (`writeDigest`'s output, which names the algorithm: the compact form is a lower-case
+ * sha256 only). Then every lookup and comparison gives the same answer on the shared table as on a new one.
+ */
+function sameTable(t: Table, obj: u32, count: u32): bool {
+  if (t.count != count) return false;
+  let walk = obj + 1;
+  for (let i: u32 = 0; i < count; i++) {
+    const key = memberKey(obj, i, walk);
+    const value = key + 1;
+    const entry = t.entries + <usize>i * ENTRY_BYTES;
+    const pathLen = word(key, 2);
+    if (load<u32>(entry + 4) != pathLen || memory.compare(t.bytes + <usize>load<u32>(entry), word(key, 1), pathLen) != 0) return false;
+    const at = scratch.ensure(<usize>dictBound(value));
+    const digestLen = writeDigest(value, at);
+    if (load<u32>(entry + 12) != digestLen || memory.compare(t.bytes + <usize>load<u32>(entry + 8), at, digestLen) != 0) return false;
+    walk = skip(walk + 1);
+  }
+  return true;
 }
 
 /**
@@ -464,25 +552,26 @@ export function loadDescriptorSide(side: Side, names: Words, order: Words, at: u
     bound += <u64>names.get(d + 2) + dictBound(names.get(d + 3));
   }
   if (bound > 0x7fff0000) abort('artifact table larger than 2 GiB');
-  side.count = count;
-  side.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
-  side.bytes = heap.alloc(max<usize>(<usize>bound, 8));
+  const t = side.table;
+  t.count = count;
+  t.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
+  t.bytes = heap.alloc(max<usize>(<usize>bound, 8));
   let used: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const d = order.get(at + i) << 2;
     const pathLen = names.get(d + 2);
-    memory.copy(side.bytes + used, names.get(d + 1), pathLen);
-    const entry = side.entries + <usize>i * ENTRY_BYTES;
+    memory.copy(t.bytes + used, names.get(d + 1), pathLen);
+    const entry = t.entries + <usize>i * ENTRY_BYTES;
     store<u32>(entry, used);
     store<u32>(entry + 4, pathLen);
     used += pathLen;
-    const digestLen = writeAcceptedDigest(names.get(d + 3), side.bytes + used);
+    const digestLen = writeAcceptedDigest(names.get(d + 3), t.bytes + used);
     store<u32>(entry + 8, used);
     store<u32>(entry + 12, digestLen);
     used += digestLen;
   }
-  side.bytes = heap.realloc(side.bytes, max<usize>(used, 8));
-  side.bytesLen = used;
+  t.bytes = heap.realloc(t.bytes, max<usize>(used, 8));
+  t.bytesLen = used;
   side.buildIndex();
 }
 
@@ -624,6 +713,7 @@ export function setSeed(a: u32, b: u32, c: u32, d: u32): void {
   k0 = (<u64>b << 32) | <u64>a;
   k1 = (<u64>d << 32) | <u64>c;
   seeded = true;
+  seedEpoch++;
   for (let i = 0; i < slots.length; i++) {
     const link = unchecked(slots[i]);
     if (link !== null) {

@@ -721,3 +721,126 @@ describe('digest values are hex digits, exactly as HASHDICT_SCHEMA says', () => 
     }
   });
 });
+
+describe('artifact tables shared between sides that record exactly the same artifacts', () => {
+  const hex = '0123456789abcdef'.repeat(4);
+  const base: Artifacts = { 'src/a.c': { sha256: hex }, 'src/b.c': { sha256: hex.replace('0', '1') }, 'z/é': { sha256: 'ab', sha512: 'cd' } };
+  // Each differs from `base` in one entry, by as little as possible: none may be taken for `base`.
+  const nearMisses: Record<string, Artifacts> = {
+    'one path byte': { ...base, 'src/a.c': undefined!, 'src/a.d': { sha256: hex } },
+    'a path one byte longer': { ...base, 'src/a.c': undefined!, 'src/a.cc': { sha256: hex } },
+    'a path one byte shorter': { ...base, 'src/a.c': undefined!, 'src/a.': { sha256: hex } },
+    'one digest digit': { ...base, 'src/a.c': { sha256: `${hex.slice(0, 63)}e` } },
+    'the digest in upper case': { ...base, 'src/a.c': { sha256: hex.toUpperCase() } },
+    'the digest with a final newline': { ...base, 'src/a.c': { sha256: `${hex}\n` } },
+    'the same digest under another algorithm': { ...base, 'src/a.c': { sha384: hex } },
+    'a second algorithm': { ...base, 'src/a.c': { sha256: hex, sha512: hex + hex } },
+    'an algorithm fewer': { ...base, 'z/é': { sha256: 'ab' } },
+    'one entry more': { ...base, 'src/c.c': { sha256: hex } },
+    'one entry fewer': { ...base, 'src/b.c': undefined! },
+    'the digests of two paths swapped': { ...base, 'src/a.c': base['src/b.c']!, 'src/b.c': base['src/a.c']! },
+    'NFD for NFC': { ...base, 'z/é': undefined!, 'z/e\u0301': base['z/é']! },
+  };
+  const clean = (a: Artifacts): Artifacts => Object.fromEntries(Object.entries(a).filter(([, d]) => d !== undefined));
+
+  it('a link recording the same artifacts as one already loaded builds no table of its own (no index inserts)', () => {
+    const rules = new RuleEngine(createEngine());
+    try {
+      const alone = rules.load(metablock({ materials: base, products: {} }));
+      const inserts = rules.lastCounts.probes;
+      expect(inserts).toBeGreaterThanOrEqual(3);
+      rules.free(alone);
+      // The products share the materials' table: no more index inserts than the materials alone took.
+      const first = rules.load(metablock({ materials: base, products: base }));
+      expect(rules.lastCounts.probes).toBe(inserts);
+      const second = rules.load(metablock({ materials: base, products: base }));
+      expect(rules.lastCounts.probes).toBe(0);
+      expect(rules.equal(first, second)).toBe(true);
+      expect(rules.artifacts(second, 'products')).toEqual(base);
+    } finally {
+      rules.close();
+    }
+  });
+
+  for (const [name, artifacts] of Object.entries(nearMisses)) {
+    it(`never shares a table that differs by ${name}`, () => {
+      const other = clean(artifacts);
+      const rules = new RuleEngine(createEngine());
+      try {
+        // Loaded in both orders, next to each other, on both sides.
+        const a = rules.load(metablock({ materials: base, products: other }, 'a'));
+        const b = rules.load(metablock({ materials: other, products: base }, 'b'));
+        const c = rules.load(metablock({ materials: base, products: base }, 'c'));
+        expect(rules.artifacts(a, 'materials')).toEqual(base);
+        expect(rules.artifacts(a, 'products')).toEqual(other);
+        expect(rules.artifacts(b, 'materials')).toEqual(other);
+        expect(rules.artifacts(b, 'products')).toEqual(base);
+        expect(rules.equal(a, c)).toBe(false);
+        expect(rules.equal(b, c)).toBe(false);
+        // MATCH each of a's products against c's, and the other way: only the differing entries stay queued.
+        const links = new Map([['a', a], ['b', b], ['c', c]]);
+        const r = rules.apply([
+          { name: 'a', materials: [], products: [rule(['MATCH', '*', 'WITH', 'PRODUCTS', 'FROM', 'c']), rule(['DISALLOW', '*'])] },
+          { name: 'c', materials: [], products: [rule(['MATCH', '*', 'WITH', 'MATERIALS', 'FROM', 'b']), rule(['DISALLOW', '*'])] },
+          { name: 'b', materials: [], products: [rule(['MODIFY', '*']), rule(['CREATE', '*']), rule(['ALLOW', '*'])] },
+        ], links);
+        const differ = (x: Artifacts, y: Artifacts) => Object.keys(x).filter((p) => !sameDigests(x[p], y[p])).sort(byCodePoint);
+        const expected = [['a', differ(other, base)], ['c', differ(base, other)]].filter(([, paths]) => paths!.length > 0);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(r.failures.map((f) => [f.item, [...f.artifacts]])).toEqual(expected);
+        // b's products are a's materials' table, b's materials are not: MODIFY and CREATE see b's own other side.
+        const consumed = [...(consumedBy(r, 'b', 'products', 0) ?? []), ...(consumedBy(r, 'b', 'products', 1) ?? [])].sort(byCodePoint);
+        expect(consumed).toEqual(Object.keys(base).filter((p) => !sameDigests(base[p], other[p])).sort(byCodePoint));
+      } finally {
+        rules.close();
+      }
+    });
+  }
+
+  it('a shared table outlives the link that built it, and is re-indexed once under a new seed', () => {
+    const own = createEngine();
+    const rules = new RuleEngine(own);
+    try {
+      const first = rules.load(metablock({ materials: base, products: base }));
+      const second = rules.load(metablock({ materials: base, products: {} }));
+      rules.free(first);
+      // Reused memory gets other bytes: a freed table still read would show here.
+      rules.load(metablock({ materials: nearMisses['one digest digit']!, products: clean(nearMisses['one path byte']!) }));
+      expect(rules.artifacts(second, 'materials')).toEqual(base);
+      own.invoke((ex) => (ex as unknown as { set_seed(a: number, b: number, c: number, d: number): number }).set_seed(1, 2, 3, 4));
+      const third = rules.load(metablock({ materials: {}, products: base }));
+      expect(rules.lastCounts.probes).toBe(0); // shared with second's materials, indexed under the new key
+      const r = rules.apply([
+        { name: 'second', materials: [rule(['REQUIRE', 'z/é']), rule(['MATCH', '*', 'WITH', 'PRODUCTS', 'FROM', 'third']), rule(['DISALLOW', '*'])], products: [] },
+      ], new Map([['second', second], ['third', third]]));
+      expect(r.failures).toEqual([]);
+      expect(rules.equal(second, third)).toBe(false);
+    } finally {
+      rules.close();
+    }
+  });
+
+  it('agrees with the model on random links loaded one after another (tables shared or not)', () => {
+    const arb = fc.dictionary(fc.constantFrom(...PATHS), fc.constantFrom(...DIGESTS), { maxKeys: 4 });
+    const rules = new RuleEngine(engine);
+    fc.assert(
+      fc.property(fc.array(fc.record({ materials: arb, products: arb }), { minLength: 1, maxLength: 6 }), (links) => {
+        const handles = links.map((l, i) => rules.load(metablock(l, `l${i}`)));
+        links.forEach((l, i) => {
+          expect(rules.artifacts(handles[i]!, 'materials')).toEqual(l.materials);
+          expect(rules.artifacts(handles[i]!, 'products')).toEqual(l.products);
+          links.forEach((m, j) => {
+            const same = (x: Artifacts, y: Artifacts) => Object.keys(x).length === Object.keys(y).length && Object.keys(x).every((p) => sameDigests(x[p], y[p]));
+            expect(rules.equal(handles[i]!, handles[j]!)).toBe(same(l.materials, m.materials) && same(l.products, m.products));
+          });
+        });
+        // Free in a random-ish order, every other one first.
+        handles.filter((_, i) => i % 2 === 0).forEach((h) => rules.free(h));
+        handles.filter((_, i) => i % 2 === 1).forEach((h, k) => expect(rules.artifacts(h, 'products')).toEqual(links[2 * k + 1]!.products));
+        handles.filter((_, i) => i % 2 === 1).forEach((h) => rules.free(h));
+      }),
+      { numRuns: 300 },
+    );
+    rules.close();
+  });
+});
