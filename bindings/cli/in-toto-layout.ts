@@ -445,15 +445,7 @@ async function graph(args: Parsed): Promise<number> {
   const attestationLayout = await readAttestationLayoutDocument(path!);
   if (attestationLayout !== undefined) return attestationGraph(args, attestationLayout);
   const { layout, keyNames } = await readLayoutOrDescription(path!);
-  const names = new Map(keyNames);
-  for (const pair of args.values.get('key-name') ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`argument --key-name: expected KEYID=NAME, got '${pair}'`);
-    const prefix = pair.slice(0, eq).toLowerCase();
-    const matches = [...new Set(Object.keys(layout.keys).concat(layout.steps.flatMap((s) => s.pubkeys)))].filter((id) => id.toLowerCase().startsWith(prefix));
-    if (matches.length !== 1) throw new UsageError(`argument --key-name: '${prefix}' names ${matches.length === 0 ? 'no key' : 'several keys'} of the layout`);
-    names.set(matches[0]!, pair.slice(eq + 1));
-  }
+  const names = readKeyNames(args, new Set(Object.keys(layout.keys).concat(layout.steps.flatMap((s) => s.pubkeys))), 'key', keyNames);
   let verdict: Verdict | undefined;
   const verdictPath = args.values.get('verdict')?.[0];
   if (verdictPath !== undefined) {
@@ -469,7 +461,25 @@ async function graph(args: Parsed): Promise<number> {
     };
   }
   const title = args.values.get('title')?.[0];
-  const svg = renderChainSvg(layout, { keyNames: names, ...(verdict ? { verdict } : {}), ...(title !== undefined ? { title } : {}) });
+  return writeSvg(args, renderChainSvg(layout, { keyNames: names, ...(verdict ? { verdict } : {}), ...(title !== undefined ? { title } : {}) }));
+}
+
+/** `--key-name ID=NAME ...`: each id prefix must name exactly one of `ids`; added to `known` (names from a description). */
+function readKeyNames(args: Parsed, ids: ReadonlySet<string>, noun: 'key' | 'functionary', known: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+  const names = new Map(known);
+  for (const pair of args.values.get('key-name') ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`argument --key-name: expected ${noun === 'key' ? 'KEYID' : 'ID'}=NAME, got '${pair}'`);
+    const prefix = pair.slice(0, eq).toLowerCase();
+    const matches = [...ids].filter((id) => id.toLowerCase().startsWith(prefix));
+    if (matches.length !== 1) throw new UsageError(`argument --key-name: '${prefix}' names ${matches.length === 0 ? `no ${noun}` : `several ${noun === 'key' ? 'keys' : 'functionaries'}`} of the layout`);
+    names.set(matches[0]!, pair.slice(eq + 1));
+  }
+  return names;
+}
+
+/** The SVG to `-o FILE`, or to stdout (no -o, or `-o -`). */
+async function writeSvg(args: Parsed, svg: string): Promise<number> {
   const out = args.values.get('output')?.[0];
   if (out === undefined || out === '-') process.stdout.write(svg);
   else {
@@ -507,15 +517,7 @@ async function readAttestationLayoutDocument(path: string): Promise<unknown> {
 async function attestationGraph(args: Parsed, doc: unknown): Promise<number> {
   const [{ readAttestationLayout }, { attestationChainGraph }] = await Promise.all([import('../verify/attestation-layout.js'), import('../layout/attestation-graph.js')]);
   const layout = readAttestationLayout(doc);
-  const names = new Map<string, string>();
-  for (const pair of args.values.get('key-name') ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`argument --key-name: expected ID=NAME, got '${pair}'`);
-    const prefix = pair.slice(0, eq).toLowerCase();
-    const matches = [...layout.functionaries.keys()].filter((id) => id.toLowerCase().startsWith(prefix));
-    if (matches.length !== 1) throw new UsageError(`argument --key-name: '${prefix}' names ${matches.length === 0 ? 'no functionary' : 'several functionaries'} of the layout`);
-    names.set(matches[0]!, pair.slice(eq + 1));
-  }
+  const names = readKeyNames(args, new Set(layout.functionaries.keys()), 'functionary');
   let verdict: AttestationVerdict | undefined;
   const verdictPath = args.values.get('verdict')?.[0];
   if (verdictPath !== undefined) {
@@ -526,14 +528,7 @@ async function attestationGraph(args: Parsed, doc: unknown): Promise<number> {
     verdict = value;
   }
   const title = args.values.get('title')?.[0];
-  const svg = renderChainSvg(attestationChainGraph(layout, { ...(verdict ? { verdict } : {}), names }), title !== undefined ? { title } : {});
-  const out = args.values.get('output')?.[0];
-  if (out === undefined || out === '-') process.stdout.write(svg);
-  else {
-    await writeBytes(out, svg);
-    say(`wrote ${out}`);
-  }
-  return 0;
+  return writeSvg(args, renderChainSvg(attestationChainGraph(layout, { ...(verdict ? { verdict } : {}), names }), title !== undefined ? { title } : {}));
 }
 
 // ---------------------------------------------------------------------------------------------------------
