@@ -3,7 +3,8 @@
 // interleaved: our `node bin/in-toto-verify.js` (the bundled tool, as installed) twice, in the clean environment
 // (no NODE_EXTRA_CA_CERTS) and as this machine runs it (the environment as it is; bench/lib/measure.mjs
 // environments()), the reference's `in-toto-verify`, and the floor (bench/lib/floor.mjs: read, parse and
-// canonicalize every file in the engine, verify each signature).
+// canonicalize every file in the engine, verify each signature) in one thread and in its two parallel forms
+// (signatures on libuv's pool; the links split over two threads).
 //
 //   node bench/compare.mjs [--quick] [--json out.json]
 //
@@ -18,10 +19,13 @@ import { pathToFileURL } from 'node:url';
 import { ROOT, BENCH, buildFingerprint, chainFixture, demoFixture, ensureReference } from './lib/fixtures.mjs';
 import { compareRuns, ensureGnuTime, environments, runOnce, stats, waitForQuiet } from './lib/measure.mjs';
 
-export const SIZES = [1000, 10000, 100000, 1000000];
+/** The chains measured; `BENCH_SIZES=1000,10000` picks fewer (a quick look at the report, never for RESULTS.md's figures). */
+export const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : [1000, 10000, 100000, 1000000];
 
 const OURS = join(ROOT, 'bin/in-toto-verify.js');
 const FLOOR = join(BENCH, 'lib/floor.mjs');
+/** The parallel floors measured beside the one-thread floor: contender name, and floor.mjs's `--mode`. */
+export const PARALLEL_FLOORS = [['floorPool', 'pool'], ['floorThreads', 'threads']];
 
 function verifyArgs(layout, key) {
   return ['--layout', layout, '--layout-keys', key, '--key-types', 'ed25519'];
@@ -39,7 +43,11 @@ function contenders({ cwd, prepare, layout, key, floor = true, referenceWarmup =
     { name: 'oursMachine', cmd: process.execPath, args: [OURS, ...verifyArgs(layout, key)], env: env.machine, ...where },
     { name: 'reference', cmd: 'in-toto-verify', args: verifyArgs(layout, key), warmup: referenceWarmup, env: env.machine, ...where },
   ];
-  if (floor) list.push({ name: 'floor', cmd: process.execPath, args: [FLOOR, layout, key, '.'], env: env.clean, ...where });
+  if (floor) {
+    list.push({ name: 'floor', cmd: process.execPath, args: [FLOOR, layout, key, '.'], env: env.clean, ...where });
+    // The parallel floors (issue #20, item 2): the same work with signatures on libuv's pool, or split over two threads.
+    for (const [name, mode] of PARALLEL_FLOORS) list.push({ name, cmd: process.execPath, args: [FLOOR, '--mode', mode, layout, key, '.'], env: env.clean, ...where });
+  }
   return list;
 }
 
