@@ -194,8 +194,10 @@ export class Side {
   partnerOf(i: u32, other: Side): u32 {
     if (this.partner == 0) {
       this.partner = heap.alloc(<usize>max<u32>(this.count, 1) << 2);
+      // One table on both sides: every entry's partner is itself.
+      const shared = other.table === this.table;
       for (let k: u32 = 0; k < this.count; k++) {
-        store<u32>(this.partner + (<usize>k << 2), <u32>(other.find(this.pathPtr(k), this.pathLen(k)) + 1));
+        store<u32>(this.partner + (<usize>k << 2), shared ? k + 1 : <u32>(other.find(this.pathPtr(k), this.pathLen(k)) + 1));
       }
     }
     return load<u32>(this.partner + (<usize>i << 2));
@@ -463,11 +465,15 @@ function loadSide(side: Side, obj: u32): i32 {
   t.bytes = heap.realloc(t.bytes, max<usize>(used, 8));
   t.bytesLen = used;
   side.buildIndex();
-  if (count > 0) {
-    if (recent.length >= RECENT) recent.shift();
-    recent.push(t);
-  }
+  remember(t);
   return OK;
+}
+
+/** Offers a table just built for sharing (an empty one is not worth it). */
+function remember(t: Table): void {
+  if (t.count == 0) return;
+  if (recent.length >= RECENT) recent.shift();
+  recent.push(t);
 }
 
 /** Where `sameTable` writes each digest dict as `loadSide` would store it. */
@@ -552,6 +558,15 @@ export function loadDescriptorSide(side: Side, names: Words, order: Words, at: u
     bound += <u64>names.get(d + 2) + dictBound(names.get(d + 3));
   }
   if (bound > 0x7fff0000) abort('artifact table larger than 2 GiB');
+  // As in `loadSide`: a table already built with exactly these entries (by either) is shared.
+  for (let r = recent.length - 1; r >= 0; r--) {
+    const t = unchecked(recent[r]);
+    if (sameDescriptors(t, names, order, at, count)) {
+      side.share(t);
+      side.buildIndex();
+      return;
+    }
+  }
   const t = side.table;
   t.count = count;
   t.entries = heap.alloc(max<usize>(<usize>count * ENTRY_BYTES, 8));
@@ -573,6 +588,25 @@ export function loadDescriptorSide(side: Side, names: Words, order: Words, at: u
   t.bytes = heap.realloc(t.bytes, max<usize>(used, 8));
   t.bytesLen = used;
   side.buildIndex();
+  remember(t);
+}
+
+/**
+ * `sameTable` for descriptors: whether table `t` holds exactly what `loadDescriptorSide` would build from them (the
+ * same count and, entry by entry in name order, the same name bytes and the same stored digest bytes).
+ */
+function sameDescriptors(t: Table, names: Words, order: Words, at: u32, count: u32): bool {
+  if (t.count != count) return false;
+  for (let i: u32 = 0; i < count; i++) {
+    const d = order.get(at + i) << 2;
+    const entry = t.entries + <usize>i * ENTRY_BYTES;
+    const pathLen = names.get(d + 2);
+    if (load<u32>(entry + 4) != pathLen || memory.compare(t.bytes + <usize>load<u32>(entry), names.get(d + 1), pathLen) != 0) return false;
+    const dst = scratch.ensure(<usize>dictBound(names.get(d + 3)));
+    const digestLen = writeAcceptedDigest(names.get(d + 3), dst);
+    if (load<u32>(entry + 12) != digestLen || memory.compare(t.bytes + <usize>load<u32>(entry + 8), dst, digestLen) != 0) return false;
+  }
+  return true;
 }
 
 export function isSeeded(): bool {

@@ -319,6 +319,7 @@ export class RuleEngine {
       }
       const slot = ex.link_read(len, 2, 1, Math.min(maxArtifacts, 0xffffffff) >>> 0);
       const offset = ex.error_offset();
+      this.#probes = ex.probe_count();
       // Refused, or left to the host: the host reads (or explains) the bytes itself. The input region is as written.
       if (slot < 0 && fill) fill.bytes = new Uint8Array(ex.memory.buffer, ptr, len).slice();
       if (slot < 0) return { slot, offset, len };
@@ -411,7 +412,7 @@ export class RuleEngine {
     }
   }
 
-  /** Diagnostics: hash-table probe steps of the last `load` or `apply`, and glob steps of the last `apply`. */
+  /** Diagnostics: hash-table probe steps of the last `load`, `readEnvelope` or `apply`, and glob steps of the last `apply`. */
   get lastCounts(): { readonly probes: number; readonly globSteps: number } {
     return { probes: this.#probes, globSteps: this.#steps };
   }

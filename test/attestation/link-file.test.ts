@@ -234,3 +234,86 @@ describe('link attestations: what the general path used to misread (found by the
     expect(() => readLinkFile(rules, envelopeOf(classic, 'application/vnd.in-toto.link+json'), 10)).toThrow(/names a predicate, but the payload is not a Statement/);
   });
 });
+
+describe('link attestations share artifact tables with every side that records exactly the same artifacts', () => {
+  const a64 = 'a'.repeat(64);
+  const b64 = 'b'.repeat(64);
+  type Descriptor = { name: string; digest: Record<string, string> };
+  const base: Descriptor[] = [
+    { name: 'src/a.c', digest: { sha256: a64 } },
+    { name: 'src/b.c', digest: { sha256: b64 } },
+    { name: 'z/é', digest: { sha256: a64, sha512: 'c'.repeat(128) } },
+  ];
+  const envelopeOf = (subject: Descriptor[], materials: Descriptor[] = []) => {
+    const statement = { _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://in-toto.io/attestation/link/v0.3', predicate: { name: 'build', materials } };
+    return Buffer.from(JSON.stringify({ payload: Buffer.from(JSON.stringify(statement)).toString('base64'), payloadType: 'application/vnd.in-toto+json', signatures: [] }));
+  };
+  const artifactsOf = (list: Descriptor[]) => Object.fromEntries(list.map((d) => [d.name, d.digest]));
+  const read = (bytes: Uint8Array) => {
+    const taken = rules.readEnvelope(bytes, 1000);
+    expect(taken?.kind).toBe('dsse');
+    return { handle: taken!.handle, probes: rules.lastCounts.probes };
+  };
+  const replace = (at: number, d: Descriptor) => base.map((x, i) => (i === at ? d : x));
+  // Each differs from `base` in one descriptor, by as little as possible: none may be taken for `base`.
+  const nearMisses: Record<string, Descriptor[]> = {
+    'one name byte': replace(0, { name: 'src/a.d', digest: { sha256: a64 } }),
+    'a name one byte longer': replace(0, { name: 'src/a.cc', digest: { sha256: a64 } }),
+    'one digest digit': replace(0, { name: 'src/a.c', digest: { sha256: `${'a'.repeat(63)}b` } }),
+    'the same hex under another algorithm': replace(0, { name: 'src/a.c', digest: { sha512_256: a64 } }),
+    'a second accepted algorithm': replace(0, { name: 'src/a.c', digest: { sha256: a64, sha512: 'd'.repeat(128) } }),
+    'an algorithm fewer': replace(2, { name: 'z/é', digest: { sha256: a64 } }),
+    'the digests of two names swapped': [{ name: 'src/a.c', digest: { sha256: b64 } }, { name: 'src/b.c', digest: { sha256: a64 } }, base[2]!],
+    'one descriptor more': [...base, { name: 'src/c.c', digest: { sha256: a64 } }],
+    'one descriptor fewer': base.slice(1),
+    'NFD for NFC': replace(2, { name: 'z/e\u0301', digest: base[2]!.digest }),
+  };
+
+  it('a second Statement with the same subjects and materials builds no table (no index inserts), in any order of descriptors', () => {
+    const first = read(envelopeOf(base, base));
+    expect(first.probes).toBeGreaterThanOrEqual(3); // one table for both sides, indexed once
+    const second = read(envelopeOf([...base].reverse(), [base[1]!, base[2]!, base[0]!]));
+    expect(second.probes).toBe(0);
+    expect(rules.artifacts(second.handle, 'products')).toEqual(artifactsOf(base));
+    expect(rules.artifacts(second.handle, 'materials')).toEqual(artifactsOf(base));
+    expect(rules.equal(first.handle, second.handle)).toBe(true);
+    // Dropped algorithms are not part of the table: a digest that also names md5 records the same artifacts.
+    const withMd5 = read(envelopeOf(base.map((d) => ({ ...d, digest: { ...d.digest, md5: 'e'.repeat(32) } }))));
+    expect(withMd5.probes).toBe(0);
+    for (const h of [first, second, withMd5]) rules.free(h.handle);
+  });
+
+  it('a classic link and a link attestation recording the same artifacts share one table, both ways', () => {
+    const classic = (artifacts: Record<string, Record<string, string>>) =>
+      Buffer.from(JSON.stringify({ signatures: [], signed: { _type: 'link', name: 'x', command: [], materials: artifacts, products: {}, byproducts: {}, environment: {} } }));
+    const sha256Only = base.slice(0, 2);
+    const fromStatement = read(envelopeOf(sha256Only));
+    const fromMetablock = rules.readEnvelope(classic(artifactsOf(sha256Only)), 1000)!;
+    expect(rules.lastCounts.probes).toBe(0);
+    expect(rules.artifacts(fromMetablock.handle, 'materials')).toEqual(artifactsOf(sha256Only));
+    rules.free(fromStatement.handle);
+    // The table outlives the Statement that built it, and a new Statement finds it again.
+    const again = read(envelopeOf([{ name: 'app', digest: { sha256: b64 } }], sha256Only));
+    expect(again.probes).toBe(1); // the one subject's index insert; none for the materials
+    expect(rules.artifacts(again.handle, 'products')).toEqual({ app: { sha256: b64 } });
+    expect(rules.artifacts(again.handle, 'materials')).toEqual(artifactsOf(sha256Only));
+    for (const h of [fromMetablock.handle, again.handle]) rules.free(h);
+  });
+
+  for (const [name, other] of Object.entries(nearMisses)) {
+    it(`never shares a table that differs by ${name}`, () => {
+      // Both orders, next to each other, on both sides.
+      const a = read(envelopeOf(other, base));
+      const b = read(envelopeOf(base, other));
+      const c = read(envelopeOf(base, base));
+      expect(rules.artifacts(a.handle, 'products')).toEqual(artifactsOf(other));
+      expect(rules.artifacts(a.handle, 'materials')).toEqual(artifactsOf(base));
+      expect(rules.artifacts(b.handle, 'products')).toEqual(artifactsOf(base));
+      expect(rules.artifacts(b.handle, 'materials')).toEqual(artifactsOf(other));
+      expect(rules.equal(a.handle, c.handle)).toBe(false);
+      expect(rules.equal(b.handle, c.handle)).toBe(false);
+      expect(rules.equal(a.handle, b.handle)).toBe(false);
+      for (const h of [a, b, c]) rules.free(h.handle);
+    });
+  }
+});
