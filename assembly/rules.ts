@@ -289,6 +289,9 @@ function applyMatch(src: Side): void {
   const destSide = dstProducts ? dest.products : dest.materials;
   const srcLen = srcPrefix != 0 ? normalizePrefix(srcPrefix, srcNorm) : 0;
   const dstLen = dstPrefix != 0 ? normalizePrefix(dstPrefix, dstNorm) : 0;
+  // Both sides hold one table (they record exactly the same artifacts): a looked-up path that is the queued
+  // entry's own path is that entry (paths in a table are distinct), with the same digest, found without hashing.
+  const shared = destSide.table === src.table;
   const n = queue.len;
   for (let qi: u32 = 0; qi < n; qi++) {
     const q = queue.get(qi);
@@ -320,11 +323,11 @@ function applyMatch(src: Side): void {
     let d: i32;
     if (dstPrefix != 0) {
       const len = joinPath(dstNorm.ptr, dstLen, s, sLen);
-      d = destSide.find(joined.ptr, len);
+      d = shared && len == pathLen && memory.compare(joined.ptr, path, len) == 0 ? <i32>q : destSide.find(joined.ptr, len);
     } else {
-      d = destSide.find(s, sLen); // python looks up the stripped path itself, unjoined
+      d = shared && s == path ? <i32>q : destSide.find(s, sLen); // python looks up the stripped path itself, unjoined
     }
-    if (d >= 0 && sameDigest(src, <u32>j, destSide, <u32>d)) consume(<u32>j);
+    if (d >= 0 && ((shared && d == j) || sameDigest(src, <u32>j, destSide, <u32>d))) consume(<u32>j);
   }
 }
 
