@@ -31,6 +31,10 @@ const M_ALL: u32 = 0;
 /** No wildcard at all: the path must equal the pattern's bytes. */
 const M_EXACT: u32 = 1;
 const M_GENERAL: u32 = 2;
+/** `*` then literals only (`*.tar.gz`): the path must end with those bytes. */
+const M_SUFFIX: u32 = 3;
+/** Literals only, then `*` (`src/*`): the path must start with those bytes. */
+const M_PREFIX: u32 = 4;
 
 /** Marks the `-` that python's translate leaves unescaped between two chunks of a set (a range operator). */
 const SEP: u32 = 0xffffffff;
@@ -308,6 +312,31 @@ export function compileGlob(ptr: usize, len: u32): void {
     mode = M_ALL;
   } else {
     mode = M_GENERAL;
+    // One star, first or last, and literal code points otherwise (an unclosed `[` is one too): the literals'
+    // UTF-8 is the pattern's own bytes past (or before) its run of stars. A path is well-formed UTF-8 and the
+    // literals whole code points, so a byte-wise end (start) is where the star's code points end (start).
+    let stars: u32 = 0;
+    let literals = true;
+    for (let t: u32 = 0; t < tokens.len; t++) {
+      const k = tokens.get(t) & 0xf;
+      if (k == K_STAR) stars++;
+      else if (k != K_LIT) literals = false;
+    }
+    if (literals && stars == 1) {
+      let lead: u32 = 0;
+      while (lead < len && load<u8>(ptr + lead) == 0x2a) lead++;
+      let trail: u32 = 0;
+      while (trail < len && load<u8>(ptr + len - 1 - trail) == 0x2a) trail++;
+      if ((tokens.get(0) & 0xf) == K_STAR) {
+        mode = M_SUFFIX;
+        exactPtr = ptr + lead;
+        exactLen = len - lead;
+      } else if ((tokens.get(tokens.len - 1) & 0xf) == K_STAR) {
+        mode = M_PREFIX;
+        exactPtr = ptr;
+        exactLen = len - trail;
+      }
+    }
   }
 }
 
@@ -340,6 +369,12 @@ export function globMatch(s: usize, len: u32): bool {
   if (mode == M_ALL) return true;
   if (mode == M_EXACT) {
     return len == exactLen && compareBytes(<u32>s, len, <u32>exactPtr, exactLen) == 0;
+  }
+  if (mode == M_SUFFIX) {
+    return len >= exactLen && memory.compare(s + len - exactLen, exactPtr, exactLen) == 0;
+  }
+  if (mode == M_PREFIX) {
+    return len >= exactLen && memory.compare(s, exactPtr, exactLen) == 0;
   }
   const base = tokens.ptr;
   const count = tokens.len;

@@ -133,6 +133,15 @@ function generatePairs(): [string, string][] {
     const derived = [...pattern].map((c) => (c === '*' ? g.pick(['', 'a', 'a/b']) : c === '?' ? g.pick(pathChars) : c)).join('');
     pairs.push([pattern, derived]);
   }
+  // One star first or last, literals otherwise (the engine compares those as a suffix or a prefix of bytes):
+  // multi-byte code points, an unclosed `[`, backslashes, newlines, paths shorter than the literals.
+  const literals = ['.c', 'é', '😀', '[', 'a[b', '\\', '.tar.gz', 'src/', '\n', 'é😀'];
+  const tails = ['', 'a', 'é', '😀', '\n', 'src/', '/'];
+  for (const lit of literals) {
+    for (const pattern of [`*${lit}`, `**${lit}`, `${lit}*`, `${lit}**`]) {
+      for (const tail of tails) pairs.push([pattern, tail + lit], [pattern, lit + tail], [pattern, tail], [pattern, [...lit].slice(1).join('') + tail]);
+    }
+  }
   return pairs;
 }
 
@@ -195,7 +204,6 @@ describe('fnmatch cost', () => {
     for (const [pattern, unit] of [
       ['*a*a*a*a*a*b', 'a'],
       ['*a*a*a*a*a*a*a*a*a*a*b', 'a'],
-      ['*aaaaaaaaaaaaaaaab', 'a'],
       ['*?*?*?*?*?*?*?*b', 'é'],
       ['*[a-z]*[!b]*[a]*x', 'a'],
     ] as const) {
@@ -209,6 +217,18 @@ describe('fnmatch cost', () => {
       expect(ratio).toBeLessThan(2.1);
       // And the constant is the pattern's length at most: tokens x path code points.
       expect(small.steps).toBeLessThanOrEqual((pattern.length + 1) * 20_001);
+    }
+  });
+
+  it('a star and literals (`*.c`, `src/*`) is decided by comparing the literals with the end or start: no steps per code point', () => {
+    for (const [pattern, unit] of [['*aaaaaaaaaaaaaaaab', 'a'], ['baaaaaaaaaaaaaaaa*', 'a'], ['*é', 'e']] as const) {
+      const small = steps(pattern, unit.repeat(20_000));
+      const large = steps(pattern, unit.repeat(40_000));
+      expect(small.match).toBe(false);
+      expect(large.match).toBe(false);
+      // What is left is compiling the pattern, one step per code point of it.
+      expect(large.steps).toBe(small.steps);
+      expect(small.steps).toBeLessThanOrEqual(pattern.length);
     }
   });
 

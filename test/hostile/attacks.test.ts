@@ -504,14 +504,18 @@ describe('size, depth and count', () => {
       const json = `{"materials":{${all.map((p) => `"${p}":{"sha256":"ab"}`).join(',')}},"products":{}}`;
       const link = rules.load(json, 'whole');
       const load = rules.lastCounts.probes;
+      // Looked up in a table of their own (the same paths and one more): against the link itself, the one table
+      // shared would need no look-ups.
+      const other = rules.load(json.replace('"materials":{', '"materials":{"one more":{"sha256":"ab"},'), 'whole');
       const result = rules.apply(
-        [{ name: 'x', materials: [parseRule(['MATCH', '*', 'WITH', 'MATERIALS', 'FROM', 'x'], { field: 'r' }), parseRule(['DISALLOW', '*'], { field: 'r' })], products: [] }],
-        new Map([['x', link]]),
+        [{ name: 'x', materials: [parseRule(['MATCH', '*', 'WITH', 'MATERIALS', 'FROM', 'y'], { field: 'r' }), parseRule(['DISALLOW', '*'], { field: 'r' })], products: [] }],
+        new Map([['x', link], ['y', other]]),
         { trace: false },
       );
       expect(result.passed).toBe(true);
       const lookups = rules.lastCounts.probes;
       rules.free(link);
+      rules.free(other);
       return { n: all.length, load, lookups };
     };
     const half = counts(19);
