@@ -16,7 +16,8 @@ const chunkModules = new Map();
 function sourceOf(url, lineNumber) {
   let path;
   try {
-    path = fileURLToPath(url);
+    // The tools' bundles are compiled by their entries (node:vm) under a file path, not a URL.
+    path = url.startsWith('/') ? url : fileURLToPath(url);
   } catch {
     return undefined;
   }
