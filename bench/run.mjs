@@ -164,10 +164,10 @@ function limits(results, profile) {
     const nodeStart = results.startup['node -e 0'];
     out.push(`- **The demo**: ${s(demo.ours.ms.mean)}, of which Node's own start takes ${nodeStart ? s(nodeStart.ms.mean) : 'about 25 ms'} and the` +
       ` floor (Node plus the unavoidable work) ${demo.floor ? s(demo.floor.ms.mean) : '-'}; ${s(demo.reference.ms.mean / TARGETS.demoSpeedup)} is the` +
-      ' goal. The rest is loading the modules (~22 ms: the ES module loader resolves and compiles 17 files, 427 KB, of' +
-      ' which V8\'s compiling is ~11 ms; minifying did not help) and first calls (node:crypto ~3 ms, the first Ed25519 check, key parsing): `npm run' +
-      ' bench:startup` measures it. A V8 code cache (module.enableCompileCache, Node 22 and later) measured ~10 ms less in a' +
-      ' throw-away build; Node here is 20, and a bytecode cache in a shared directory needs a deliberate, documented place.');
+      ' goal. The rest: reading the tool\'s bundle (~390 KB) and V8\'s code cache of it (~320 KB) and deserializing the' +
+      ' cache (~4 ms), requiring node:crypto (~3 ms, the floor pays it too), compiling the engine, the first Ed25519 point' +
+      ' checks of the keys (noble, BigInt: ~1 ms a key) and the first calls into the engine: `npm run bench:startup`' +
+      ' measures it (scripts/build-bin.mjs has the steps that brought it from 81 to 57 ms).');
   }
   return out;
 }

@@ -123,6 +123,10 @@ function train() {
         { name: 'write', functionaries: ['owner'], products: [['CREATE', 'src.txt'], ['DISALLOW', '*']] },
         { name: 'build', functionaries: ['owner'], materials: [['MATCH', 'src.txt', 'WITH', 'PRODUCTS', 'FROM', 'write'], ['DISALLOW', '*']], products: [['CREATE', 'out.txt'], ['ALLOW', 'src.txt'], ['DISALLOW', '*']] },
       ],
+      // An inspection, so that the code running one (a command, the artifacts it saw) comes compiled too.
+      inspect: [
+        { name: 'look', run: [process.execPath, '-e', '0'], materials: [['MATCH', 'out.txt', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['ALLOW', '*']], products: [['ALLOW', '*']] },
+      ],
     }));
     run('in-toto-layout', ['create', 'layout.json', '-o', 'root.layout', '-k', 'owner', '-t', 'ed25519']);
     writeFileSync(join(dir, 'src.txt'), 'source\n');

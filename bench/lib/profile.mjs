@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The bundled tools (bin/, built by scripts/build-bin.mjs) are chunks with hashed names that change with every
- * build; rolldown marks each module it bundles with a `// dist/<path>.js` line. Maps a position in a chunk to
+ * The bundled tools (bin/, built by scripts/build-bin.mjs) are bundles with hashed names that change with every
+ * build; rolldown marks each module it bundles with a `// dist/<path>.js` line. Maps a position in a bundle to
  * the source it was compiled from: bindings/<path>.ts (tsc compiles bindings/ to dist/), or a package.
  */
 const chunkModules = new Map();
