@@ -12,6 +12,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { open, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isatty, ReadStream } from 'node:tty';
 import { InTotoError } from '../errors.js';
 import type { KeyType, PrivateKey } from '../keys/keys.js';
@@ -466,12 +467,28 @@ export function formatOf(parsed: Parsed): 'metablock' | 'dsse' | 'attestation' {
 }
 
 /**
- * A data file shipped in the package (`data/...`), found from the tool that runs: `dist/cli/*.js` (two levels below
- * the package) or the bundled `bin/*.js` (one level).
+ * A data file shipped in the package (`data/...`, such as the Sigstore trusted root a verification trusts), found
+ * from the tool that runs (`dist/cli/common.js`, or a bundle in `bin/`) in the package's own directory: the nearest
+ * directory above it whose package.json names this package. Never a directory beside the package: from `bin/`,
+ * `../../data` is `node_modules/data`, which anyone who can add a package can fill.
  */
 export function packageDataFile(relative: string): URL {
-  const candidates = [new URL(`../../${relative}`, import.meta.url), new URL(`../${relative}`, import.meta.url)];
-  return candidates.find((url) => existsSync(url)) ?? candidates[0]!;
+  let dir = new URL('./', import.meta.url);
+  for (let up = 0; up < 3; up++, dir = new URL('../', dir)) {
+    const manifest = new URL('package.json', dir);
+    if (existsSync(manifest) && packageName(manifest) === PACKAGE_NAME) return new URL(relative, dir);
+  }
+  throw new InTotoError('IO', `cannot find the directory of the ${PACKAGE_NAME} package (its package.json) above ${fileURLToPath(import.meta.url)}, to read its ${relative}`);
+}
+
+const PACKAGE_NAME = 'in-toto-wasm';
+
+function packageName(manifest: URL): unknown {
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A file a tool reads, whole; an `IO` error naming what it is and why it cannot be read. */

@@ -4,7 +4,6 @@
  * plus `--json` (the verdict on stdout) and `--parameters NAME=VALUE ...` (layout parameter substitution).
  * When verification fails it says in plain words what failed: which step, rule, file, digests and key.
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { initEngine } from '../engine.js';
@@ -16,6 +15,7 @@ import { loadVerificationKey } from '../keys/verification-key.js';
 import { getBackend } from '../keys/crypto/index.js';
 import { verify, type Verdict } from '../verify/verify.js';
 import { runTool } from './run-tool.js';
+import { readFileBounded } from './input-file.js';
 import { descriptionHint, withKeyTypeHint } from './hints.js';
 import { readCommandLine, UsageError, type CommandLine, type OptionSpec, type Parsed } from './args.js';
 import { nowWarning, readNow, readVsaRequest, VSA_OPTIONS, type VsaRequest } from './vsa-output.js';
@@ -194,7 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
         try {
           // An OpenPGP export (binary or armored) is read as such, whatever --key-types says: no gpg needed.
           // Small files, read synchronously: a tool's start is spent waiting on the thread pool otherwise.
-          return await loadVerificationKey(readFileSync(path), { keyType: keyTypes[i] });
+          return await loadVerificationKey(readFileBounded(path, 'key file'), { keyType: keyTypes[i] });
         } catch (error) {
           if (error instanceof InTotoError) throw new InTotoError(error.code, `layout key ${path}: ${withKeyTypeHint(error.message, '--key-types')}`, { path }, { cause: error });
           throw new InTotoError('KEY', `cannot read layout key ${path}: ${(error as Error).message}`, { path }, { cause: error });
@@ -207,8 +207,9 @@ async function main(argv: readonly string[]): Promise<number> {
       layoutKeys.push(...(await gpgExportKeys(values.get('gpg')!, values.get('gpg-home')?.[0])));
     }
     try {
-      layoutBytes = readFileSync(layoutPath);
+      layoutBytes = readFileBounded(layoutPath, 'layout');
     } catch (error) {
+      if (error instanceof InTotoError) throw error;
       // The file could not be read, which says nothing about its format: IO, as for any other file.
       throw new InTotoError('IO', `cannot read layout ${layoutPath}: ${(error as Error).message} (check the --layout path)`, { path: layoutPath }, { cause: error });
     }

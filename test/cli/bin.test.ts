@@ -1,23 +1,23 @@
 /**
  * bin/, the tools as npm installs them (scripts/build-bin.mjs): one CommonJS bundle per tool, started by an entry
- * that compiles it with V8's code cache made by the build. V8 checks a cache against its source by length alone,
- * so a cache must only ever be read beside the exact text it was made from: the bundle's name carries the hash of
- * its text and the cache has the same name. Also checked: the trained caches are taken by this Node (else the build
- * made them under other flags and they only cost), the entries start no built-in that only some runs need (child
- * processes, workers: ~4 ms of a start when required eagerly), and the tools do their job from bin/ (the engine,
- * YAML and inspections reached from a bundle).
+ * (scripts/bin-entry.cjs) that compiles it with V8's code cache kept in the user's cache directory. V8 checks a cache
+ * against its source by length alone, so the entry trusts a cache only when it is this user's alone, intact, and made
+ * from the exact bundle text: each of those is attacked here. Also checked: no cache is shipped, the tools start no
+ * built-in that only some runs need (child processes, workers: ~4 ms of a start when required eagerly), a reader that
+ * goes away is no error (as for dist/cli/), the Sigstore trusted root is the package's own (never a `data/` beside
+ * the package), and the tools do their job from bin/ (the engine, YAML, inspections).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeBundleSigner, makeKeyBundle, makeTestLog } from '../helpers/sigstore-bundle.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-const TRAINED = ['in-toto-keygen', 'in-toto-layout', 'in-toto-run', 'in-toto-record', 'in-toto-verify'];
 
 /** The bundle an entry starts: the name on its `const name` line. */
 function bundleOf(tool: string): string {
@@ -28,10 +28,11 @@ function bundleOf(tool: string): string {
 }
 
 /**
- * Runs an entry in a node process that reports, at exit, what V8 did with the cache and which built-in modules
- * were loaded. Node's own flags: none, as when npm's link runs the tool.
+ * Runs an entry in a node process that reports, at exit, what V8 did with the cache and which built-in modules were
+ * loaded. Node's own flags: none, as when npm's link runs the tool. The code cache goes to `cacheDir` (a scratch
+ * directory of the test's own unless given; 'off' turns it off).
  */
-function runEntry(tool: string, args: string[], cwd: string) {
+function runEntry(tool: string, args: string[], cwd: string, cacheDir = join(cwd, '.cache')) {
   const probe = join(cwd, '.probe.cjs');
   writeFileSync(probe, [
     "const { writeFileSync } = require('node:fs');",
@@ -42,11 +43,16 @@ function runEntry(tool: string, args: string[], cwd: string) {
     'loaded = require(entry);',
   ].join('\n'));
   const out = join(cwd, '.probe.json');
-  const result = spawnSync(process.execPath, [probe, join(BIN, `${tool}.js`), out, ...args], { cwd, encoding: 'utf8' });
-  // cache: 'false' (taken), 'true' (refused), 'none' (no cache beside the bundle).
+  const env = { ...process.env, IN_TOTO_WASM_CODE_CACHE: cacheDir };
+  delete env.NODE_OPTIONS;
+  const result = spawnSync(process.execPath, [probe, join(BIN, `${tool}.js`), out, ...args], { cwd, encoding: 'utf8', env });
+  // cache: 'false' (V8 took the one read), 'true' (V8 refused it), 'none' (none read: none there, or not trusted).
   const report = JSON.parse(readFileSync(out, 'utf8')) as { cache: string; modules: string[] };
   return { ...result, ...report };
 }
+
+/** The cache files in `dir` (the entry writes one per bundle, V8 version and architecture). */
+const cacheFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.v8cache')) : []);
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -65,8 +71,7 @@ describe('bin/ as built', () => {
     }
   });
 
-  it('names each bundle by the SHA-256 of its text, and each cache after the bundle it was made from', () => {
-    const files = readdirSync(BIN);
+  it('names each bundle by the SHA-256 of its text, and ships nothing else: no code cache', () => {
     for (const tool of Object.keys(manifest.bin)) {
       const name = bundleOf(tool);
       const text = readFileSync(join(BIN, `${name}.cjs`));
@@ -74,32 +79,125 @@ describe('bin/ as built', () => {
       // ASCII (rolldown's charset): the text V8 sees is the file's bytes, one byte a character.
       expect(text.every((b) => b < 0x80)).toBe(true);
     }
-    const caches = files.filter((f) => f.endsWith('.v8cache')).map((f) => f.slice(0, -'.v8cache'.length));
-    expect(caches.sort()).toEqual(TRAINED.map(bundleOf).sort());
-    // Nothing else: a bundle no entry names, or a cache of an older build, would be dead weight in the package.
-    const expected = new Set(['package.json', ...Object.keys(manifest.bin).flatMap((t) => [`${t}.js`, `${bundleOf(t)}.cjs`]), ...caches.map((c) => `${c}.v8cache`)]);
-    expect(files.filter((f) => !expected.has(f))).toEqual([]);
+    const expected = new Set(['package.json', ...Object.keys(manifest.bin).flatMap((t) => [`${t}.js`, `${bundleOf(t)}.cjs`])]);
+    expect(readdirSync(BIN).filter((f) => !expected.has(f))).toEqual([]);
   });
 
-  it.each(TRAINED)('%s: this Node takes the code cache the build made', (tool) => {
-    const run = runEntry(tool, ['--help'], scratch());
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^usage: ${tool} `));
-    expect(run.cache).toBe('false');
+  it('keeps a code cache for this user: written by the first runs (0600 in a 0700 directory), then taken as it is', () => {
+    const dir = scratch();
+    const cache = join(dir, 'cache');
+    const first = runEntry('in-toto-keygen', ['--help'], dir, cache);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^usage: in-toto-keygen /);
+    expect(first.cache).toBe('none');
+    const [file] = cacheFiles(cache);
+    expect(file).toMatch(new RegExp(`^${bundleOf('in-toto-keygen').replace('.', '\\.')}\\.v8-.*\\.v8cache$`));
+    expect(statSync(join(cache, file!)).mode & 0o777).toBe(0o600);
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    // Runs 2 and 3 add what they compiled; from the 4th on the file is only read.
+    for (let run = 2; run <= 4; run++) expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache).toBe('false');
+    const settled = readFileSync(join(cache, file!));
+    expect(settled[64]).toBe(3);
+    expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache).toBe('false');
+    expect(readFileSync(join(cache, file!)).equals(settled)).toBe(true);
+    expect(cacheFiles(cache)).toEqual([file]);
   });
 
-  it('a tool without a cache compiles its bundle as it is', () => {
-    const run = runEntry('in-toto-mock', ['--help'], scratch());
+  it('uses no cache that is damaged, made from other text, writable by others or not a file, and replaces it', () => {
+    const dir = scratch();
+    const cache = join(dir, 'cache');
+    expect(runEntry('in-toto-keygen', ['--help'], dir, cache).status).toBe(0);
+    const [name] = cacheFiles(cache);
+    const file = join(cache, name!);
+    const good = readFileSync(file);
+    const checksum = (rest: Buffer) => createHash('sha256').update(rest).digest();
+    const forged = (source: Buffer, rest: Buffer) => Buffer.concat([source, checksum(rest), rest]);
+    const flipped = Buffer.from(good);
+    flipped[good.length - 100]! ^= 0xff;
+    const cases: [string, () => void][] = [
+      ['a changed byte (its checksum fails)', () => writeFileSync(file, flipped, { mode: 0o600 })],
+      // A same-length edit of the bundle leaves V8's own check (the length) satisfied: the text's hash is not.
+      ['made from other bundle text', () => writeFileSync(file, forged(createHash('sha256').update('other text').digest(), good.subarray(64)), { mode: 0o600 })],
+      ['cut short', () => writeFileSync(file, good.subarray(0, 64), { mode: 0o600 })],
+      ['writable by the group', () => {
+        writeFileSync(file, good);
+        chmodSync(file, 0o620);
+      }],
+      ['writable by anyone', () => {
+        writeFileSync(file, good);
+        chmodSync(file, 0o606);
+      }],
+      ['a directory', () => mkdirSync(file)],
+    ];
+    for (const [what, spoil] of cases) {
+      rmSync(file, { recursive: true, force: true });
+      spoil();
+      const run = runEntry('in-toto-keygen', ['--help'], dir, cache);
+      expect(run.status, `${what}: ${run.stderr}`).toBe(0);
+      expect(run.stdout, what).toMatch(/^usage: in-toto-keygen /);
+      expect(run.cache, what).toBe('none');
+      if (what !== 'a directory') {
+        // Replaced at exit by one of this run's own, which the next run takes.
+        expect(statSync(file).mode & 0o777, what).toBe(0o600);
+        expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache, what).toBe('false');
+      }
+    }
+  });
+
+  it('keeps no cache with IN_TOTO_WASM_CODE_CACHE=off', () => {
+    const dir = scratch();
+    const run = runEntry('in-toto-mock', ['--help'], dir, 'off');
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^usage: in-toto-mock /);
     expect(run.cache).toBe('none');
+    expect(readdirSync(dir).filter((f) => !f.startsWith('.probe'))).toEqual([]);
+  });
+
+  it('starts through a symlink kept as the main module (--preserve-symlinks-main)', () => {
+    const dir = scratch();
+    symlinkSync(join(BIN, 'in-toto-verify.js'), join(dir, 'in-toto-verify'));
+    const run = spawnSync(process.execPath, ['--preserve-symlinks-main', join(dir, 'in-toto-verify'), '--version'], { cwd: dir, encoding: 'utf8', env: { ...process.env, IN_TOTO_WASM_CODE_CACHE: 'off' } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^in-toto-verify \(in-toto-wasm\) /);
+  });
+
+  it.each(['in-toto-verify', 'in-toto-keygen', 'in-toto-run'])('%s: a reader that goes away is no error, as for dist/cli/', (tool) => {
+    for (const entry of [join(BIN, `${tool}.js`), join(ROOT, 'dist/cli', `${tool}.js`)]) {
+      const run = spawnSync('bash', ['-c', '"$0" "$1" --help | (exec true); echo "exit ${PIPESTATUS[0]}"', process.execPath, entry], { encoding: 'utf8', env: { ...process.env, IN_TOTO_WASM_CODE_CACHE: 'off' } });
+      expect(run.stdout.trim(), entry).toBe('exit 0');
+      expect(run.stderr, entry).toBe('');
+    }
+  });
+
+  it('reads the Sigstore trusted root from its own package, never from a data/ beside it', () => {
+    // node_modules/in-toto-wasm as npm lays it out, and beside it a node_modules/data/ whose trusted root knows a log
+    // of the attacker's own (the test's): a bundle logged there must not verify.
+    const top = scratch();
+    const pkg = join(top, 'node_modules', 'in-toto-wasm');
+    for (const part of ['package.json', 'bin', 'build/engine.wasm', 'data']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    const log = makeTestLog();
+    mkdirSync(join(top, 'node_modules', 'data', 'sigstore'), { recursive: true });
+    writeFileSync(join(top, 'node_modules', 'data', 'sigstore', 'production-trusted-root.json'), log.trustedRoot);
+    const signer = makeBundleSigner();
+    writeFileSync(join(top, 'artifact'), 'built\n');
+    const statement = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'artifact', digest: { sha256: createHash('sha256').update('built\n').digest('hex') } }], predicateType: 'https://example.com/test', predicate: {} };
+    writeFileSync(join(top, 'b.sigstore.json'), JSON.stringify(makeKeyBundle(statement, signer, log)));
+    writeFileSync(join(top, 'key.pem'), signer.publicPem);
+    const args = ['verify-bundle', '--bundle', 'b.sigstore.json', '--key', 'key.pem', 'artifact'];
+    const env = { ...process.env, IN_TOTO_WASM_CODE_CACHE: 'off' };
+    const installed = spawnSync(process.execPath, [join(pkg, 'bin', 'in-toto-sigstore.js'), ...args], { cwd: top, encoding: 'utf8', env });
+    expect(installed.status, installed.stdout).toBe(1);
+    expect(installed.stderr).toMatch(/log the trusted root does not know/);
+    // The same bundle against the test's root, given explicitly: it verifies (so the refusal above is the root's).
+    writeFileSync(join(top, 'root.json'), log.trustedRoot);
+    const explicit = spawnSync(process.execPath, [join(pkg, 'bin', 'in-toto-sigstore.js'), ...args, '--trusted-root', 'root.json'], { cwd: top, encoding: 'utf8', env });
+    expect(explicit.status, explicit.stderr).toBe(0);
   });
 
   it('in-toto-verify verifies a chain recorded from bin/ without child processes or workers, and refuses a tampered link', () => {
     const dir = scratch();
     const tool = (name: string, args: string[]) => spawnSync(process.execPath, [join(BIN, `${name}.js`), ...args], { cwd: dir, encoding: 'utf8' });
     expect(tool('in-toto-keygen', ['-t', 'ed25519', 'owner']).status).toBe(0);
-    // YAML: the `yaml` package reached by a dynamic import from inside the bundle.
+    // YAML (the `yaml` package, bundled).
     writeFileSync(join(dir, 'layout.yaml'), [
       'expires_in: 1m',
       'keys:',

@@ -47,6 +47,18 @@ describe('in-toto-verify (ours) as a drop-in', () => {
     expect(result.stderr).toContain('COMMAND_MISMATCH');
   });
 
+  it('refuses a layout or a key that never ends (/dev/zero) with LIMIT instead of filling the memory, and still reads a pipe', () => {
+    const layout = ours(dir, ['--layout', '/dev/zero', ...keyArgs([keys.owner])]);
+    expect(layout.status).toBe(1);
+    expect(layout.stderr).toMatch(/\[LIMIT\] layout \/dev\/zero is larger than \d+ bytes/);
+    const key = ours(dir, ['--layout', 'root.layout', '--layout-keys', '/dev/zero', '--key-types', 'ed25519']);
+    expect(key.status).toBe(1);
+    expect(key.stderr).toMatch(/\[LIMIT\] layout key \/dev\/zero: key file \/dev\/zero is larger than \d+ bytes/);
+    // A layout from a pipe (no size to check first) is read to its end as before.
+    const piped = spawnSync('bash', ['-c', `"$0" "$1" --layout <(cat root.layout) ${keyArgs([keys.owner]).map((a) => `'${a}'`).join(' ')}`, process.execPath, CLI], { cwd: dir, encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+  });
+
   it('accepts the short flags and --link-dir', () => {
     const other = makeTempDir('in-toto-cli-linkdir-');
     for (const f of ['root.layout', `build.${keys.alice.keyid.slice(0, 8)}.link`, `test.${keys.bob.keyid.slice(0, 8)}.link`]) copyInto(join(dir, f), join(other, 'links', f));
