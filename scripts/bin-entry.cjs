@@ -36,9 +36,12 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 });
 exports.script = script;
 // Written at exit (what V8 compiled during the run included) when there was none or V8 refused it, and again by the
-// next few runs: a first run that only printed --help would otherwise leave a cache without what verifying needs.
-if (cache && (cache.data === undefined || script.cachedDataRejected || cache.runs < REFRESHES)) {
-  const runs = cache.data === undefined || script.cachedDataRejected ? 1 : cache.runs + 1;
+// next few runs that do some work: a run that only answers --help or --version neither counts nor rewrites a cache,
+// or a first `--help` would leave one without what verifying needs.
+const informational = process.argv.length > 2 && process.argv.slice(2).every((arg) => arg === '-h' || arg === '--help' || arg === '--version');
+const fresh = cache && (cache.data === undefined || script.cachedDataRejected);
+if (cache && (fresh || (!informational && cache.runs < REFRESHES))) {
+  const runs = informational ? 0 : fresh ? 1 : cache.runs + 1;
   process.once('exit', () => cache.save(script.createCachedData(), runs));
 }
 const bundled = { exports: {} };
