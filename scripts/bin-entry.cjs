@@ -12,7 +12,7 @@
 // temporary file and renamed. IN_TOTO_WASM_CODE_CACHE=off turns it off. CommonJS itself (bin/package.json says so):
 // an ES module entry costs ~4 ms more, Node's ES module loader. `exports.script` is for the tests.
 'use strict';
-const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, writeFileSync } = require('node:fs');
+const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, unlinkSync, writeFileSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
@@ -56,30 +56,53 @@ function codeCache() {
   if (setting === 'off') return undefined;
   const home = process.env.HOME || process.env.USERPROFILE;
   const dir = setting || (process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'in-toto-wasm') : home ? join(home, '.cache', 'in-toto-wasm') : undefined);
-  if (!dir) return undefined;
+  if (!dir || !privateDirectory(dir)) return undefined;
   const file = join(dir, `${name}.v8-${process.versions.v8}-${process.arch}.v8cache`);
   const source = sha256(text);
   // The file: SHA-256 of the bundle text, SHA-256 of the rest, the number of runs that wrote it (one byte), V8's data.
   const save = (data, runs) => {
+    const temporary = `${file}.${process.pid}.tmp`;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const temporary = `${file}.${process.pid}.tmp`;
+      if (!privateDirectory(dir)) return;
       const rest = Buffer.concat([Buffer.of(runs), data]);
-      writeFileSync(temporary, Buffer.concat([source, sha256(rest), rest]), { mode: 0o600 });
+      // A new file (O_EXCL: never through a link planted under its name), then renamed over the old one.
+      writeFileSync(temporary, Buffer.concat([source, sha256(rest), rest]), { mode: 0o600, flag: 'wx' });
       renameSync(temporary, file);
     } catch {
       // A cache that cannot be written (read-only home, full disk) only costs the next start its compile.
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // none was made
+      }
     }
   };
   const read = readTrusted(file, source);
   return { data: read?.subarray(1), runs: read?.[0] ?? 0, save };
 }
 
+/**
+ * Whether `dir` may hold this user's cache: missing (made 0700 when first written), or a real directory of this
+ * user's that no one else may write (else another user could swap files in it). Not checked where there are no uids.
+ */
+function privateDirectory(dir) {
+  let stat;
+  try {
+    stat = lstatSync(dir);
+  } catch (error) {
+    return error.code === 'ENOENT';
+  }
+  const uid = process.getuid?.();
+  return stat.isDirectory() && (uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0));
+}
+
 /** The cache file's content after its checksums, when it is this user's alone, for the bundle of SHA-256 `source`, and intact. */
 function readTrusted(file, source) {
   let fd;
   try {
-    fd = openSync(file, 'r');
+    // Not through a symbolic link: the file itself must be this user's.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   } catch {
     return undefined;
   }

@@ -139,6 +139,11 @@ describe('bin/ as built', () => {
         chmodSync(file, 0o606);
       }],
       ['a directory', () => mkdirSync(file)],
+      // Even to a good cache of this user's: a link is not the file itself.
+      ['a symbolic link to a good cache', () => {
+        writeFileSync(join(dir, 'elsewhere'), good, { mode: 0o600 });
+        symlinkSync(join(dir, 'elsewhere'), file);
+      }],
     ];
     for (const [what, spoil] of cases) {
       rmSync(file, { recursive: true, force: true });
@@ -153,6 +158,22 @@ describe('bin/ as built', () => {
         expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache, what).toBe('false');
       }
     }
+  });
+
+  it('neither reads nor writes a cache in a directory others may write', () => {
+    const dir = scratch();
+    const cache = join(dir, 'cache');
+    expect(runEntry('in-toto-keygen', ['--help'], dir, cache).status).toBe(0);
+    const [name] = cacheFiles(cache);
+    const before = readFileSync(join(cache, name!));
+    chmodSync(cache, 0o770);
+    for (let run = 0; run < 2; run++) {
+      const result = runEntry('in-toto-keygen', ['-t', 'ed25519', `key${run}`], dir, cache);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.cache).toBe('none');
+    }
+    expect(readdirSync(cache)).toEqual([name]);
+    expect(readFileSync(join(cache, name!)).equals(before)).toBe(true);
   });
 
   it('keeps no cache with IN_TOTO_WASM_CODE_CACHE=off', () => {
