@@ -5,7 +5,7 @@
 //
 //   bin/<tool>.js              the entry npm links (scripts/bin-entry.cjs): compiles the bundle (node:vm), and keeps
 //                              V8's code cache of it in the user's cache directory (the entry says where, and when a
-//                              cache is trusted: this user's alone, intact, made from this exact bundle text)
+//                              cache is trusted: sealed to this machine's boot, its own inode and this bundle text)
 //   bin/<tool>.<hash>.cjs      the tool, bundled by rolldown; <hash> is the SHA-256 of its text (first 16 hex)
 //   bin/package.json           {"type": "commonjs"}: the entries are CommonJS
 //

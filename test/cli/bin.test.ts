@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ function bundleOf(tool: string): string {
  * loaded. Node's own flags: none, as when npm's link runs the tool. The code cache goes to `cacheDir` (a scratch
  * directory of the test's own unless given; 'off' turns it off).
  */
-function runEntry(tool: string, args: string[], cwd: string, cacheDir = join(cwd, '.cache')) {
+function runEntry(tool: string, args: string[], cwd: string, cacheDir = join(cwd, '.cache'), extraEnv: Record<string, string> = {}) {
   const probe = join(cwd, '.probe.cjs');
   writeFileSync(probe, [
     "const { writeFileSync } = require('node:fs');",
@@ -43,8 +43,9 @@ function runEntry(tool: string, args: string[], cwd: string, cacheDir = join(cwd
     'loaded = require(entry);',
   ].join('\n'));
   const out = join(cwd, '.probe.json');
-  const env = { ...process.env, IN_TOTO_WASM_CODE_CACHE: cacheDir };
+  const env: Record<string, string | undefined> = { ...process.env, IN_TOTO_WASM_CODE_CACHE: cacheDir };
   delete env.NODE_OPTIONS;
+  for (const [key, value] of Object.entries(extraEnv)) env[key] = value;
   const result = spawnSync(process.execPath, [probe, join(BIN, `${tool}.js`), out, ...args], { cwd, encoding: 'utf8', env });
   // cache: 'false' (V8 took the one read), 'true' (V8 refused it), 'none' (none read: none there, or not trusted).
   const report = JSON.parse(readFileSync(out, 'utf8')) as { cache: string; modules: string[] };
@@ -95,8 +96,9 @@ describe('bin/ as built', () => {
     const file = join(cache, name!);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(cache).mode & 0o777).toBe(0o700);
-    // Byte 64 counts the runs that did some work and wrote it: --help and --version write only a missing cache.
-    const runs = () => readFileSync(file)[64];
+    // Byte 32 (after the seal) counts the runs that did some work and wrote it: --help and --version write only a
+    // missing cache.
+    const runs = () => readFileSync(file)[32];
     expect(runs()).toBe(0);
     const helpOnly = readFileSync(file);
     expect(runEntry('in-toto-keygen', ['--version'], dir, cache).cache).toBe('false');
@@ -111,56 +113,81 @@ describe('bin/ as built', () => {
     const settled = readFileSync(file);
     expect(runEntry('in-toto-keygen', ['-t', 'ed25519', 'key4'], dir, cache).cache).toBe('false');
     expect(readFileSync(file).equals(settled)).toBe(true);
-    expect(cacheFiles(cache)).toEqual([name]);
+    // Other Node flags: a file of their own, beside this one (neither replaces the other).
+    const flagged = runEntry('in-toto-keygen', ['-t', 'ed25519', 'key5'], dir, cache, { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(flagged.status, flagged.stderr).toBe(0);
+    expect(cacheFiles(cache).length).toBe(2);
+    expect(readFileSync(file).equals(settled)).toBe(true);
   });
 
-  it('uses no cache that is damaged, made from other text, writable by others or not a file, and replaces it', () => {
+  it('uses no cache it cannot tell its own runs wrote here for this bundle, and replaces it', () => {
     const dir = scratch();
     const cache = join(dir, 'cache');
-    expect(runEntry('in-toto-keygen', ['--help'], dir, cache).status).toBe(0);
-    const [name] = cacheFiles(cache);
-    const file = join(cache, name!);
-    const good = readFileSync(file);
-    const checksum = (rest: Buffer) => createHash('sha256').update(rest).digest();
-    const forged = (source: Buffer, rest: Buffer) => Buffer.concat([source, checksum(rest), rest]);
-    const flipped = Buffer.from(good);
-    flipped[good.length - 100]! ^= 0xff;
-    const cases: [string, () => void][] = [
-      ['a changed byte (its checksum fails)', () => writeFileSync(file, flipped, { mode: 0o600 })],
-      // A same-length edit of the bundle leaves V8's own check (the length) satisfied: the text's hash is not.
-      ['made from other bundle text', () => writeFileSync(file, forged(createHash('sha256').update('other text').digest(), good.subarray(64)), { mode: 0o600 })],
-      ['cut short', () => writeFileSync(file, good.subarray(0, 64), { mode: 0o600 })],
-      ['writable by the group', () => {
-        writeFileSync(file, good);
-        chmodSync(file, 0o620);
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id');
+    const seal = (file: string, source: Buffer, rest: Buffer) => {
+      const st = statSync(file);
+      return createHash('sha256').update(bootId).update(`${st.dev}:${st.ino}:`).update(source).update(rest).digest();
+    };
+    const bundleHash = createHash('sha256').update(readFileSync(join(BIN, `${bundleOf('in-toto-keygen')}.cjs`), 'utf8')).digest();
+    const cases: [string, (file: string, good: Buffer) => void][] = [
+      ['a changed byte', (file, good) => {
+        const bytes = Buffer.from(good);
+        bytes[bytes.length - 100]! ^= 0xff;
+        writeFileSync(file, bytes);
       }],
-      ['writable by anyone', () => {
-        writeFileSync(file, good);
-        chmodSync(file, 0o606);
+      // Same bytes in another inode: what a copy, an extracted archive or a restored CI cache gives.
+      ['a copy of a good cache', (file, good) => {
+        writeFileSync(`${file}.copy`, good, { mode: 0o600 });
+        renameSync(`${file}.copy`, file);
       }],
-      ['a directory', () => mkdirSync(file)],
-      // Even to a good cache of this user's: a link is not the file itself.
-      ['a symbolic link to a good cache', () => {
-        writeFileSync(join(dir, 'elsewhere'), good, { mode: 0o600 });
+      // Sealed for this machine and inode, over other bundle text: V8's own check (the length) would pass it.
+      ['made from other bundle text', (file, good) => {
+        const rest = good.subarray(32);
+        writeFileSync(file, Buffer.concat([seal(file, createHash('sha256').update('other text').digest(), rest), rest]));
+      }],
+      ['sealed anew for this bundle: the control (taken)', (file, good) => {
+        const rest = good.subarray(32);
+        writeFileSync(file, Buffer.concat([seal(file, bundleHash, rest), rest]));
+      }],
+      ['cut short', (file, good) => writeFileSync(file, good.subarray(0, 32))],
+      ['writable by the group', (file) => chmodSync(file, 0o620)],
+      ['writable by anyone', (file) => chmodSync(file, 0o606)],
+      ['a directory', (file) => {
+        rmSync(file);
+        mkdirSync(file);
+      }],
+      // Even to a good cache of this user's (renamed: the same inode, its seal holds): a link is not the file itself.
+      ['a symbolic link to a good cache', (file) => {
+        renameSync(file, join(dir, 'elsewhere'));
         symlinkSync(join(dir, 'elsewhere'), file);
       }],
+      ...(process.getuid?.() === 0 ? [['another user\'s', (file: string) => chownSync(file, 65534, 65534)] as [string, (file: string) => void]] : []),
     ];
     for (const [what, spoil] of cases) {
-      rmSync(file, { recursive: true, force: true });
-      spoil();
+      rmSync(cache, { recursive: true, force: true });
+      rmSync(join(dir, 'elsewhere'), { force: true });
+      expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache).toBe('none');
+      const [name] = cacheFiles(cache);
+      const file = join(cache, name!);
+      expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache, `${what}: the good cache`).toBe('false');
+      spoil(file, readFileSync(file));
       const run = runEntry('in-toto-keygen', ['--help'], dir, cache);
       expect(run.status, `${what}: ${run.stderr}`).toBe(0);
       expect(run.stdout, what).toMatch(/^usage: in-toto-keygen /);
+      if (what.endsWith('(taken)')) {
+        expect(run.cache, what).toBe('false');
+        continue;
+      }
       expect(run.cache, what).toBe('none');
       if (what !== 'a directory') {
         // Replaced at exit by one of this run's own, which the next run takes.
-        expect(statSync(file).mode & 0o777, what).toBe(0o600);
+        expect(lstatSync(file).isFile(), what).toBe(true);
         expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache, what).toBe('false');
       }
     }
   });
 
-  it('neither reads nor writes a cache in a directory others may write', () => {
+  it('neither reads nor writes a cache in a directory others may write, nor makes one inside another user\'s', () => {
     const dir = scratch();
     const cache = join(dir, 'cache');
     expect(runEntry('in-toto-keygen', ['--help'], dir, cache).status).toBe(0);
@@ -174,14 +201,39 @@ describe('bin/ as built', () => {
     }
     expect(readdirSync(cache)).toEqual([name]);
     expect(readFileSync(join(cache, name!)).equals(before)).toBe(true);
+    if (process.getuid?.() === 0) {
+      // A private directory of another user's: theirs to fill, so not read either.
+      chmodSync(cache, 0o700);
+      expect(runEntry('in-toto-keygen', ['--help'], dir, cache).cache).toBe('false');
+      chownSync(cache, 65534, 65534);
+      expect(runEntry('in-toto-keygen', ['-t', 'ed25519', 'key9'], dir, cache).cache).toBe('none');
+      expect(readFileSync(join(cache, name!)).equals(before)).toBe(true);
+      // Root with another user's HOME (sudo -E): no directory of root's inside it.
+      const home = join(dir, 'home');
+      mkdirSync(home);
+      chownSync(home, 65534, 65534);
+      const run = runEntry('in-toto-keygen', ['--help'], dir, '', { HOME: home, XDG_CACHE_HOME: '' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(readdirSync(home)).toEqual([]);
+    }
   });
 
-  it('keeps no cache with IN_TOTO_WASM_CODE_CACHE=off', () => {
+  it('keeps no cache with IN_TOTO_WASM_CODE_CACHE=off or a relative path, and ignores a relative XDG_CACHE_HOME', () => {
+    for (const setting of ['off', 'false', '0', '.cache', 'cache']) {
+      const dir = scratch();
+      const run = runEntry('in-toto-mock', ['--help'], dir, setting);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.cache, setting).toBe('none');
+      expect(readdirSync(dir).filter((f) => !f.startsWith('.probe')), setting).toEqual([]);
+    }
+    // A relative XDG_CACHE_HOME (the directory being verified, say) is not a cache: HOME's is.
     const dir = scratch();
-    const run = runEntry('in-toto-mock', ['--help'], dir, 'off');
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    const run = runEntry('in-toto-mock', ['--help'], dir, '', { HOME: home, XDG_CACHE_HOME: '.cache' });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.cache).toBe('none');
-    expect(readdirSync(dir).filter((f) => !f.startsWith('.probe'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => !f.startsWith('.probe'))).toEqual(['home']);
+    expect(cacheFiles(join(home, '.cache', 'in-toto-wasm')).length).toBe(1);
   });
 
   it('starts through a symlink kept as the main module (--preserve-symlinks-main)', () => {
@@ -227,7 +279,7 @@ describe('bin/ as built', () => {
 
   it('in-toto-verify verifies a chain recorded from bin/ without child processes or workers, and refuses a tampered link', () => {
     const dir = scratch();
-    const tool = (name: string, args: string[]) => spawnSync(process.execPath, [join(BIN, `${name}.js`), ...args], { cwd: dir, encoding: 'utf8' });
+    const tool = (name: string, args: string[]) => spawnSync(process.execPath, [join(BIN, `${name}.js`), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, IN_TOTO_WASM_CODE_CACHE: join(dir, '.cache') } });
     expect(tool('in-toto-keygen', ['-t', 'ed25519', 'owner']).status).toBe(0);
     // YAML (the `yaml` package, bundled).
     writeFileSync(join(dir, 'layout.yaml'), [
@@ -264,7 +316,7 @@ describe('bin/ as built', () => {
 
   it('in-toto-verify runs an inspection from bin/ (a child process, required on first use)', () => {
     const dir = scratch();
-    const tool = (name: string, args: string[]) => spawnSync(process.execPath, [join(BIN, `${name}.js`), ...args], { cwd: dir, encoding: 'utf8' });
+    const tool = (name: string, args: string[]) => spawnSync(process.execPath, [join(BIN, `${name}.js`), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, IN_TOTO_WASM_CODE_CACHE: join(dir, '.cache') } });
     expect(tool('in-toto-keygen', ['-t', 'ed25519', 'owner']).status).toBe(0);
     writeFileSync(join(dir, 'layout.json'), JSON.stringify({
       expires_in: '1m',
